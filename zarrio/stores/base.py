@@ -1,0 +1,203 @@
+"""The store contract: bytes in, bytes out, keyed by ``/``-separated strings.
+
+A store knows nothing of metadata, codecs or arrays. Every method is a
+coroutine. A missing key is ``None`` (or ``False`` from ``exists``), never an
+exception. To write a store, subclass :class:`Store` and implement ``get``,
+``set``, ``erase``, ``exists``, ``list`` and ``list_dir``; override
+``get_partial`` / ``get_suffix`` / ``get_ranges`` where the backend can read
+byte ranges. Stores with a blocking backend subclass
+:class:`zarrio.stores.BlockingStore` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import InvalidKeyError, ReadOnlyError
+
+__all__ = ["ByteRange", "Store", "coalesce_ranges", "validate_key", "validate_prefix"]
+
+#: ``(offset, length)`` of a byte range within one value.
+ByteRange = tuple[int, int]
+
+_BAD_SEGMENT = re.compile(r"^\.{1,2}$")
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a clean relative key, else raise InvalidKeyError.
+
+    Refused: empty keys, absolute keys, backslashes, NUL, and empty, ``.`` or
+    ``..`` segments. Every built-in store calls this on every key it receives.
+    """
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"store keys are str, not {type(key).__name__}", key=repr(key))
+    if not key:
+        raise InvalidKeyError("empty store key", key=key)
+    if "\\" in key or "\x00" in key:
+        raise InvalidKeyError("store keys may not contain backslashes or NUL", key=key)
+    if key.startswith("/") or re.match(r"^[A-Za-z]:", key):
+        raise InvalidKeyError("store keys must be relative", key=key)
+    for segment in key.split("/"):
+        if not segment or _BAD_SEGMENT.match(segment):
+            raise InvalidKeyError("store keys may not have empty, '.' or '..' segments", key=key)
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """Validate a listing prefix: ``""`` (the root) or a key, optionally ending in ``/``."""
+    if prefix == "":
+        return prefix
+    validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
+    return prefix
+
+
+def coalesce_ranges(
+    ranges: Sequence[ByteRange], *, max_gap: int, max_size: int
+) -> list[tuple[ByteRange, list[int]]]:
+    """Merge nearby byte ranges into fewer, larger requests.
+
+    Returns a list of ``((offset, length), member_indexes)``: each merged range
+    and the indexes (into ``ranges``) of the ranges it serves. Two ranges merge
+    when the gap between them is at most ``max_gap`` and the merged range stays
+    at most ``max_size`` bytes (a single range larger than ``max_size`` is kept
+    whole).
+    """
+    order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+    merged: list[tuple[ByteRange, list[int]]] = []
+    cur_start = cur_end = -1
+    members: list[int] = []
+    for i in order:
+        off, length = ranges[i]
+        end = off + length
+        if members and off - cur_end <= max_gap and max(end, cur_end) - cur_start <= max_size:
+            cur_end = max(cur_end, end)
+            members.append(i)
+            continue
+        if members:
+            merged.append(((cur_start, cur_end - cur_start), members))
+        cur_start, cur_end, members = off, end, [i]
+    if members:
+        merged.append(((cur_start, cur_end - cur_start), members))
+    return merged
+
+
+class Store(ABC):
+    """Abstract async key/value store.
+
+    Capability flags (class or instance attributes):
+
+    * ``read_only``: writes raise :class:`~zarrio.errors.ReadOnlyError`.
+    * ``listable``: ``list``/``list_dir`` work (HTTP stores cannot list).
+    * ``partial_reads``: ``get_partial``/``get_suffix`` read only the range
+      (the defaults fetch the whole value and slice it).
+
+    ``max_concurrency`` bounds the requests the engine keeps in flight on this
+    store at once, shared by every caller.
+    """
+
+    read_only: bool = False
+    listable: bool = True
+    partial_reads: bool = False
+    max_concurrency: int = 64
+    #: ranges closer than this many bytes are fetched as one request
+    coalesce_max_gap: int = 4096
+    #: a merged range never grows past this many bytes
+    coalesce_max_size: int = 16 * 1024 * 1024
+
+    # ------------------------------------------------------------ required
+    @abstractmethod
+    async def get(self, key: str) -> bytes | None:
+        """The whole value under ``key``, or ``None`` when it is missing."""
+
+    @abstractmethod
+    async def set(self, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key`` (atomically where the backend allows)."""
+
+    @abstractmethod
+    async def erase(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+
+    @abstractmethod
+    async def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a value."""
+
+    @abstractmethod
+    async def list(self, prefix: str = "") -> list[str]:
+        """Every key that starts with ``prefix``, in no particular order."""
+
+    @abstractmethod
+    async def list_dir(self, prefix: str = "") -> tuple[list[str], list[str]]:
+        """The direct children of ``prefix``: ``(keys, child_prefixes)``.
+
+        ``prefix`` is ``""`` or ends with ``/``; both lists hold names relative
+        to it (child prefixes without the trailing ``/``).
+        """
+
+    # ------------------------------------------------------------ optional
+    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
+        """``length`` bytes of ``key`` from ``offset`` (fewer at the end of the value)."""
+        value = await self.get(key)
+        if value is None:
+            return None
+        return bytes(memoryview(value)[offset : offset + length])
+
+    async def get_suffix(self, key: str, length: int) -> bytes | None:
+        """The last ``length`` bytes of ``key`` (the whole value if shorter)."""
+        value = await self.get(key)
+        if value is None:
+            return None
+        return bytes(memoryview(value)[max(0, len(value) - length) :])
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+        """Several ranges of one value, or ``None`` when the key is missing.
+
+        The default coalesces nearby ranges (``coalesce_max_gap``,
+        ``coalesce_max_size``) and fetches the merged ranges concurrently.
+        A store without true ranged reads fetches the value once.
+        """
+        if not ranges:
+            return [] if await self.exists(key) else None
+        if not self.partial_reads:
+            value = await self.get(key)
+            if value is None:
+                return None
+            view = memoryview(value)
+            return [bytes(view[o : o + n]) for o, n in ranges]
+        merged = coalesce_ranges(ranges, max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size)
+        parts = await asyncio.gather(*(self.get_partial(key, o, n) for (o, n), _ in merged))
+        out: list[bytes] = [b""] * len(ranges)
+        for ((start, _), members), data in zip(merged, parts, strict=True):
+            if data is None:
+                return None
+            view = memoryview(data)
+            for i in members:
+                off, length = ranges[i]
+                out[i] = bytes(view[off - start : off - start + length])
+        return out
+
+    async def erase_prefix(self, prefix: str) -> None:
+        """Erase every key under ``prefix`` (concurrently)."""
+        self._check_writable()
+        keys = await self.list(prefix)
+        await asyncio.gather(*(self.erase(k) for k in keys))
+
+    async def close(self) -> None:
+        """Release resources (sessions, file handles). Idempotent."""
+
+    # ------------------------------------------------------------ helpers
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"{self!r} is read-only")
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,218 @@
+"""Selections to per-chunk projections. Pure numpy, no I/O.
+
+A selection is what ``__getitem__`` receives: ints, slices (any step),
+``...``, integer arrays and boolean masks, one per dimension, applied
+*orthogonally* (each dimension independently, like ``numpy.ix_``).
+
+:func:`plan` turns a selection on an array of ``shape`` chunked by
+``chunk_shape`` into an :class:`IndexPlan`: the output shape, and for every
+chunk the selection touches a :class:`ChunkProjection` saying which part of
+the chunk maps to which part of the output.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+
+from .errors import SelectionError
+
+__all__ = ["ChunkProjection", "IndexPlan", "normalize_selection", "plan"]
+
+#: what one dimension of a chunk or output is indexed with
+DimSelector: TypeAlias = int | slice | np.ndarray[Any, np.dtype[np.intp]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkProjection:
+    """How one chunk contributes to a selection."""
+
+    coords: tuple[int, ...]
+    #: selection inside the chunk (ints drop the dimension)
+    chunk_selection: tuple[DimSelector, ...]
+    #: where the selected part lands in the output (dropped dims have no entry)
+    out_selection: tuple[slice | np.ndarray[Any, np.dtype[np.intp]], ...]
+    #: whether every in-bounds element of the chunk is selected, in order (a write needs no read)
+    is_complete: bool
+
+    def chunk_index(self) -> tuple[Any, ...]:
+        """``chunk_selection`` ready for numpy (``ix_`` semantics when several arrays)."""
+        return _orthogonal(self.chunk_selection)
+
+    def out_index(self) -> tuple[Any, ...]:
+        """``out_selection`` ready for numpy (``ix_`` semantics when several arrays)."""
+        return _orthogonal(self.out_selection)
+
+
+def _orthogonal(sel: Sequence[Any]) -> tuple[Any, ...]:
+    """Make numpy apply integer arrays per dimension (outer indexing)."""
+    n_arrays = sum(isinstance(s, np.ndarray) for s in sel)
+    n_ints = sum(isinstance(s, (int, np.integer)) for s in sel)
+    if n_arrays == 0 or (n_arrays == 1 and n_ints == 0):
+        return tuple(sel)
+    kept = [s for s in sel if not isinstance(s, (int, np.integer))]
+    ndim = len(kept)
+    out: list[Any] = []
+    axis = 0
+    for s in sel:
+        if isinstance(s, (int, np.integer)):
+            out.append(s)
+            continue
+        if isinstance(s, slice):
+            s = np.arange(s.start or 0, s.stop, s.step or 1)
+        shape = [1] * ndim
+        shape[axis] = len(s)
+        out.append(np.asarray(s).reshape(shape))
+        axis += 1
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Dim:
+    """The selection along one dimension, split by chunk."""
+
+    # per touched chunk: (chunk index, selector within chunk, selector within output, complete?)
+    parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]]
+    out_len: int | None  # None: the dimension is dropped (integer index)
+
+
+def _int_dim(i: int, size: int, chunk: int, axis: int) -> _Dim:
+    if i < -size or i >= size:
+        raise SelectionError(f"index {i} is out of bounds for axis {axis} with size {size}")
+    i = i % size if size else i
+    return _Dim([(i // chunk, i % chunk, None, False)], None)
+
+
+def _slice_dim(s: slice, size: int, chunk: int) -> _Dim:
+    start, stop, step = s.indices(size)
+    if step < 0:
+        return _array_dim(np.arange(start, stop, step, dtype=np.intp), size, chunk, 0)
+    n = len(range(start, stop, step))
+    parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]] = []
+    if n == 0:
+        return _Dim(parts, 0)
+    last = start + (n - 1) * step
+    out_pos = 0
+    for c in range(start // chunk, last // chunk + 1):
+        c0 = c * chunk
+        # first selected index inside this chunk
+        first = start if c0 <= start else start + -(-(c0 - start) // step) * step
+        if first > last or first >= c0 + chunk:
+            continue
+        end = min(last, c0 + chunk - 1)
+        count = (end - first) // step + 1
+        lo = first - c0
+        csel = slice(lo, lo + (count - 1) * step + 1, step)
+        complete = step == 1 and lo == 0 and count == min(chunk, size - c0)
+        parts.append((c, csel, slice(out_pos, out_pos + count), complete))
+        out_pos += count
+    return _Dim(parts, n)
+
+
+def _array_dim(idx: np.ndarray[Any, Any], size: int, chunk: int, axis: int) -> _Dim:
+    if idx.ndim != 1:
+        raise SelectionError(f"axis {axis}: integer index arrays must be one-dimensional")
+    idx = idx.astype(np.intp, copy=False)
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        raise SelectionError(f"axis {axis}: index out of bounds for size {size}")
+    idx = np.where(idx < 0, idx + size, idx)
+    positions = np.arange(idx.size, dtype=np.intp)
+    chunk_of = idx // chunk
+    if idx.size > 1 and np.any(np.diff(chunk_of) < 0):
+        order = np.argsort(chunk_of, kind="stable")
+        chunk_of, idx, positions = chunk_of[order], idx[order], positions[order]
+    boundaries = np.flatnonzero(np.diff(chunk_of)) + 1
+    parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]] = []
+    for lo, hi in zip(np.r_[0, boundaries], np.r_[boundaries, idx.size], strict=True):
+        if hi <= lo:
+            continue
+        c = int(chunk_of[lo])
+        within = idx[lo:hi] - c * chunk
+        out = positions[lo:hi]
+        if out.size and out[-1] - out[0] == out.size - 1 and np.all(np.diff(out) == 1):
+            out_sel: slice | np.ndarray[Any, np.dtype[np.intp]] = slice(int(out[0]), int(out[-1]) + 1)
+        else:
+            out_sel = out
+        in_bounds = min(chunk, size - c * chunk)
+        complete = within.size == in_bounds and bool(np.all(within == np.arange(in_bounds)))
+        parts.append((c, within, out_sel, complete))
+    return _Dim(parts, int(idx.size))
+
+
+def normalize_selection(selection: Any, ndim: int) -> tuple[Any, ...]:
+    """Expand ``...`` and pad with full slices so there is one entry per dimension."""
+    if not isinstance(selection, tuple):
+        selection = (selection,)
+    n_ellipsis = sum(s is Ellipsis for s in selection)
+    if n_ellipsis > 1:
+        raise SelectionError("an index can only have a single ellipsis ('...')")
+    if n_ellipsis:
+        i = next(k for k, s in enumerate(selection) if s is Ellipsis)
+        fill = ndim - (len(selection) - 1)
+        selection = selection[:i] + (slice(None),) * max(fill, 0) + selection[i + 1 :]
+    if len(selection) > ndim:
+        raise SelectionError(f"too many indices for an array of rank {ndim}: {len(selection)} given")
+    return tuple(selection) + (slice(None),) * (ndim - len(selection))
+
+
+def _dim(sel: Any, size: int, chunk: int, axis: int) -> _Dim:
+    if isinstance(sel, slice):
+        for part in (sel.start, sel.stop, sel.step):
+            if part is not None and not isinstance(part, (int, np.integer)):
+                raise SelectionError(f"axis {axis}: slice bounds must be integers, not {part!r}")
+        if sel.step == 0:
+            raise SelectionError(f"axis {axis}: slice step cannot be zero")
+        return _slice_dim(sel, size, chunk)
+    if isinstance(sel, (bool, np.bool_)):
+        raise SelectionError(f"axis {axis}: a bare boolean is not a valid index")
+    if isinstance(sel, (int, np.integer)):
+        return _int_dim(operator.index(sel), size, chunk, axis)
+    if sel is None:
+        raise SelectionError("newaxis (None) is not supported in array selections")
+    arr = np.asarray(sel)
+    if arr.dtype == np.bool_:
+        if arr.ndim != 1 or arr.shape[0] != size:
+            raise SelectionError(f"axis {axis}: boolean mask of shape {arr.shape} does not match size {size}")
+        return _array_dim(np.flatnonzero(arr), size, chunk, axis)
+    if arr.dtype.kind in "iu":
+        return _array_dim(arr, size, chunk, axis)
+    if arr.size == 0 and arr.ndim == 1:
+        return _array_dim(arr.astype(np.intp), size, chunk, axis)
+    raise SelectionError(f"axis {axis}: unsupported index {sel!r}")
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """A selection resolved against an array's shape and chunk grid."""
+
+    #: shape of the result (integer-indexed dimensions dropped)
+    shape: tuple[int, ...]
+    #: shape of the selection with integer-indexed dims kept as length 1
+    dims: tuple[_Dim, ...]
+
+    @property
+    def nchunks(self) -> int:
+        return math.prod(len(d.parts) for d in self.dims)
+
+    def __iter__(self) -> Iterator[ChunkProjection]:
+        for combo in itertools.product(*(d.parts for d in self.dims)):
+            yield ChunkProjection(
+                coords=tuple(p[0] for p in combo),
+                chunk_selection=tuple(p[1] for p in combo),
+                out_selection=tuple(p[2] for p in combo if p[2] is not None),
+                is_complete=all(p[3] for p in combo),
+            )
+
+
+def plan(selection: Any, shape: Sequence[int], chunk_shape: Sequence[int]) -> IndexPlan:
+    """Resolve ``selection`` against ``shape`` with chunks of ``chunk_shape``."""
+    sel = normalize_selection(selection, len(shape))
+    dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunk_shape, strict=True)))
+    out_shape = tuple(d.out_len for d in dims if d.out_len is not None)
+    return IndexPlan(out_shape, dims)

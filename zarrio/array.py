@@ -1,0 +1,206 @@
+"""AsyncArray: one Zarr v3 array in a store, read and written with coroutines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import _paths
+from .codecs import ChunkSpec, CodecChain
+from .engine import ChunkEngine
+from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
+from .metadata import ArrayMetadata, GroupMetadata, parse_metadata
+from .stores.base import Store
+
+__all__ = ["AsyncArray"]
+
+
+class AsyncArray:
+    """An array node. Construct with :func:`zarrio.aio.open` / :func:`zarrio.aio.create`.
+
+    ``getitem``/``setitem`` take NumPy-style selections (ints, slices with
+    steps, ``...``, integer arrays and boolean masks, applied orthogonally).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        path: str,
+        metadata: ArrayMetadata,
+        *,
+        read_only: bool = False,
+        write_empty_chunks: bool = False,
+        strict: bool = False,
+    ) -> None:
+        self.store = store
+        self.path = path
+        self.metadata = metadata
+        self.read_only = read_only or bool(getattr(store, "read_only", False))
+        self.write_empty_chunks = write_empty_chunks
+        self.strict = strict
+        self._engine = self._make_engine(metadata)
+
+    def _make_engine(self, metadata: ArrayMetadata) -> ChunkEngine:
+        dtype = metadata.data_type.numpy_dtype
+        spec = ChunkSpec(tuple(metadata.chunk_shape), dtype, metadata.fill_value)
+        chain = CodecChain.from_json(list(metadata.codecs), spec)
+        prefix = _paths.prefix_of(self.path)
+        encode = metadata.encode_chunk_key
+        return ChunkEngine(
+            self.store,
+            shape=tuple(metadata.shape),
+            chunk_shape=tuple(metadata.chunk_shape),
+            dtype=dtype,
+            fill_value=metadata.fill_value,
+            chain=chain,
+            chunk_key=lambda coords: prefix + encode(coords),
+            write_empty_chunks=self.write_empty_chunks,
+            strict=self.strict,
+        )
+
+    # ------------------------------------------------------------ opening
+    @classmethod
+    async def open(cls, store: Store, path: str = "", **options: Any) -> AsyncArray:
+        """Open the array at ``path``: one store read (its zarr.json)."""
+        path = _paths.normalize_path(path)
+        raw = await store.get(_paths.meta_key(path))
+        if raw is None:
+            raise NodeNotFoundError(path)
+        meta = parse_metadata(raw, path)
+        if isinstance(meta, GroupMetadata):
+            raise NodeNotFoundError(path, f"the node at {path!r} is a group, not an array")
+        return cls(store, path, meta, **options)
+
+    # ------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.metadata.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.metadata.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.metadata.data_type.numpy_dtype
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        """The chunk shape reads are made of: the inner chunks of a sharded array."""
+        return self._engine.read_chunk_shape
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard shape of a sharded array, else ``None``."""
+        return tuple(self.metadata.chunk_shape) if self._engine.sharding is not None else None
+
+    @property
+    def fill_value(self) -> Any:
+        return self.metadata.fill_value
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return dict(self.metadata.attributes)
+
+    @property
+    def dimension_names(self) -> tuple[str | None, ...] | None:
+        dn = self.metadata.dimension_names
+        return tuple(dn) if dn is not None else None
+
+    @property
+    def codecs(self) -> list[dict[str, Any]]:
+        return self._engine.chain.to_json()
+
+    @property
+    def name(self) -> str:
+        return "/" + self.path
+
+    @property
+    def basename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def __repr__(self) -> str:
+        return f"<AsyncArray {self.name} shape={self.shape} dtype={self.dtype}>"
+
+    # ------------------------------------------------------------ data
+    async def getitem(self, selection: Any = ...) -> Any:
+        """Read a selection; returns a NumPy array (a NumPy scalar when every axis is an int)."""
+        return await self._engine.read(selection)
+
+    async def setitem(self, selection: Any, value: Any) -> None:
+        """Write ``value`` (broadcast to the selection) into the selection."""
+        self._check_writable()
+        await self._engine.write(selection, value)
+
+    async def get_orthogonal_selection(self, selection: Any) -> Any:
+        return await self.getitem(selection)
+
+    async def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
+        await self.setitem(selection, value)
+
+    # ------------------------------------------------------------ metadata changes
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"array {self.name} is read-only")
+
+    async def _save_metadata(self, metadata: ArrayMetadata) -> None:
+        await self.store.set(_paths.meta_key(self.path), metadata.to_bytes())
+        self.metadata = metadata
+        self._engine = self._make_engine(metadata)
+
+    async def update_attributes(self, new: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``new`` into the attributes and store them; returns the attributes."""
+        self._check_writable()
+        attrs = {**self.metadata.attributes, **dict(new)}
+        await self._save_metadata(self.metadata.update(attributes=attrs))
+        return attrs
+
+    async def set_attributes(self, attrs: Mapping[str, Any]) -> None:
+        """Replace the attributes with ``attrs``."""
+        self._check_writable()
+        await self._save_metadata(self.metadata.update(attributes=dict(attrs)))
+
+    async def resize(self, *shape: int | tuple[int, ...]) -> None:
+        """Change the shape; chunks wholly outside a smaller shape are erased."""
+        self._check_writable()
+        new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple) else tuple(shape)
+        new_shape = tuple(int(s) for s in new)  # type: ignore[arg-type]
+        if len(new_shape) != self.ndim or any(s < 0 for s in new_shape):
+            raise MetadataError(f"cannot resize an array of rank {self.ndim} to {new_shape}", field="shape")
+        await self._engine.erase_outside(new_shape)
+        await self._save_metadata(self.metadata.update(shape=new_shape))
+
+    async def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
+        """Grow along ``axis`` and write ``data`` into the new region; returns the new shape."""
+        self._check_writable()
+        arr = np.asarray(data, dtype=self.dtype if self.dtype != object else object)
+        if arr.ndim != self.ndim:
+            raise SelectionError(f"cannot append data of rank {arr.ndim} to an array of rank {self.ndim}")
+        axis = axis % self.ndim
+        for i, (a, b) in enumerate(zip(arr.shape, self.shape, strict=True)):
+            if i != axis and a != b:
+                raise SelectionError(f"appended data has shape {arr.shape}; it must match {self.shape} except on axis {axis}")
+        old = self.shape
+        new_shape = tuple(s + arr.shape[axis] if i == axis else s for i, s in enumerate(old))
+        await self._save_metadata(self.metadata.update(shape=new_shape))
+        region = tuple(slice(old[axis], new_shape[axis]) if i == axis else slice(None) for i in range(self.ndim))
+        await self._engine.write(region, arr)
+        return new_shape
+
+    async def nchunks_stored(self) -> int:
+        """How many chunk (or shard) objects the store holds for this array (needs a listable store)."""
+        prefix = _paths.prefix_of(self.path)
+        keys = await self.store.list(prefix)
+        meta = _paths.meta_key(self.path)
+        nested = {k.rsplit("/zarr.json", 1)[0] for k in keys if k.endswith("/zarr.json") and k != meta}
+        return sum(1 for k in keys if k != meta and not any(k.startswith(n + "/") for n in nested))

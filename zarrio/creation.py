@@ -1,0 +1,97 @@
+"""Turning ``create(...)`` arguments into array metadata.
+
+Accepts what users write (numpy dtypes, Python fill values, codec objects)
+and what ``zarr.json`` holds (data_type JSON, fill value JSON, codec JSON),
+and produces the exact codec list and chunk grid to store.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .codecs import ArrayArrayCodec, ArrayBytesCodec, BytesCodec, Codec, ShardingCodec, ZstdCodec, codec_from_json
+from .errors import MetadataError
+from .metadata import ArrayMetadata, DataType, create_array_metadata, parse_data_type
+
+__all__ = ["build_array_metadata", "default_chunks"]
+
+#: default chunks aim at about this many bytes
+TARGET_CHUNK_BYTES = 1 << 20
+
+
+def default_chunks(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
+    """Chunks for an array created without ``chunks``: about 1 MiB, halving the largest dimension."""
+    chunks = [max(1, s) for s in shape]
+    while math.prod(chunks) * max(itemsize, 1) > TARGET_CHUNK_BYTES and max(chunks) > 1:
+        i = chunks.index(max(chunks))
+        chunks[i] = math.ceil(chunks[i] / 2)
+    return tuple(chunks)
+
+
+def _as_shape(value: int | Sequence[int], name: str) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,)
+    try:
+        out = tuple(int(v) for v in value)
+    except (TypeError, ValueError) as e:
+        raise MetadataError(f"{name} must be an int or a sequence of ints, not {value!r}", field=name) from e
+    return out
+
+
+def _default_serializer(dtype: DataType) -> ArrayBytesCodec:
+    if dtype.to_json() == "string":
+        return codec_from_json({"name": "vlen-utf8"})  # type: ignore[return-value]
+    if dtype.is_variable_length:
+        return codec_from_json({"name": "vlen-bytes"})  # type: ignore[return-value]
+    endian = "little" if dtype.numpy_dtype.itemsize > 1 and dtype.numpy_dtype.kind not in "SUV" else None
+    if dtype.numpy_dtype.fields is not None or dtype.numpy_dtype.kind == "U":
+        endian = "little"
+    return BytesCodec(endian=endian)
+
+
+def _complete_codecs(codecs: Sequence[Any] | None, dtype: DataType) -> list[Codec]:
+    """Build codec objects; insert the array-to-bytes codec when only filters and compressors were given."""
+    items = [codec_from_json(c) for c in (codecs if codecs is not None else [ZstdCodec(level=0, checksum=False)])]
+    if any(isinstance(c, ArrayBytesCodec) for c in items):
+        return items
+    n_filters = sum(isinstance(c, ArrayArrayCodec) for c in items)
+    return [*items[:n_filters], _default_serializer(dtype), *items[n_filters:]]
+
+
+def build_array_metadata(
+    shape: int | Sequence[int],
+    dtype: Any,
+    *,
+    chunks: int | Sequence[int] | None = None,
+    shards: int | Sequence[int] | None = None,
+    codecs: Sequence[Any] | None = None,
+    fill_value: Any = None,
+    attributes: dict[str, Any] | None = None,
+    dimension_names: Sequence[str | None] | None = None,
+    chunk_key_encoding: Any = None,
+) -> ArrayMetadata:
+    """The metadata of a new array, from user-friendly arguments."""
+    shape_t = _as_shape(shape, "shape")
+    data_type = parse_data_type(dtype)
+    itemsize = data_type.numpy_dtype.itemsize if not data_type.is_variable_length else 16
+    chunk_t = _as_shape(chunks, "chunks") if chunks is not None else default_chunks(shape_t, itemsize)
+    items = _complete_codecs(codecs, data_type)
+    grid = chunk_t
+    if shards is not None:
+        shard_t = _as_shape(shards, "shards")
+        if len(shard_t) != len(chunk_t) or any(s % c for s, c in zip(shard_t, chunk_t, strict=True)):
+            raise MetadataError(f"shards {shard_t} must be a multiple of chunks {chunk_t} in every dimension", field="shards")
+        items = [ShardingCodec(chunk_shape=chunk_t, codecs=items)]
+        grid = shard_t
+    return create_array_metadata(
+        shape=shape_t,
+        dtype=data_type,
+        chunks=grid,
+        fill_value=fill_value,
+        codecs=[c.to_json() for c in items],
+        attributes=attributes,
+        dimension_names=dimension_names,
+        chunk_key_encoding=chunk_key_encoding,
+    )

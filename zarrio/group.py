@@ -1,0 +1,206 @@
+"""AsyncGroup: a group node, its children, and consolidated metadata.
+
+A group opened from a ``zarr.json`` that holds consolidated metadata answers
+``members()``, ``tree()`` and child lookups (``g["a/b"]``) from memory, with
+zero store reads. Consolidated metadata is a snapshot: nodes created after
+:func:`consolidate` are not seen through it until it is re-run (or the group
+is opened with ``use_consolidated=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeAlias
+
+from . import _paths
+from ._runtime import gather_typed, store_limiter
+from .array import AsyncArray
+from .errors import ListingNotSupportedError, NodeNotFoundError, ReadOnlyError
+from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata, parse_metadata
+from .stores.base import Store
+
+__all__ = ["AsyncGroup", "Node", "consolidate", "read_node_metadata"]
+
+Node: TypeAlias = "AsyncArray | AsyncGroup"
+NodeMetadata: TypeAlias = ArrayMetadata | GroupMetadata
+
+
+async def read_node_metadata(store: Store, path: str) -> NodeMetadata | None:
+    async with store_limiter(store):
+        raw = await store.get(_paths.meta_key(path))
+    return None if raw is None else parse_metadata(raw, path)
+
+
+class AsyncGroup:
+    """A group node. Construct with :func:`zarrio.aio.open` / :func:`zarrio.aio.create_group`."""
+
+    def __init__(
+        self,
+        store: Store,
+        path: str,
+        metadata: GroupMetadata,
+        *,
+        read_only: bool = False,
+        use_consolidated: bool = True,
+        consolidated: Mapping[str, NodeMetadata] | None = None,
+        node_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.path = path
+        self.metadata = metadata
+        self.read_only = read_only or bool(getattr(store, "read_only", False))
+        self.node_options = dict(node_options or {})
+        if consolidated is None and use_consolidated and metadata.consolidated_metadata is not None:
+            consolidated = metadata.consolidated_metadata.metadata
+        #: relative path -> metadata of every node below, when served from consolidated metadata
+        self.consolidated: dict[str, NodeMetadata] | None = dict(consolidated) if consolidated is not None else None
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return dict(self.metadata.attributes)
+
+    @property
+    def name(self) -> str:
+        return "/" + self.path
+
+    @property
+    def basename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def __repr__(self) -> str:
+        return f"<AsyncGroup {self.name}>"
+
+    # ------------------------------------------------------------ children
+    def _make_node(self, rel: str, meta: NodeMetadata) -> AsyncArray | AsyncGroup:
+        path = _paths.child_path(self.path, rel)
+        if isinstance(meta, ArrayMetadata):
+            return AsyncArray(self.store, path, meta, read_only=self.read_only, **self.node_options)
+        sub: dict[str, NodeMetadata] | None = None
+        if self.consolidated is not None:
+            head = rel + "/"
+            sub = {k[len(head) :]: v for k, v in self.consolidated.items() if k.startswith(head)}
+        return AsyncGroup(
+            self.store, path, meta, read_only=self.read_only, consolidated=sub, node_options=self.node_options
+        )
+
+    async def getitem(self, name: str) -> AsyncArray | AsyncGroup:
+        """The child (or deeper descendant, ``"a/b"``) called ``name``."""
+        rel = _paths.normalize_path(name)
+        if not rel:
+            return self
+        if self.consolidated is not None:
+            meta = self.consolidated.get(rel)
+            if meta is None:
+                raise NodeNotFoundError(_paths.child_path(self.path, rel))
+            return self._make_node(rel, meta)
+        found = await read_node_metadata(self.store, _paths.child_path(self.path, rel))
+        if found is None:
+            raise NodeNotFoundError(_paths.child_path(self.path, rel))
+        return self._make_node(rel, found)
+
+    async def contains(self, name: str) -> bool:
+        try:
+            await self.getitem(name)
+        except NodeNotFoundError:
+            return False
+        return True
+
+    async def _child_names(self) -> list[str]:
+        if self.consolidated is not None:
+            return sorted(k for k in self.consolidated if "/" not in k)
+        if not getattr(self.store, "listable", True):
+            raise ListingNotSupportedError(
+                f"{self.store!r} cannot list keys, so browsing group {self.name} needs consolidated metadata: "
+                "run zarrio.consolidate_metadata() on the hierarchy (direct opens by path always work)",
+            )
+        _, prefixes = await self.store.list_dir(_paths.prefix_of(self.path))
+        return sorted(prefixes)
+
+    async def members(self) -> list[tuple[str, AsyncArray | AsyncGroup]]:
+        """``(name, node)`` for every direct child, sorted by name."""
+        names = await self._child_names()
+        if self.consolidated is not None:
+            return [(n, self._make_node(n, self.consolidated[n])) for n in names]
+        metas = await gather_typed(read_node_metadata(self.store, _paths.child_path(self.path, n)) for n in names)
+        # a prefix without zarr.json is not a node (e.g. a chunk directory)
+        return [(n, self._make_node(n, m)) for n, m in zip(names, metas, strict=True) if m is not None]
+
+    async def array_keys(self) -> list[str]:
+        return [n for n, node in await self.members() if isinstance(node, AsyncArray)]
+
+    async def group_keys(self) -> list[str]:
+        return [n for n, node in await self.members() if isinstance(node, AsyncGroup)]
+
+    async def walk(self) -> dict[str, NodeMetadata]:
+        """Every node below this group, keyed by relative path (concurrent reads level by level)."""
+        if self.consolidated is not None:
+            return dict(sorted(self.consolidated.items()))
+        found: dict[str, NodeMetadata] = {}
+
+        async def visit(group: AsyncGroup, rel: str) -> None:
+            children = await group.members()
+            subgroups = []
+            for name, node in children:
+                key = f"{rel}/{name}" if rel else name
+                found[key] = node.metadata
+                if isinstance(node, AsyncGroup):
+                    subgroups.append(visit(node, key))
+            await gather_typed(subgroups)
+
+        await visit(self, "")
+        return dict(sorted(found.items()))
+
+    async def tree(self) -> str:
+        """The hierarchy below this group as indented text, with shapes and data types."""
+        nodes = await self.walk()
+        lines = [self.name]
+        for rel, meta in nodes.items():
+            depth = rel.count("/")
+            label = rel.rsplit("/", 1)[-1]
+            if isinstance(meta, ArrayMetadata):
+                dt = meta.data_type.to_json()
+                dt_s = dt if isinstance(dt, str) else dt.get("name", str(dt))
+                lines.append(f"{'  ' * (depth + 1)}{label} {tuple(meta.shape)} {dt_s}")
+            else:
+                lines.append(f"{'  ' * (depth + 1)}{label}/")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ changes
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"group {self.name} is read-only")
+
+    async def update_attributes(self, new: Mapping[str, Any]) -> dict[str, Any]:
+        self._check_writable()
+        attrs = {**self.metadata.attributes, **dict(new)}
+        self.metadata = self.metadata.update(attributes=attrs)
+        await self.store.set(_paths.meta_key(self.path), self.metadata.to_bytes())
+        return attrs
+
+    async def set_attributes(self, attrs: Mapping[str, Any]) -> None:
+        self._check_writable()
+        self.metadata = self.metadata.update(attributes=dict(attrs))
+        await self.store.set(_paths.meta_key(self.path), self.metadata.to_bytes())
+
+
+async def consolidate(store: Store, path: str = "") -> GroupMetadata:
+    """Inline the metadata of every node below the group at ``path`` into its zarr.json.
+
+    Reads run concurrently, level by level. Returns the new group metadata.
+    """
+    path = _paths.normalize_path(path)
+    meta = await read_node_metadata(store, path)
+    if meta is None:
+        raise NodeNotFoundError(path)
+    if not isinstance(meta, GroupMetadata):
+        raise NodeNotFoundError(path, f"consolidate_metadata needs a group; {path!r} is an array")
+    group = AsyncGroup(store, path, meta, use_consolidated=False)
+    nodes = await group.walk()
+    inline: dict[str, NodeMetadata] = {}
+    for rel, m in nodes.items():
+        if isinstance(m, GroupMetadata):
+            m = m.update(consolidated_metadata=ConsolidatedMetadata(metadata={}))
+        inline[rel] = m
+    new = meta.update(consolidated_metadata=ConsolidatedMetadata(metadata=inline))
+    await store.set(_paths.meta_key(path), new.to_bytes())
+    return new

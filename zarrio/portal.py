@@ -1,0 +1,150 @@
+"""The background event loop behind the synchronous facade.
+
+One daemon thread runs one asyncio loop, started lazily on first use. Every
+blocking call (``z[0:10]``, ``zarrio.open(...)``) submits a coroutine to it
+and waits for the result, so the facade works:
+
+* in plain scripts;
+* from many threads at once (they share the loop, and so share each store's
+  request limit);
+* where the calling thread already runs an event loop (Jupyter, an async
+  framework): the call blocks that thread, never the portal's loop;
+* in a child process after ``os.fork()`` (the child starts a new loop thread);
+* at interpreter exit (the thread is a daemon; an ``atexit`` hook stops the
+  loop first so pending work is cancelled, not torn down mid-flight).
+
+Calling the facade from the portal's own thread (e.g. inside a coroutine run
+by ``zarrio.run``) would wait on itself forever; it raises
+:class:`~zarrio.errors.FacadeError` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import os
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from .errors import FacadeError
+
+__all__ = ["in_portal_thread", "run", "shutdown"]
+
+T = TypeVar("T")
+
+
+class _Portal:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+        self.pid = os.getpid()
+
+    def ensure_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self.loop
+        if loop is not None and self.pid == os.getpid() and loop.is_running():
+            return loop
+        with self.lock:
+            if self.loop is None or self.pid != os.getpid() or not self.loop.is_running():
+                self._start()
+            assert self.loop is not None
+            return self.loop
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def main() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            try:
+                loop.run_forever()
+            finally:
+                _cancel_all(loop)
+                loop.close()
+
+        thread = threading.Thread(target=main, name="zarrio-portal", daemon=True)
+        thread.start()
+        if not ready.wait(timeout=30):  # pragma: no cover - a thread that cannot start
+            raise FacadeError("the zarrio event-loop thread did not start")
+        self.loop, self.thread, self.pid = loop, thread, os.getpid()
+
+    def stop(self) -> None:
+        with self.lock:
+            loop, thread = self.loop, self.thread
+            self.loop = self.thread = None
+        if loop is None or thread is None or self.pid != os.getpid():
+            return
+        if loop.is_running():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+
+    def after_fork(self) -> None:
+        # the loop thread does not exist in the child; forget it (never touch its loop)
+        self.lock = threading.Lock()
+        self.loop = None
+        self.thread = None
+        self.pid = os.getpid()
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+
+
+_portal = _Portal()
+
+
+def in_portal_thread() -> bool:
+    """Whether the caller runs on the facade's own loop thread."""
+    return _portal.thread is not None and threading.current_thread() is _portal.thread
+
+
+def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
+    """Run ``coro`` on zarrio's background loop and return its result (blocking).
+
+    Safe from any thread, including one that runs its own event loop. If the
+    wait is interrupted (``KeyboardInterrupt``) or ``timeout`` passes, the
+    coroutine is cancelled before this returns, so no task is left running.
+    """
+    if in_portal_thread():
+        coro.close()
+        raise FacadeError(
+            "a blocking zarrio call was made from zarrio's own event-loop thread, where it would deadlock; "
+            "await the zarrio.aio API there instead"
+        )
+    loop = _portal.ensure_loop()
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        _cancel_and_wait(future)
+        raise TimeoutError(f"zarrio operation did not finish within {timeout} s (it was cancelled)") from None
+    except BaseException:
+        if not future.done():
+            _cancel_and_wait(future)
+        raise
+
+
+def _cancel_and_wait(future: concurrent.futures.Future[Any]) -> None:
+    future.cancel()
+    try:
+        future.result(timeout=10)
+    except BaseException:  # noqa: BLE001 - we only wait for the cancellation to land
+        pass
+
+
+def shutdown() -> None:
+    """Stop the background loop (it restarts lazily on the next blocking call)."""
+    _portal.stop()
+
+
+atexit.register(shutdown)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_portal.after_fork)

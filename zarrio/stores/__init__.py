@@ -1,0 +1,75 @@
+"""Stores: bytes in, bytes out, keyed by ``/``-separated strings.
+
+Built in: :class:`MemoryStore`, :class:`LocalStore` (a directory, atomic
+writes), :class:`ZipStore` (a zip archive, zarr-python compatible) and
+:class:`HttpStore` (read-only, ranged). Write your own by subclassing
+:class:`Store` (async methods) or :class:`BlockingStore` (blocking methods run
+in worker threads). :func:`as_store` turns a path or URL into a store.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
+from .blocking import BlockingStore
+from .local import LocalStore
+from .memory import MemoryStore
+from .zip import ZipStore
+
+if TYPE_CHECKING:
+    from .http import HttpStore
+
+__all__ = [
+    "BlockingStore",
+    "ByteRange",
+    "HttpStore",
+    "LocalStore",
+    "MemoryStore",
+    "Store",
+    "ZipStore",
+    "as_store",
+    "coalesce_ranges",
+    "validate_key",
+    "validate_prefix",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # HttpStore pulls in aiohttp: import it on first use only
+    if name == "HttpStore":
+        from .http import HttpStore
+
+        return HttpStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def as_store(obj: Store | str | os.PathLike[str], *, read_only: bool = False) -> Store:
+    """The store for ``obj``.
+
+    * a :class:`Store` is returned as is;
+    * an ``http://`` or ``https://`` URL is an :class:`HttpStore`;
+    * a path to an existing file ending in ``.zip`` is a read-only :class:`ZipStore`;
+    * any other path (``str`` or ``os.PathLike``) is a :class:`LocalStore`
+      (read-only when ``read_only`` is true).
+
+    Anything else raises ``TypeError``.
+    """
+    if isinstance(obj, Store):
+        return obj
+    if isinstance(obj, str) and obj.lower().startswith(("http://", "https://")):
+        from .http import HttpStore
+
+        return HttpStore(obj)
+    if isinstance(obj, str | os.PathLike):
+        path = os.fspath(obj)
+        if not isinstance(path, str):
+            raise TypeError(f"expected a str path, got a bytes path {path!r}; decode it first")
+        if path.lower().endswith(".zip") and os.path.isfile(path):
+            return ZipStore(path, mode="r")
+        return LocalStore(path, read_only=read_only)
+    raise TypeError(
+        f"cannot make a store from {type(obj).__name__}: pass a zarrio.stores.Store, "
+        "a directory path (str or os.PathLike), a path to a .zip file, or an http(s):// URL"
+    )

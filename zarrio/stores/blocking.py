@@ -1,0 +1,177 @@
+"""Stores over a blocking backend: write plain methods, get an async store.
+
+Subclass :class:`BlockingStore` and implement these ordinary (blocking)
+methods; each async :class:`~zarrio.stores.base.Store` method runs its twin in
+a worker thread, one hop per call:
+
+==========================================  ==========================================
+you implement (blocking)                    you get (async)
+==========================================  ==========================================
+``get_sync(key) -> bytes | None``           ``get``
+``set_sync(key, value) -> None``            ``set``
+``erase_sync(key) -> None``                 ``erase`` (must be idempotent)
+``exists_sync(key) -> bool``                ``exists``
+``list_sync(prefix) -> list[str]``          ``list``
+``list_dir_sync(prefix) -> (keys, dirs)``   ``list_dir``
+optional:
+``get_partial_sync(key, offset, length)``   ``get_partial``
+``get_suffix_sync(key, length)``            ``get_suffix``
+``get_ranges_sync(key, ranges)``            ``get_ranges`` (default: ``get_partial_sync``
+                                            per range when ``partial_reads``, else one
+                                            ``get_sync`` sliced)
+``erase_prefix_sync(prefix)``               ``erase_prefix`` (default: list, then erase)
+``close_sync()``                            ``close``
+==========================================  ==========================================
+
+The async side validates every key (:func:`~zarrio.stores.base.validate_key`)
+and refuses writes on a ``read_only`` store before your method is called, so
+your methods only ever see clean keys. Set ``partial_reads = True`` on your
+class when ``get_partial_sync``/``get_suffix_sync`` read only the range.
+Your methods may be called from several threads at once.
+
+Example::
+
+    class DictStore(BlockingStore):
+        def __init__(self) -> None:
+            self.values: dict[str, bytes] = {}
+        def get_sync(self, key): return self.values.get(key)
+        def set_sync(self, key, value): self.values[key] = value
+        def erase_sync(self, key): self.values.pop(key, None)
+        def exists_sync(self, key): return key in self.values
+        def list_sync(self, prefix): return [k for k in self.values if k.startswith(prefix)]
+        def list_dir_sync(self, prefix): ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from .base import ByteRange, Store, validate_key, validate_prefix
+
+__all__ = ["BlockingStore"]
+
+_T = TypeVar("_T")
+
+
+class BlockingStore(Store):
+    """Base class for stores whose backend is blocking; see the module docstring."""
+
+    # ------------------------------------------------------------ to implement
+    @abstractmethod
+    def get_sync(self, key: str) -> bytes | None:
+        """The whole value under ``key``, or ``None``."""
+
+    @abstractmethod
+    def set_sync(self, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key``."""
+
+    @abstractmethod
+    def erase_sync(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+
+    @abstractmethod
+    def exists_sync(self, key: str) -> bool:
+        """Whether ``key`` holds a value."""
+
+    @abstractmethod
+    def list_sync(self, prefix: str) -> list[str]:
+        """Every key starting with ``prefix``."""
+
+    @abstractmethod
+    def list_dir_sync(self, prefix: str) -> tuple[list[str], list[str]]:
+        """``(keys, child_prefixes)`` directly under ``prefix`` ("" or ending in ``/``)."""
+
+    # ------------------------------------------------------------ optional
+    def get_partial_sync(self, key: str, offset: int, length: int) -> bytes | None:
+        """``length`` bytes from ``offset``; the default slices ``get_sync``."""
+        value = self.get_sync(key)
+        return None if value is None else bytes(value[offset : offset + length])
+
+    def get_suffix_sync(self, key: str, length: int) -> bytes | None:
+        """The last ``length`` bytes; the default slices ``get_sync``."""
+        value = self.get_sync(key)
+        return None if value is None else bytes(value[max(0, len(value) - length) :])
+
+    def get_ranges_sync(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+        """Several ranges of one value, in one worker-thread hop."""
+        if self.partial_reads:
+            out: list[bytes] = []
+            for offset, length in ranges:
+                part = self.get_partial_sync(key, offset, length)
+                if part is None:
+                    return None
+                out.append(part)
+            if not ranges and not self.exists_sync(key):
+                return None
+            return out
+        value = self.get_sync(key)
+        if value is None:
+            return None
+        return [bytes(value[offset : offset + length]) for offset, length in ranges]
+
+    def erase_prefix_sync(self, prefix: str) -> None:
+        """Erase every key under ``prefix``; the default lists, then erases each key."""
+        for key in self.list_sync(prefix):
+            self.erase_sync(key)
+
+    def close_sync(self) -> None:
+        """Release resources; idempotent. The default does nothing."""
+
+    # ------------------------------------------------------------ async side
+    @staticmethod
+    async def _hop(fn: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+    async def get(self, key: str) -> bytes | None:
+        validate_key(key)
+        return await self._hop(lambda: self.get_sync(key))
+
+    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
+        validate_key(key)
+        return await self._hop(lambda: self.get_partial_sync(key, offset, length))
+
+    async def get_suffix(self, key: str, length: int) -> bytes | None:
+        validate_key(key)
+        return await self._hop(lambda: self.get_suffix_sync(key, length))
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
+        validate_key(key)
+        wanted = builtins.list(ranges)
+        return await self._hop(lambda: self.get_ranges_sync(key, wanted))
+
+    async def set(self, key: str, value: bytes) -> None:
+        validate_key(key)
+        self._check_writable()
+        data = value if isinstance(value, bytes) else bytes(value)
+        await self._hop(lambda: self.set_sync(key, data))
+
+    async def erase(self, key: str) -> None:
+        validate_key(key)
+        self._check_writable()
+        await self._hop(lambda: self.erase_sync(key))
+
+    async def erase_prefix(self, prefix: str) -> None:
+        validate_prefix(prefix)
+        self._check_writable()
+        await self._hop(lambda: self.erase_prefix_sync(prefix))
+
+    async def exists(self, key: str) -> bool:
+        validate_key(key)
+        return await self._hop(lambda: self.exists_sync(key))
+
+    async def list(self, prefix: str = "") -> builtins.list[str]:
+        validate_prefix(prefix)
+        return await self._hop(lambda: self.list_sync(prefix))
+
+    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
+        validate_prefix(prefix)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return await self._hop(lambda: self.list_dir_sync(prefix))
+
+    async def close(self) -> None:
+        await self._hop(self.close_sync)

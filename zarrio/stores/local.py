@@ -1,0 +1,318 @@
+"""A store over a directory of files.
+
+Each key is a file below ``root`` (``"a/b/c"`` is ``root/a/b/c``). Every
+operation is one hop to a worker thread that does all its file work there
+(open, read, close; or open, seek and read every range of one value).
+
+Writes are atomic: the value goes to a temporary file in the target's
+directory (named ``.zarrio-tmp-*``), is optionally ``fsync``-ed, then renamed
+onto the key with ``os.replace``; a concurrent reader sees the old value or
+the new one, never a partial file. Temporary files never appear in listings
+(so a user key whose last segment starts with ``.zarrio-tmp-`` is not listed
+either). Missing parent directories are created; ``erase`` removes parent
+directories it leaves empty (never the root).
+
+Keys are checked by :func:`~zarrio.stores.base.validate_key` and the joined
+path must stay inside ``root``. Symbolic links *inside* the root are followed:
+placing one there is the user's choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import InvalidKeyError, TransportError
+from .base import ByteRange, Store, validate_key, validate_prefix
+
+__all__ = ["TEMP_PREFIX", "LocalStore"]
+
+#: name prefix of the temporary files behind atomic writes
+TEMP_PREFIX = ".zarrio-tmp-"
+
+_T = TypeVar("_T")
+
+# errors that mean "this key holds no value" when reading
+_MISSING_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
+def _is_missing(error: OSError) -> bool:
+    return isinstance(error, FileNotFoundError | NotADirectoryError | IsADirectoryError) or (
+        error.errno in _MISSING_ERRNOS
+    )
+
+
+def _write_fully(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write fewer)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_range(file: Any, offset: int, length: int) -> bytes:
+    if length <= 0:
+        return b""
+    file.seek(offset)
+    data: bytes = file.read(length)
+    return data
+
+
+class LocalStore(Store):
+    """A directory on the local file system, read and written atomically."""
+
+    partial_reads = True
+
+    def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False, fsync: bool = False) -> None:
+        self.root = Path(os.path.abspath(os.fspath(root)))
+        self.read_only = read_only
+        self.fsync = fsync
+
+    # ------------------------------------------------------------ plumbing
+    def _path(self, key: str) -> str:
+        validate_key(key)
+        root = str(self.root)
+        path = os.path.normpath(os.path.join(root, *key.split("/")))
+        if os.path.commonpath([root, path]) != root or path == root:
+            raise InvalidKeyError("store key escapes the store's root", key=key, location=root)
+        return path
+
+    def _dir_path(self, prefix: str) -> str:
+        """The directory holding the keys under ``prefix`` ("" is the root)."""
+        validate_prefix(prefix)
+        stripped = prefix.rstrip("/")
+        return self._path(stripped) if stripped else str(self.root)
+
+    async def _in_thread(self, fn: Callable[[], _T], key: str | None, path: str) -> _T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, fn)
+        except OSError as e:
+            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
+
+    # ------------------------------------------------------------ reads
+    async def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+
+        def read() -> bytes | None:
+            try:
+                with open(path, "rb") as f:
+                    return f.read()
+            except OSError as e:
+                if _is_missing(e):
+                    return None
+                raise
+
+        return await self._in_thread(read, key, path)
+
+    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
+        ranges = await self.get_ranges(key, [(offset, length)])
+        return None if ranges is None else ranges[0]
+
+    async def get_suffix(self, key: str, length: int) -> bytes | None:
+        path = self._path(key)
+
+        def read() -> bytes | None:
+            try:
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    start = max(0, size - length)
+                    return _read_range(f, start, size - start)
+            except OSError as e:
+                if _is_missing(e):
+                    return None
+                raise
+
+        return await self._in_thread(read, key, path)
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+        path = self._path(key)
+        wanted = list(ranges)
+
+        def read() -> list[bytes] | None:
+            try:
+                with open(path, "rb") as f:
+                    return [_read_range(f, offset, length) for offset, length in wanted]
+            except OSError as e:
+                if _is_missing(e):
+                    return None
+                raise
+
+        return await self._in_thread(read, key, path)
+
+    async def exists(self, key: str) -> bool:
+        path = self._path(key)
+        return await self._in_thread(lambda: os.path.isfile(path), key, path)
+
+    async def list(self, prefix: str = "") -> builtins.list[str]:
+        validate_prefix(prefix)
+        # walk only the deepest directory that can hold keys starting with prefix
+        parent = prefix.rpartition("/")[0]
+        start = self._dir_path(parent + "/" if parent else "")
+        root = str(self.root)
+
+        def walk() -> builtins.list[str]:
+            found: list[str] = []
+            for dirpath, _dirnames, filenames in os.walk(start):
+                rel = os.path.relpath(dirpath, root)
+                base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+                for name in filenames:
+                    if name.startswith(TEMP_PREFIX):
+                        continue
+                    key = base + name
+                    if key.startswith(prefix):
+                        found.append(key)
+            return found
+
+        return await self._in_thread(walk, prefix or None, start)
+
+    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
+        directory = self._dir_path(prefix)
+
+        def scan() -> tuple[builtins.list[str], builtins.list[str]]:
+            keys: list[str] = []
+            prefixes: list[str] = []
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        if entry.name.startswith(TEMP_PREFIX):
+                            continue
+                        if entry.is_dir():
+                            prefixes.append(entry.name)
+                        elif entry.is_file():
+                            keys.append(entry.name)
+            except OSError as e:
+                if _is_missing(e):
+                    return [], []
+                raise
+            return keys, prefixes
+
+        return await self._in_thread(scan, prefix or None, directory)
+
+    # ------------------------------------------------------------ writes
+    async def set(self, key: str, value: bytes) -> None:
+        path = self._path(key)
+        self._check_writable()
+        data = value if isinstance(value, bytes) else bytes(value)
+        await self._in_thread(lambda: self._write_atomically(path, data), key, path)
+
+    def _write_atomically(self, path: str, data: bytes) -> None:
+        directory = os.path.dirname(path)
+        # a concurrent erase may prune the directory between makedirs and open: retry
+        for attempt in range(8):
+            os.makedirs(directory, exist_ok=True)
+            temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            except FileNotFoundError:
+                if attempt == 7:
+                    raise
+                continue
+            break
+        try:
+            try:
+                _write_fully(fd, data)
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
+        if self.fsync:
+            self._fsync_directory(directory)
+
+    @staticmethod
+    def _fsync_directory(directory: str) -> None:
+        try:
+            fd = os.open(directory, os.O_RDONLY)
+        except OSError:  # not supported on every platform (e.g. Windows)
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    async def erase(self, key: str) -> None:
+        path = self._path(key)
+        self._check_writable()
+        root = str(self.root)
+
+        def remove() -> None:
+            try:
+                os.remove(path)
+            except OSError as e:
+                # a missing key, or a directory (EPERM/EACCES on some systems): nothing to erase
+                if _is_missing(e) or os.path.isdir(path):
+                    return
+                raise
+            # prune directories the removal left empty, up to (not including) the root
+            directory = os.path.dirname(path)
+            while directory != root and os.path.commonpath([root, directory]) == root:
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    break
+                directory = os.path.dirname(directory)
+
+        await self._in_thread(remove, key, path)
+
+    async def erase_prefix(self, prefix: str) -> None:
+        validate_prefix(prefix)
+        self._check_writable()
+        if prefix and not prefix.endswith("/"):
+            # a partial name ("a/b" matches "a/bc"): erase the matching keys one by one
+            keys = await self.list(prefix)
+            await asyncio.gather(*(self.erase(key) for key in keys))
+            return
+        directory = self._dir_path(prefix)
+
+        def remove_tree() -> None:
+            if directory != str(self.root):
+                if os.path.isdir(directory):
+                    with contextlib.suppress(FileNotFoundError):
+                        shutil.rmtree(directory)
+                return
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:
+                return
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.remove(entry.path)
+
+        await self._in_thread(remove_tree, prefix or None, directory)
+
+    # ------------------------------------------------------------ identity
+    def __repr__(self) -> str:
+        flags = "".join([", read_only=True" if self.read_only else "", ", fsync=True" if self.fsync else ""])
+        return f"LocalStore({str(self.root)!r}{flags})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LocalStore):
+            return NotImplemented
+        return self.root == other.root
+
+    def __hash__(self) -> int:
+        return hash(("LocalStore", self.root))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_local_store, (str(self.root), self.read_only, self.fsync))
+
+
+def _rebuild_local_store(root: str, read_only: bool, fsync: bool) -> LocalStore:
+    return LocalStore(root, read_only=read_only, fsync=fsync)

@@ -1,0 +1,94 @@
+"""An in-memory store: a dict of ``key -> bytes``.
+
+Values are kept as immutable ``bytes`` (bytes-like values are copied on
+``set``), so a caller mutating its buffer afterwards cannot change what was
+stored. Every method runs without awaiting anything in the middle, so the
+store is consistent under any number of concurrent tasks on one event loop.
+It is not meant to be shared between threads running different loops.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+from .base import ByteRange, Store, validate_key, validate_prefix
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """A dict-backed store; handy for tests and scratch arrays."""
+
+    partial_reads = True
+
+    def __init__(self) -> None:
+        self._values: dict[str, bytes] = {}
+
+    # ------------------------------------------------------------ reads
+    async def get(self, key: str) -> bytes | None:
+        return self._values.get(validate_key(key))
+
+    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
+        value = self._values.get(validate_key(key))
+        if value is None:
+            return None
+        return value[offset : offset + length]
+
+    async def get_suffix(self, key: str, length: int) -> bytes | None:
+        value = self._values.get(validate_key(key))
+        if value is None:
+            return None
+        return value[max(0, len(value) - length) :]
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+        value = self._values.get(validate_key(key))
+        if value is None:
+            return None
+        return [value[offset : offset + length] for offset, length in ranges]
+
+    async def exists(self, key: str) -> bool:
+        return validate_key(key) in self._values
+
+    async def list(self, prefix: str = "") -> builtins.list[str]:
+        validate_prefix(prefix)
+        return [key for key in self._values if key.startswith(prefix)]
+
+    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
+        validate_prefix(prefix)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        keys: list[str] = []
+        prefixes: dict[str, None] = {}
+        for key in self._values:
+            if not key.startswith(prefix):
+                continue
+            head, sep, _ = key[len(prefix) :].partition("/")
+            if sep:
+                prefixes[head] = None
+            else:
+                keys.append(head)
+        return keys, list(prefixes)
+
+    # ------------------------------------------------------------ writes
+    async def set(self, key: str, value: bytes) -> None:
+        validate_key(key)
+        self._check_writable()
+        self._values[key] = bytes(value)
+
+    async def erase(self, key: str) -> None:
+        validate_key(key)
+        self._check_writable()
+        self._values.pop(key, None)
+
+    async def erase_prefix(self, prefix: str) -> None:
+        validate_prefix(prefix)
+        self._check_writable()
+        for key in [k for k in self._values if k.startswith(prefix)]:
+            del self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(<{len(self._values)} keys>)"

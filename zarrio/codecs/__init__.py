@@ -1,0 +1,58 @@
+"""Zarr v3 codecs: pure, synchronous, thread-safe transforms of one chunk.
+
+Importing this package registers every built-in codec. Build an array's codecs
+with :meth:`CodecChain.from_json`; register your own with :func:`register_codec`.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    ArrayArrayCodec,
+    ArrayBytesCodec,
+    BytesBytesCodec,
+    ChunkSpec,
+    Codec,
+    codec_from_json,
+    register_codec,
+    registered_codecs,
+)
+from .blosc import BloscCodec
+from .bytes import BytesCodec
+from .chain import CodecChain
+from .crc32c import Crc32cCodec
+from .gzip import GzipCodec
+from .numcodecs_compat import (
+    NumcodecsArrayArrayCodec,
+    NumcodecsArrayBytesCodec,
+    NumcodecsBytesBytesCodec,
+    numcodecs_codec_class,
+)
+from .sharding import ShardingCodec
+from .transpose import TransposeCodec
+from .vlen import VlenBytesCodec, VlenUtf8Codec
+from .zstd import ZstdCodec
+
+__all__ = [
+    "ArrayArrayCodec",
+    "ArrayBytesCodec",
+    "BloscCodec",
+    "BytesBytesCodec",
+    "BytesCodec",
+    "ChunkSpec",
+    "Codec",
+    "CodecChain",
+    "Crc32cCodec",
+    "GzipCodec",
+    "NumcodecsArrayArrayCodec",
+    "NumcodecsArrayBytesCodec",
+    "NumcodecsBytesBytesCodec",
+    "ShardingCodec",
+    "TransposeCodec",
+    "VlenBytesCodec",
+    "VlenUtf8Codec",
+    "ZstdCodec",
+    "codec_from_json",
+    "numcodecs_codec_class",
+    "register_codec",
+    "registered_codecs",
+]

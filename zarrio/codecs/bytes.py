@@ -1,0 +1,78 @@
+"""The ``bytes`` codec: an array's elements laid out in C order with a fixed endianness.
+
+Decoding does not copy when the stored byte order is the native one: the result
+is a view over the input buffer (``np.frombuffer``), read-only when the input is
+``bytes``. Callers that need to write into it must copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import CodecError, CorruptChunkError
+from ._config import config_choice, fail, reject_unknown_keys
+from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, register_codec
+
+__all__ = ["BytesCodec"]
+
+Endian = Literal["little", "big"]
+_ORDER_CHAR: dict[str, Literal["<", ">"]] = {"little": "<", "big": ">"}
+
+
+@register_codec("bytes")
+class BytesCodec(ArrayBytesCodec):
+    """Fixed-size elements to bytes. ``endian`` may be ``None`` only for single-byte types;
+    for multi-byte types a missing ``endian`` is read as little endian (what zarr-python does)."""
+
+    def __init__(self, endian: Endian | None = None) -> None:
+        if endian is not None:
+            config_choice("bytes", "endian", endian, _ORDER_CHAR)
+        self.endian: Endian | None = endian
+
+    @classmethod
+    def from_config(cls, configuration: Mapping[str, JSON]) -> BytesCodec:
+        reject_unknown_keys("bytes", configuration, {"endian"})
+        endian = configuration.get("endian")
+        if endian is None:
+            return cls()
+        return cls(endian=config_choice("bytes", "endian", endian, _ORDER_CHAR))  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, JSON]:
+        if self.endian is None:
+            return {"name": "bytes"}
+        return {"name": "bytes", "configuration": {"endian": self.endian}}
+
+    def validate(self, spec: ChunkSpec) -> None:
+        if spec.dtype.hasobject:
+            fail("bytes", f"cannot encode variable-length data type {spec.dtype}; use vlen-utf8 or vlen-bytes")
+
+    def stored_dtype(self, dtype: np.dtype[Any]) -> np.dtype[Any]:
+        """The dtype of the encoded elements: ``dtype`` in this codec's byte order."""
+        return dtype.newbyteorder(_ORDER_CHAR[self.endian or "little"])
+
+    def compute_encoded_size(self, spec: ChunkSpec) -> int | None:
+        return spec.nbytes
+
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes:
+        if chunk.shape != spec.shape:
+            raise CodecError(f"chunk of shape {chunk.shape} does not match {spec.shape}", codec=self.name)
+        stored = chunk.astype(self.stored_dtype(spec.dtype), copy=False)
+        return stored.tobytes(order="C")
+
+    def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
+        stored = self.stored_dtype(spec.dtype)
+        expected = spec.nbytes
+        actual = memoryview(data).nbytes
+        if actual != expected:
+            raise CorruptChunkError(f"expected {expected} bytes, got {actual}", codec=self.name)
+        if stored.itemsize == 0:
+            flat = np.zeros(int(np.prod(spec.shape, dtype=np.int64)), dtype=spec.dtype)
+        else:
+            flat = np.frombuffer(data, dtype=stored)
+        array = flat.reshape(spec.shape)
+        if stored != spec.dtype:
+            array = array.astype(spec.dtype)
+        return array

@@ -1,0 +1,57 @@
+"""The ``gzip`` codec: RFC 1952 gzip members, written with zlib (``wbits=31``)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+
+from ..errors import CorruptChunkError
+from ._config import config_int, fail, reject_unknown_keys
+from .base import JSON, Buffer, BytesBytesCodec, register_codec
+
+__all__ = ["GzipCodec"]
+
+GZIP_WBITS = 31  # 16 + 15: gzip header and trailer, 32 KiB window
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@register_codec("gzip")
+class GzipCodec(BytesBytesCodec):
+    def __init__(self, level: int = 5) -> None:
+        self.level = config_int("gzip", "level", level, low=0, high=9)
+
+    @classmethod
+    def from_config(cls, configuration: Mapping[str, JSON]) -> GzipCodec:
+        reject_unknown_keys("gzip", configuration, {"level"})
+        if "level" not in configuration:
+            fail("gzip", "configuration needs 'level'")
+        return cls(level=configuration["level"])
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"name": "gzip", "configuration": {"level": self.level}}
+
+    def encode(self, data: Buffer) -> bytes:
+        compressor = zlib.compressobj(self.level, zlib.DEFLATED, GZIP_WBITS)
+        return compressor.compress(data) + compressor.flush()
+
+    def decode(self, data: Buffer) -> Buffer:
+        """Decompress one or more concatenated gzip members; a truncated member is an error."""
+        remaining = bytes(data)
+        if not remaining:
+            raise CorruptChunkError("empty gzip stream", codec=self.name)
+        pieces: list[bytes] = []
+        while remaining:
+            decompressor = zlib.decompressobj(GZIP_WBITS)
+            try:
+                pieces.append(decompressor.decompress(remaining))
+                pieces.append(decompressor.flush())
+            except zlib.error as e:
+                raise CorruptChunkError(f"invalid gzip data: {e}", codec=self.name) from e
+            if not decompressor.eof:
+                raise CorruptChunkError("truncated gzip stream", codec=self.name)
+            remaining = decompressor.unused_data
+            if not remaining.strip(b"\0"):
+                break  # zero padding after the last member, as the gzip tool allows
+            if not remaining.startswith(GZIP_MAGIC):
+                raise CorruptChunkError(f"{len(remaining)} stray bytes after the gzip stream", codec=self.name)
+        return b"".join(pieces)

@@ -1,0 +1,225 @@
+"""``numcodecs.<id>`` codecs: numcodecs codecs under the names and kinds zarr-python 3 gives them.
+
+The configuration is the numcodecs configuration without ``"id"`` and is written
+back exactly as given (plus what :meth:`evolve` fills in, as zarr-python does):
+``{"name": "numcodecs.zlib", "configuration": {"level": 5}}``.
+
+Kinds follow zarr-python: filters that map arrays to arrays (``delta``,
+``bitround``, ``fixedscaleoffset``, ``quantize``, ``packbits``, ``astype``) are
+array->array; ``pcodec`` and ``zfpy`` are array->bytes; the rest (compressors,
+``shuffle`` and the checksums) are bytes->bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numcodecs
+import numcodecs.errors
+import numpy as np
+
+from ..errors import ChecksumError, CodecError, CorruptChunkError, UnsupportedError
+from ._config import fail
+from .base import JSON, ArrayArrayCodec, ArrayBytesCodec, Buffer, BytesBytesCodec, ChunkSpec, Codec, register_codec
+
+__all__ = [
+    "NumcodecsArrayArrayCodec",
+    "NumcodecsArrayBytesCodec",
+    "NumcodecsBytesBytesCodec",
+    "numcodecs_codec_class",
+]
+
+PREFIX = "numcodecs."
+BYTES_BYTES_IDS = ("blosc", "lz4", "zstd", "zlib", "gzip", "bz2", "lzma", "shuffle")
+CHECKSUM_IDS = ("crc32", "crc32c", "adler32", "fletcher32", "jenkins_lookup3")
+ARRAY_ARRAY_IDS = ("delta", "bitround", "fixedscaleoffset", "quantize", "packbits", "astype")
+ARRAY_BYTES_IDS = ("pcodec", "zfpy")
+CHECKSUM_SIZE = 4
+#: configuration keys that ``evolve`` fills from the data type when absent
+FILLED_BY_EVOLVE = {
+    "shuffle": "elementsize",
+    "delta": "dtype",
+    "fixedscaleoffset": "dtype",
+    "quantize": "dtype",
+    "astype": "decode_dtype",
+}
+
+
+class _NumcodecsMixin:
+    """Holds the configuration and the numcodecs object built from it."""
+
+    name: ClassVar[str]
+    codec_id: ClassVar[str]
+
+    def __init__(self, **configuration: JSON) -> None:
+        configuration.pop("id", None)
+        self.configuration: dict[str, JSON] = dict(configuration)
+        self._numcodec: Any = None
+        pending = FILLED_BY_EVOLVE.get(self.codec_id)
+        if pending is None or self.configuration.get(pending) is not None:
+            self._numcodec = self._build()
+        # else: built on first use, after evolve() has filled the missing key from the data type
+
+    def _build(self) -> Any:
+        try:
+            return numcodecs.get_codec({"id": self.codec_id, **self.configuration})
+        except numcodecs.errors.UnknownCodecError as e:
+            raise UnsupportedError(f"numcodecs has no codec {self.codec_id!r} installed", field="codecs") from e
+        except (TypeError, ValueError, KeyError) as e:
+            fail(self.name, f"invalid configuration {self.configuration!r}: {e}")
+
+    @property
+    def numcodec(self) -> Any:
+        """The underlying numcodecs codec object."""
+        if self._numcodec is None:
+            self._numcodec = self._build()
+        return self._numcodec
+
+    @classmethod
+    def from_config(cls, configuration: Mapping[str, JSON]) -> Any:
+        if "id" in configuration and configuration["id"] != cls.codec_id:
+            fail(cls.name, f"configuration id {configuration['id']!r} does not match")
+        return cls(**configuration)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"name": self.name, "configuration": dict(self.configuration)}
+
+    def _with(self, **extra: JSON) -> Any:
+        return type(self)(**{**self.configuration, **extra})
+
+    def _failure(self, action: str, error: Exception) -> CodecError:
+        message = f"numcodecs {self.codec_id} could not {action}: {error}"
+        if action == "decode":
+            kind = ChecksumError if "checksum" in str(error).lower() else CorruptChunkError
+            return kind(message, codec=self.name)
+        return CodecError(message, codec=self.name)
+
+
+def _bytes_of(result: Any) -> bytes:
+    return result if isinstance(result, bytes) else np.ascontiguousarray(result).tobytes()
+
+
+class NumcodecsBytesBytesCodec(_NumcodecsMixin, BytesBytesCodec):
+    def evolve(self, spec: ChunkSpec) -> Codec:
+        if self.codec_id == "shuffle" and self.configuration.get("elementsize") is None:
+            return self._with(elementsize=1 if spec.dtype.hasobject else spec.dtype.itemsize)  # type: ignore[no-any-return]
+        return self
+
+    def compute_encoded_size(self, size: int) -> int | None:
+        return size + CHECKSUM_SIZE if self.codec_id in CHECKSUM_IDS else None
+
+    def encode(self, data: Buffer) -> bytes:
+        try:
+            return _bytes_of(self.numcodec.encode(np.frombuffer(data, dtype=np.uint8)))
+        except Exception as e:
+            raise self._failure("encode", e) from e
+
+    def decode(self, data: Buffer) -> Buffer:
+        try:
+            return _bytes_of(self.numcodec.decode(np.frombuffer(data, dtype=np.uint8)))
+        except Exception as e:
+            raise self._failure("decode", e) from e
+
+
+def _cast_fill(fill_value: Any, dtype: np.dtype[Any]) -> Any:
+    try:
+        return np.asarray(fill_value).astype(dtype)[()]
+    except (TypeError, ValueError, OverflowError):
+        return np.zeros((), dtype=dtype)[()]
+
+
+def _matching(array: np.ndarray[Any, Any], spec: ChunkSpec, codec: str) -> np.ndarray[Any, Any]:
+    """``array`` reshaped to the spec; a dtype differing only in byte order is converted."""
+    if array.size != math.prod(spec.shape):
+        raise CorruptChunkError(f"decoded {array.size} items, expected {math.prod(spec.shape)}", codec=codec)
+    array = array.reshape(spec.shape)
+    if array.dtype != spec.dtype:
+        if array.dtype.newbyteorder("=") != spec.dtype.newbyteorder("="):
+            raise CorruptChunkError(f"decoded data type {array.dtype}, expected {spec.dtype}", codec=codec)
+        array = array.astype(spec.dtype)
+    return array
+
+
+class NumcodecsArrayArrayCodec(_NumcodecsMixin, ArrayArrayCodec):
+    def evolve(self, spec: ChunkSpec) -> Codec:
+        config, native = self.configuration, str(spec.dtype)
+        if self.codec_id in ("fixedscaleoffset", "quantize", "delta") and config.get("dtype") is None:
+            return self._with(dtype=native)  # type: ignore[no-any-return]
+        if self.codec_id == "astype" and config.get("decode_dtype") is None:
+            return self._with(decode_dtype=native)  # type: ignore[no-any-return]
+        return self
+
+    def validate(self, spec: ChunkSpec) -> None:
+        if self.codec_id == "packbits" and spec.dtype != np.dtype(bool):
+            fail(self.name, f"needs a bool data type, got {spec.dtype}")
+
+    def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        config = self.configuration
+        if self.codec_id == "packbits":
+            shape = (1 + math.ceil(math.prod(spec.shape) / 8),)
+            return ChunkSpec(shape, np.dtype(np.uint8), np.uint8(0))
+        encoded: Any = None
+        if self.codec_id == "astype":
+            encoded = config.get("encode_dtype")
+        elif self.codec_id in ("delta", "fixedscaleoffset", "quantize"):
+            encoded = config.get("astype")
+        if encoded is None:
+            return spec
+        dtype = np.dtype(encoded).newbyteorder("=")
+        return ChunkSpec(spec.shape, dtype, _cast_fill(spec.fill_value, dtype))
+
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> np.ndarray[Any, Any]:
+        try:
+            encoded = np.asarray(self.numcodec.encode(np.ascontiguousarray(chunk)))
+        except Exception as e:
+            raise self._failure("encode", e) from e
+        return _matching(encoded, self.resolve_spec(spec), self.name)
+
+    def decode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> np.ndarray[Any, Any]:
+        try:
+            decoded = np.asarray(self.numcodec.decode(np.ascontiguousarray(chunk)))
+        except Exception as e:
+            raise self._failure("decode", e) from e
+        return _matching(decoded, spec, self.name)
+
+
+class NumcodecsArrayBytesCodec(_NumcodecsMixin, ArrayBytesCodec):
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes:
+        try:
+            return _bytes_of(self.numcodec.encode(np.ascontiguousarray(chunk)))
+        except Exception as e:
+            raise self._failure("encode", e) from e
+
+    def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
+        try:
+            decoded = np.asarray(self.numcodec.decode(bytes(data)))
+        except Exception as e:
+            raise self._failure("decode", e) from e
+        return _matching(decoded, spec, self.name)
+
+
+_CLASSES: dict[str, type[Codec]] = {}
+
+
+def _register(codec_id: str, base: type[Codec]) -> None:
+    class_name = "Numcodecs" + "".join(part.capitalize() for part in codec_id.split("_"))
+    cls = type(class_name, (base,), {"codec_id": codec_id, "__module__": __name__})
+    _CLASSES[codec_id] = register_codec(PREFIX + codec_id)(cls)
+
+
+for _id in BYTES_BYTES_IDS + CHECKSUM_IDS:
+    _register(_id, NumcodecsBytesBytesCodec)
+for _id in ARRAY_ARRAY_IDS:
+    _register(_id, NumcodecsArrayArrayCodec)
+for _id in ARRAY_BYTES_IDS:
+    _register(_id, NumcodecsArrayBytesCodec)
+
+
+def numcodecs_codec_class(codec_id: str) -> type[Codec]:
+    """The codec class registered as ``numcodecs.<codec_id>``, e.g. ``numcodecs_codec_class("zlib")(level=5)``."""
+    try:
+        return _CLASSES[codec_id]
+    except KeyError:
+        raise UnsupportedError(f"no numcodecs codec {codec_id!r}", field="codecs") from None

@@ -1,0 +1,289 @@
+"""``sharding_indexed``: many inner chunks stored in one object, with an index of (offset, nbytes).
+
+The codec is sans-I/O. For partial reads the engine asks it for the index size
+and location, fetches the bytes itself, and hands them to :meth:`decode_index`
+and to ``inner.decode``. :meth:`encode` and :meth:`decode` handle whole shards.
+
+The index is ``prod(chunks_per_shard)`` pairs of uint64 ``(offset, nbytes)`` in C
+order of the inner chunk coordinates, encoded with ``index_codecs``; a pair of
+``2**64 - 1`` marks a missing inner chunk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import CodecError, CorruptChunkError, MetadataError
+from ._config import config_choice, fail, reject_unknown_keys
+from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, register_codec
+from .bytes import BytesCodec
+from .chain import CodecChain
+from .crc32c import Crc32cCodec
+
+__all__ = ["MISSING", "MISSING_VALUE", "ShardingCodec"]
+
+MISSING_VALUE = 2**64 - 1
+MISSING = np.uint64(MISSING_VALUE)
+IndexLocation = Literal["start", "end"]
+CodecsArgument = Sequence[JSON | Codec]
+
+
+def _default_index_codecs() -> list[Codec]:
+    return [BytesCodec(endian="little"), Crc32cCodec()]
+
+
+def _codec_json(codecs: Sequence[JSON | Codec]) -> list[JSON]:
+    return [entry.to_json() if isinstance(entry, Codec) else entry for entry in codecs]
+
+
+@register_codec("sharding_indexed")
+class ShardingCodec(ArrayBytesCodec):
+    def __init__(
+        self,
+        chunk_shape: Sequence[int],
+        codecs: CodecsArgument | None = None,
+        index_codecs: CodecsArgument | None = None,
+        index_location: IndexLocation = "end",
+    ) -> None:
+        if isinstance(chunk_shape, str | bytes) or not isinstance(chunk_shape, Sequence):
+            fail("sharding_indexed", f"chunk_shape must be a list of integers, got {chunk_shape!r}")
+        if not all(isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in chunk_shape):
+            fail("sharding_indexed", f"chunk_shape must hold positive integers, got {list(chunk_shape)!r}")
+        self.chunk_shape: tuple[int, ...] = tuple(chunk_shape)
+        self.codecs: tuple[JSON | Codec, ...] = tuple(codecs if codecs is not None else [BytesCodec(endian="little")])
+        self.index_codecs: tuple[JSON | Codec, ...] = tuple(
+            index_codecs if index_codecs is not None else _default_index_codecs()
+        )
+        self.index_location: IndexLocation = config_choice(  # type: ignore[assignment]
+            "sharding_indexed", "index_location", index_location, ("start", "end")
+        )
+        self._inner: CodecChain | None = None
+        self._index_chains: dict[tuple[int, ...], CodecChain] = {}
+
+    @classmethod
+    def from_config(cls, configuration: Mapping[str, JSON]) -> ShardingCodec:
+        reject_unknown_keys(
+            "sharding_indexed", configuration, {"chunk_shape", "codecs", "index_codecs", "index_location"}
+        )
+        for key in ("chunk_shape", "codecs"):
+            if key not in configuration:
+                fail("sharding_indexed", f"configuration needs {key!r}")
+        for key in ("codecs", "index_codecs"):
+            if key in configuration and not isinstance(configuration[key], list):
+                fail("sharding_indexed", f"{key} must be a list")
+        return cls(
+            chunk_shape=configuration["chunk_shape"],
+            codecs=configuration["codecs"],
+            index_codecs=configuration.get("index_codecs"),
+            index_location=configuration.get("index_location", "end"),
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        codecs = self._inner.to_json() if self._inner is not None else _codec_json(self.codecs)
+        return {
+            "name": "sharding_indexed",
+            "configuration": {
+                "chunk_shape": list(self.chunk_shape),
+                "codecs": codecs,
+                "index_codecs": _codec_json(self.index_codecs),
+                "index_location": self.index_location,
+            },
+        }
+
+    # -- set-up ------------------------------------------------------------------------------------------
+
+    def chunks_per_shard(self, shard_shape: Sequence[int]) -> tuple[int, ...]:
+        if len(shard_shape) != len(self.chunk_shape):
+            raise MetadataError(
+                f"sharding chunk_shape {list(self.chunk_shape)} does not match the shard rank {len(shard_shape)}",
+                field="codecs",
+            )
+        if any(size % inner for size, inner in zip(shard_shape, self.chunk_shape, strict=True)):
+            raise MetadataError(
+                f"shard shape {list(shard_shape)} is not divisible by the inner chunk shape {list(self.chunk_shape)}",
+                field="codecs",
+            )
+        return tuple(size // inner for size, inner in zip(shard_shape, self.chunk_shape, strict=True))
+
+    def inner_spec(self, shard_spec: ChunkSpec) -> ChunkSpec:
+        return shard_spec.with_shape(self.chunk_shape)
+
+    def validate(self, spec: ChunkSpec) -> None:
+        self.chunks_per_shard(spec.shape)
+        chain = self._index_chain(self.chunks_per_shard(spec.shape))
+        if chain.compute_encoded_size() is None:
+            raise MetadataError("sharding index_codecs must have a fixed encoded size", field="codecs")
+
+    def evolve(self, spec: ChunkSpec) -> ShardingCodec:
+        self.chunks_per_shard(spec.shape)
+        evolved = ShardingCodec(self.chunk_shape, self.codecs, self.index_codecs, self.index_location)
+        evolved._inner = CodecChain.from_json(self.codecs, self.inner_spec(spec))
+        return evolved
+
+    @property
+    def inner(self) -> CodecChain:
+        """The inner chunks' codec chain; available once the codec is evolved for a shard spec."""
+        if self._inner is None:
+            raise CodecError("the sharding codec has not been set up for a data type (call evolve)", codec=self.name)
+        return self._inner
+
+    def _inner_chain(self, shard_spec: ChunkSpec) -> CodecChain:
+        inner_spec = self.inner_spec(shard_spec)
+        if self._inner is not None and self._inner.spec.dtype == inner_spec.dtype:
+            return self._inner
+        return CodecChain.from_json(self.codecs, inner_spec)
+
+    def _index_chain(self, chunks_per_shard: tuple[int, ...]) -> CodecChain:
+        chain = self._index_chains.get(chunks_per_shard)
+        if chain is None:
+            spec = ChunkSpec((*chunks_per_shard, 2), np.dtype(np.uint64), MISSING)
+            chain = CodecChain.from_json(self.index_codecs, spec)
+            self._index_chains[chunks_per_shard] = chain
+        return chain
+
+    # -- the index ---------------------------------------------------------------------------------------
+
+    def index_nbytes(self, chunks_per_shard: Sequence[int]) -> int:
+        size = self._index_chain(tuple(chunks_per_shard)).compute_encoded_size()
+        if size is None:
+            raise MetadataError("sharding index_codecs must have a fixed encoded size", field="codecs")
+        return size
+
+    def index_range(self, chunks_per_shard: Sequence[int], shard_nbytes: int) -> tuple[int, int]:
+        """``(offset, length)`` of the index inside a shard of ``shard_nbytes`` bytes."""
+        length = self.index_nbytes(chunks_per_shard)
+        return (0, length) if self.index_location == "start" else (shard_nbytes - length, length)
+
+    def decode_index(
+        self, data: Buffer, chunks_per_shard: Sequence[int], shard_nbytes: int | None = None
+    ) -> np.ndarray[Any, Any]:
+        """The index as uint64 ``(*chunks_per_shard, 2)``; with ``shard_nbytes``, entries are checked
+        to lie inside the shard, outside the index and not to overlap each other."""
+        cps = tuple(chunks_per_shard)
+        expected = self.index_nbytes(cps)
+        actual = memoryview(data).nbytes
+        if actual != expected:
+            raise CorruptChunkError(f"shard index is {actual} bytes, expected {expected}", codec=self.name)
+        index = self._index_chain(cps).decode(data)
+        if shard_nbytes is not None:
+            self._check_index(index, shard_nbytes, expected)
+        return index
+
+    def _check_index(self, index: np.ndarray[Any, Any], shard_nbytes: int, index_nbytes: int) -> None:
+        pairs = index.reshape(-1, 2)
+        offsets, lengths = pairs[:, 0], pairs[:, 1]
+        missing = (offsets == MISSING) & (lengths == MISSING)
+        offsets, lengths = offsets[~missing], lengths[~missing]
+        if not offsets.size:
+            return
+        if shard_nbytes < index_nbytes:
+            raise CorruptChunkError(f"a shard of {shard_nbytes} bytes cannot hold its index", codec=self.name)
+        data_start = index_nbytes if self.index_location == "start" else 0
+        data_end = shard_nbytes if self.index_location == "start" else shard_nbytes - index_nbytes
+        # uint64 arithmetic cannot overflow here: offsets are compared before being added to lengths
+        inside = (offsets >= data_start) & (offsets <= data_end) & (lengths <= np.uint64(data_end) - offsets)
+        if not inside.all():
+            bad = int(np.flatnonzero(~inside)[0])
+            raise CorruptChunkError(
+                f"shard index entry (offset {offsets[bad]}, nbytes {lengths[bad]}) lies outside the data "
+                f"region [{data_start}, {data_end}) of a {shard_nbytes}-byte shard",
+                codec=self.name,
+            )
+        order = np.argsort(offsets, kind="stable")
+        starts, ends = offsets[order], offsets[order] + lengths[order]
+        if (starts[1:] < ends[:-1]).any():
+            raise CorruptChunkError("shard index entries overlap", codec=self.name)
+
+    # -- whole shards ------------------------------------------------------------------------------------
+
+    def encode_shard(self, parts: Sequence[bytes | None], chunks_per_shard: Sequence[int]) -> bytes | None:
+        """Assemble encoded inner chunks (C order, ``None`` = missing) and the index; None when all are missing."""
+        cps = tuple(chunks_per_shard)
+        if len(parts) != math.prod(cps):
+            raise CodecError(f"{len(parts)} inner chunks given for a {cps} shard", codec=self.name)
+        if all(part is None for part in parts):
+            return None
+        index = np.full((len(parts), 2), MISSING, dtype=np.uint64)
+        position = self.index_nbytes(cps) if self.index_location == "start" else 0
+        for number, part in enumerate(parts):
+            if part is not None:
+                index[number] = (position, len(part))
+                position += len(part)
+        index_bytes = self._index_chain(cps).encode(index.reshape(*cps, 2))
+        body = b"".join(part for part in parts if part is not None)
+        return index_bytes + body if self.index_location == "start" else body + index_bytes
+
+    def inner_region(self, coords: Sequence[int]) -> tuple[slice, ...]:
+        """The part of the shard covered by the inner chunk at ``coords``."""
+        return tuple(slice(c * size, (c + 1) * size) for c, size in zip(coords, self.chunk_shape, strict=True))
+
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes:
+        """A full shard; inner chunks holding only the fill value are left out."""
+        if chunk.shape != spec.shape:
+            raise CodecError(f"shard of shape {chunk.shape} does not match {spec.shape}", codec=self.name)
+        cps = self.chunks_per_shard(spec.shape)
+        inner = self._inner_chain(spec)
+        inner_spec = self.inner_spec(spec)
+        empty = _fill_only_chunks(chunk, spec.fill_value, self.chunk_shape, cps)
+        parts: list[bytes | None] = []
+        for coords in itertools.product(*(range(n) for n in cps)):
+            if empty[coords]:
+                parts.append(None)
+            else:
+                parts.append(inner.encode(chunk[self.inner_region(coords)], inner_spec))
+        shard = self.encode_shard(parts, cps)
+        if shard is None:  # every inner chunk is empty: still a valid shard (an index of missing entries)
+            shard = self._encode_empty(cps)
+        return shard
+
+    def _encode_empty(self, cps: tuple[int, ...]) -> bytes:
+        return self._index_chain(cps).encode(np.full((*cps, 2), MISSING, dtype=np.uint64))
+
+    def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
+        """A full shard; missing inner chunks read as the fill value. Works for nested sharding."""
+        cps = self.chunks_per_shard(spec.shape)
+        view = memoryview(data).cast("B")
+        index_nbytes = self.index_nbytes(cps)
+        if view.nbytes < index_nbytes:
+            raise CorruptChunkError(
+                f"shard of {view.nbytes} bytes is shorter than its {index_nbytes}-byte index", codec=self.name
+            )
+        start, length = self.index_range(cps, view.nbytes)
+        index = self.decode_index(view[start : start + length], cps, shard_nbytes=view.nbytes)
+        inner = self._inner_chain(spec)
+        inner_spec = self.inner_spec(spec)
+        out = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+        for coords in itertools.product(*(range(n) for n in cps)):
+            offset, nbytes = (int(value) for value in index[coords])
+            if offset == MISSING_VALUE and nbytes == MISSING_VALUE:
+                continue
+            out[self.inner_region(coords)] = inner.decode(view[offset : offset + nbytes], inner_spec)
+        return out
+
+
+def _fill_only_chunks(
+    shard: np.ndarray[Any, Any], fill_value: Any, chunk_shape: tuple[int, ...], cps: tuple[int, ...]
+) -> np.ndarray[Any, Any]:
+    """Boolean ``cps`` array: which inner chunks hold nothing but the fill value (compared bit for bit)."""
+    if fill_value is None:
+        return np.zeros(cps, dtype=bool)
+    if shard.dtype.hasobject:
+        equal = np.frompyfunc(lambda item: isinstance(item, str | bytes) and item == fill_value, 1, 1)
+        matches = equal(shard).astype(bool)
+    else:
+        fill = np.asarray(fill_value, dtype=shard.dtype)
+        width = shard.dtype.itemsize
+        if width == 0:
+            matches = np.ones(shard.shape, dtype=bool)
+        else:
+            raw = np.ascontiguousarray(shard).view(np.uint8).reshape(*shard.shape, width)
+            matches = (raw == np.frombuffer(fill.tobytes(), dtype=np.uint8)).all(axis=-1)
+    # axes (n0, c0, n1, c1, ...): reduce over the within-chunk axes
+    split = tuple(size for pair in zip(cps, chunk_shape, strict=True) for size in pair)
+    empty: np.ndarray[Any, Any] = matches.reshape(split).all(axis=tuple(range(1, 2 * len(cps), 2)))
+    return empty

@@ -1,0 +1,76 @@
+"""The ``zstd`` codec (Zstandard frames), via the ``zstandard`` package."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+import zstandard
+
+from ..errors import ChecksumError, CorruptChunkError
+from ._config import config_bool, config_int, reject_unknown_keys
+from .base import JSON, Buffer, BytesBytesCodec, register_codec
+
+__all__ = ["ZstdCodec"]
+
+MIN_LEVEL = -(1 << 17)  # ZSTD_minCLevel(): the fastest negative level
+
+
+class _PerThread(threading.local):
+    """zstandard (de)compressor objects must not be shared between threads."""
+
+    compressor: zstandard.ZstdCompressor | None = None
+    decompressor: zstandard.ZstdDecompressor | None = None
+
+
+@register_codec("zstd")
+class ZstdCodec(BytesBytesCodec):
+    def __init__(self, level: int = 0, checksum: bool = False) -> None:
+        low, high = MIN_LEVEL, zstandard.MAX_COMPRESSION_LEVEL
+        self.level = config_int("zstd", "level", level, low=low, high=high)
+        self.checksum = config_bool("zstd", "checksum", checksum)
+        self._local = _PerThread()
+
+    def __reduce__(self) -> tuple[type[ZstdCodec], tuple[int, bool]]:
+        return type(self), (self.level, self.checksum)
+
+    @classmethod
+    def from_config(cls, configuration: Mapping[str, JSON]) -> ZstdCodec:
+        reject_unknown_keys("zstd", configuration, {"level", "checksum"})
+        return cls(level=configuration.get("level", 0), checksum=configuration.get("checksum", False))
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"name": "zstd", "configuration": {"level": self.level, "checksum": self.checksum}}
+
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        if self._local.compressor is None:
+            self._local.compressor = zstandard.ZstdCompressor(
+                level=self.level, write_checksum=self.checksum, write_content_size=True
+            )
+        return self._local.compressor
+
+    def _decompressor(self) -> zstandard.ZstdDecompressor:
+        if self._local.decompressor is None:
+            self._local.decompressor = zstandard.ZstdDecompressor()
+        return self._local.decompressor
+
+    def encode(self, data: Buffer) -> bytes:
+        return bytes(self._compressor().compress(data))
+
+    def decode(self, data: Buffer) -> Buffer:
+        """Decompress one or more concatenated frames, with or without a content size."""
+        remaining = bytes(data)
+        if not remaining:
+            raise CorruptChunkError("empty zstd stream", codec=self.name)
+        pieces: list[bytes] = []
+        while remaining:
+            stream = self._decompressor().decompressobj()
+            try:
+                pieces.append(stream.decompress(remaining))
+            except zstandard.ZstdError as e:
+                error = ChecksumError if "checksum" in str(e).lower() else CorruptChunkError
+                raise error(f"invalid zstd data: {e}", codec=self.name) from e
+            if not stream.eof:
+                raise CorruptChunkError("truncated zstd frame", codec=self.name)
+            remaining = stream.unused_data
+        return b"".join(pieces)

@@ -88,6 +88,8 @@ class StoreSuite:
     """Conformance tests for a :class:`~zarrio.stores.Store`; see the module docstring."""
 
     tmp_path: Path
+    #: keys with characters that need care in paths and URLs (override where the backend cannot hold some)
+    special_keys: tuple[str, ...] = SPECIAL_KEYS
 
     # ------------------------------------------------------------ hooks
     def make_store(self) -> Store | Awaitable[Store]:
@@ -186,7 +188,7 @@ class StoreSuite:
 
     @pytest.mark.asyncio
     async def test_keys_with_special_characters(self) -> None:
-        items = {key: key.encode() for key in SPECIAL_KEYS}
+        items = {key: key.encode() for key in self.special_keys}
         store = await self._holding(items)
         for key, value in items.items():
             assert await store.get(key) == value, key

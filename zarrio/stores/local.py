@@ -58,7 +58,10 @@ def _write_fully(fd: int, data: bytes | memoryview) -> None:
         view = view[written:]
 
 
-def _read_range(file: Any, offset: int, length: int) -> bytes:
+def _read_range(file: Any, size: int, offset: int, length: int) -> bytes:
+    """``length`` bytes from ``offset``, clipped to the file's ``size`` (never over-allocates)."""
+    offset = max(0, offset)
+    length = min(length, size - offset)
     if length <= 0:
         return b""
     file.seek(offset)
@@ -124,7 +127,7 @@ class LocalStore(Store):
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
                     start = max(0, size - length)
-                    return _read_range(f, start, size - start)
+                    return _read_range(f, size, start, size - start)
             except OSError as e:
                 if _is_missing(e):
                     return None
@@ -139,7 +142,8 @@ class LocalStore(Store):
         def read() -> list[bytes] | None:
             try:
                 with open(path, "rb") as f:
-                    return [_read_range(f, offset, length) for offset, length in wanted]
+                    size = os.fstat(f.fileno()).st_size
+                    return [_read_range(f, size, offset, length) for offset, length in wanted]
             except OSError as e:
                 if _is_missing(e):
                     return None

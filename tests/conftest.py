@@ -1,0 +1,93 @@
+"""Shared test fixtures: the reference interpreter, the conformance corpus, the `interop` marker.
+
+- `ref_python`: path of the reference interpreter (zarr-python 3.4.2 + tensorstore). The
+  environment variable ZARRIO_REF_PYTHON overrides the default `.venv-ref/bin/python`.
+  Missing: the test is skipped locally and FAILS when CI=true.
+- `run_ref`: `run_ref(code, *args, timeout=120) -> stdout`, the snippet runner of
+  `tests/interop` bound to that interpreter.
+- `conformance_dir`: the shared conformance corpus (`../shared/conformance` next to the
+  repository; ZARRIO_CONFORMANCE overrides). Same skip / CI-fail rule.
+
+Store- and codec-specific fixtures belong in their own test files, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
+from interop import run_ref as _run_ref
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
+
+
+def in_ci() -> bool:
+    """True when running under CI (CI=true), where missing prerequisites are failures, not skips."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip the test with `reason`, or fail it when running in CI."""
+    if in_ci():
+        pytest.fail(f"{reason} (a failure, not a skip, because CI=true)")
+    pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "interop: runs code under the reference interpreter (zarr-python 3.4.2 / tensorstore)"
+    )
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def ref_python() -> Path:
+    python = find_ref_python()
+    if python is None:
+        skip_or_fail(
+            f"no reference interpreter: set {REF_PYTHON_ENV} or run `python3 scripts/dev.py setup` to build .venv-ref"
+        )
+    probe = subprocess.run(
+        [str(python), "-c", "import zarr, tensorstore; print(zarr.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ref_environment(),
+        check=False,
+    )
+    if probe.returncode != 0:
+        detail = probe.stderr.strip()[-500:]
+        skip_or_fail(f"reference interpreter {python} cannot import zarr and tensorstore: {detail}")
+    return python
+
+
+@pytest.fixture(scope="session")
+def run_ref(ref_python: Path) -> Callable[..., str]:
+    """`run_ref(code, *args, timeout=120, cwd=None) -> stdout` under the reference interpreter."""
+
+    def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
+        return _run_ref(code, *args, python=ref_python, timeout=timeout, cwd=cwd)
+
+    return runner
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    override = os.environ.get(CONFORMANCE_ENV)
+    corpus = Path(override) if override else REPO_ROOT.parent / "shared" / "conformance"
+    if not (corpus / "cases.json").is_file():
+        skip_or_fail(f"conformance corpus not found at {corpus} (set {CONFORMANCE_ENV})")
+    return corpus.resolve()
+
+
+__all__ = ["RefRunError", "in_ci", "skip_or_fail"]

@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Mapping
 
 from ..errors import CorruptChunkError
-from ._config import config_int, fail, reject_unknown_keys
+from ._config import config_int, reject_unknown_keys
 from .base import JSON, Buffer, BytesBytesCodec, register_codec
 
 __all__ = ["GzipCodec"]
@@ -23,9 +23,7 @@ class GzipCodec(BytesBytesCodec):
     @classmethod
     def from_config(cls, configuration: Mapping[str, JSON]) -> GzipCodec:
         reject_unknown_keys("gzip", configuration, {"level"})
-        if "level" not in configuration:
-            fail("gzip", "configuration needs 'level'")
-        return cls(level=configuration["level"])
+        return cls(level=configuration.get("level", 5))
 
     def to_json(self) -> dict[str, JSON]:
         return {"name": "gzip", "configuration": {"level": self.level}}

@@ -131,15 +131,18 @@ def _cast_fill(fill_value: Any, dtype: np.dtype[Any]) -> Any:
 
 
 def _matching(array: np.ndarray[Any, Any], spec: ChunkSpec, codec: str) -> np.ndarray[Any, Any]:
-    """``array`` reshaped to the spec; a dtype differing only in byte order is converted."""
+    """``array`` reshaped to the spec; a dtype differing only in byte order is converted, one of the
+    same width reinterpreted."""
     if array.size != math.prod(spec.shape):
-        raise CorruptChunkError(f"decoded {array.size} items, expected {math.prod(spec.shape)}", codec=codec)
+        raise CorruptChunkError(f"got {array.size} items, expected {math.prod(spec.shape)}", codec=codec)
     array = array.reshape(spec.shape)
-    if array.dtype != spec.dtype:
-        if array.dtype.newbyteorder("=") != spec.dtype.newbyteorder("="):
-            raise CorruptChunkError(f"decoded data type {array.dtype}, expected {spec.dtype}", codec=codec)
-        array = array.astype(spec.dtype)
-    return array
+    if array.dtype == spec.dtype:
+        return array
+    if array.dtype.newbyteorder("=") == spec.dtype.newbyteorder("="):
+        return array.astype(spec.dtype)
+    if array.dtype.itemsize == spec.dtype.itemsize and not (array.dtype.hasobject or spec.dtype.hasobject):
+        return array.view(spec.dtype)  # bitround hands back its floats as integers of the same width
+    raise CorruptChunkError(f"got data type {array.dtype}, expected {spec.dtype}", codec=codec)
 
 
 class NumcodecsArrayArrayCodec(_NumcodecsMixin, ArrayArrayCodec):

@@ -16,6 +16,8 @@ from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStor
 from zarrio.stores.local import TEMP_PREFIX
 from zarrio.testing import CountingStore, LatencyStore, StoreSuite
 
+pytest_plugins = ["pytester"]
+
 
 # ---------------------------------------------------------------- the suite, per store
 class TestMemoryStore(StoreSuite):
@@ -387,3 +389,33 @@ def test_as_store_http_url_is_an_http_store() -> None:
 def test_as_store_refuses_other_types(bad: object) -> None:
     with pytest.raises(TypeError, match="cannot make a store"):
         as_store(bad)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the suite in a user's project
+def test_store_suite_runs_in_strict_mode_with_cleanups(pytester: pytest.Pytester) -> None:
+    marker = pytester.path / "cleanups.txt"
+    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_user_store=f"""
+        from zarrio.stores import MemoryStore
+        from zarrio.testing import StoreSuite
+
+        class TestUserStore(StoreSuite):
+            def make_store(self):
+                def sync_cleanup():
+                    with open({str(marker)!r}, "a") as f:
+                        f.write("s")
+                async def async_cleanup():
+                    with open({str(marker)!r}, "a") as f:
+                        f.write("a")
+                self.add_cleanup(sync_cleanup)
+                self.add_cleanup(async_cleanup)
+                return MemoryStore()
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("errors", 0) == 0, result.stdout.str()
+    assert outcomes["passed"] >= 20
+    # every suite test makes exactly one store, and its cleanups run last-in first-out
+    assert marker.read_text() == "as" * (outcomes["passed"] + outcomes.get("skipped", 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import struct
@@ -175,6 +176,18 @@ def test_unknown_mode(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- modes, closing
+def test_unclosed_reader_releases_its_file_descriptor(tmp_path: Path) -> None:
+    path = tmp_path / "leak.zip"
+    _write_zip(path, [("k", b"v")])
+    store = ZipStore(path)
+    fd = store._fd
+    os.fstat(fd)  # open while the store lives
+    del store
+    gc.collect()
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
 async def test_read_mode_is_read_only(tmp_path: Path) -> None:
     path = tmp_path / "r.zip"
     _write_zip(path, [("k", b"v")])

@@ -22,7 +22,10 @@ Tests that write skip themselves on a read-only store, listing tests skip on
 a store that cannot list, and the ``ReadOnlyError`` test skips on a writable
 store; each skip says why. ``self.tmp_path`` is pytest's ``tmp_path`` for the
 current test. Every store the hooks return is closed after its test
-(``aclose()`` when the store has one, else ``close()``). The tests carry
+(``aclose()`` when the store has one, else ``close()``); register more
+teardown (stopping a test server, say) with ``self.add_cleanup(fn)``, where
+``fn`` is a plain function or a coroutine function, run last-in first-out
+after the stores are closed. The tests carry
 ``@pytest.mark.asyncio``, so they run under pytest-asyncio in both strict and
 auto mode.
 
@@ -34,9 +37,10 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import inspect
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -115,9 +119,18 @@ class StoreSuite:
     async def _store_suite_setup(self, tmp_path: Path) -> AsyncIterator[None]:
         self.tmp_path = tmp_path
         self._opened: list[Store] = []
+        self._cleanups: list[Callable[[], object]] = []
         yield
         for store in self._opened:
             await close_store(store)
+        for cleanup in reversed(self._cleanups):
+            result = cleanup()
+            if inspect.isawaitable(result):
+                await result
+
+    def add_cleanup(self, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` (awaited if it returns an awaitable) when the current test ends."""
+        self._cleanups.append(fn)
 
     async def _empty(self) -> Store:
         store = await _resolve(self.make_store())

@@ -97,7 +97,6 @@ class ZipStore(Store):
         self.read_only = mode == "r"
         self._closed = False
         # read mode: the archive on disk
-        self._archive: zipfile.ZipFile | None = None
         self._fd = -1
         self._entries: dict[str, zipfile.ZipInfo] = {}
         self._data_offsets: dict[str, int] = {}
@@ -114,17 +113,14 @@ class ZipStore(Store):
 
     # ------------------------------------------------------------ reading the archive
     def _open_for_reading(self) -> None:
+        # the central directory is read once; the zipfile object is not kept open
         try:
-            archive = zipfile.ZipFile(self.path, "r")
+            with zipfile.ZipFile(self.path, "r") as archive:
+                infos = archive.infolist()
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except (OSError, zipfile.BadZipFile, EOFError, ValueError, struct.error) as e:
             raise _read_error(self.path, e) from e
-        try:
-            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError as e:
-            archive.close()
-            raise _read_error(self.path, e) from e
-        self._archive = archive
-        for info in archive.infolist():  # in archive order, so the last duplicate wins
+        for info in infos:  # in archive order, so the last duplicate wins
             if not info.is_dir():
                 self._entries[info.filename] = info
 
@@ -164,9 +160,9 @@ class ZipStore(Store):
         start = max(0, start)
         length = max(0, min(length, info.file_size - start))
         if info.compress_type != zipfile.ZIP_STORED:
-            assert self._archive is not None
-            with self._lock:
-                whole = self._archive.read(info)
+            # compressed (written by another tool): decompress the whole entry
+            with zipfile.ZipFile(self.path, "r") as archive:
+                whole = archive.read(info)
             return whole[start : start + length]
         if length == 0:
             return b""
@@ -312,12 +308,9 @@ class ZipStore(Store):
             return None
         self._closed = True
         if self.read_only:
-            archive, fd = self._archive, self._fd
-            self._archive, self._fd = None, -1
+            fd, self._fd = self._fd, -1
 
             def release() -> None:
-                if archive is not None:
-                    archive.close()
                 if fd >= 0:
                     os.close(fd)
 
@@ -340,6 +333,13 @@ class ZipStore(Store):
         work = self._begin_close()
         if work is not None:
             await asyncio.get_running_loop().run_in_executor(None, work)
+
+    def __del__(self) -> None:
+        # a read-mode store that was never closed: release its file descriptor
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     @property
     def closed(self) -> bool:

@@ -231,6 +231,27 @@ async def test_local_store_erase_prunes_empty_directories_but_not_the_root(tmp_p
     assert list(root.iterdir()) == []
 
 
+async def test_local_store_erase_prefix_with_a_partial_name(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    for key in ["ab/x", "a/y", "a/z/w", "b", "c/ab"]:
+        await store.set(key, b"1")
+    assert sorted(await store.list("a")) == ["a/y", "a/z/w", "ab/x"]
+    await store.erase_prefix("a")
+    assert sorted(await store.list()) == ["b", "c/ab"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "c"]  # emptied directories pruned
+
+
+async def test_local_store_erase_prefix_of_a_directory(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    for key in ["g/a/zarr.json", "g/a/c/0/0", "g/ab/zarr.json"]:
+        await store.set(key, b"1")
+    await store.erase_prefix("g/a/")
+    assert not (tmp_path / "g" / "a").exists()
+    assert await store.list() == ["g/ab/zarr.json"]
+    await store.erase_prefix("g/ab/zarr.json/")  # a file, not a directory: nothing under it
+    assert await store.list() == ["g/ab/zarr.json"]
+
+
 async def test_local_store_refuses_keys_escaping_the_root(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "root")
     (tmp_path / "secret").write_bytes(b"do not read")

@@ -155,27 +155,35 @@ class LocalStore(Store):
         path = self._path(key)
         return await self._in_thread(lambda: os.path.isfile(path), key, path)
 
-    async def list(self, prefix: str = "") -> builtins.list[str]:
+    def _walk_start(self, prefix: str) -> str:
+        """The deepest directory that can hold keys starting with ``prefix``."""
         validate_prefix(prefix)
-        # walk only the deepest directory that can hold keys starting with prefix
         parent = prefix.rpartition("/")[0]
-        start = self._dir_path(parent + "/" if parent else "")
+        return self._dir_path(parent + "/" if parent else "")
+
+    def _keys_with_prefix(self, start: str, prefix: str) -> builtins.list[str]:
+        """Every key under ``start`` that starts with ``prefix`` (runs in a worker thread)."""
         root = str(self.root)
+        found: builtins.list[str] = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            rel = os.path.relpath(dirpath, root)
+            base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            # descend only into directories that can hold matching keys
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if not d.startswith(TEMP_PREFIX)
+                and ((base + d + "/").startswith(prefix) or prefix.startswith(base + d + "/"))
+            ]
+            for name in filenames:
+                key = base + name
+                if not name.startswith(TEMP_PREFIX) and key.startswith(prefix):
+                    found.append(key)
+        return found
 
-        def walk() -> builtins.list[str]:
-            found: list[str] = []
-            for dirpath, _dirnames, filenames in os.walk(start):
-                rel = os.path.relpath(dirpath, root)
-                base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-                for name in filenames:
-                    if name.startswith(TEMP_PREFIX):
-                        continue
-                    key = base + name
-                    if key.startswith(prefix):
-                        found.append(key)
-            return found
-
-        return await self._in_thread(walk, prefix or None, start)
+    async def list(self, prefix: str = "") -> builtins.list[str]:
+        start = self._walk_start(prefix)
+        return await self._in_thread(lambda: self._keys_with_prefix(start, prefix), prefix or None, start)
 
     async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
         directory = self._dir_path(prefix)
@@ -251,34 +259,38 @@ class LocalStore(Store):
     async def erase(self, key: str) -> None:
         path = self._path(key)
         self._check_writable()
+        await self._in_thread(lambda: self._remove_key(path), key, path)
+
+    def _remove_key(self, path: str) -> None:
+        """Remove one key's file and the directories that leaves empty (runs in a worker thread)."""
         root = str(self.root)
-
-        def remove() -> None:
+        try:
+            os.remove(path)
+        except OSError as e:
+            # a missing key, or a directory (EPERM/EACCES on some systems): nothing to erase
+            if _is_missing(e) or os.path.isdir(path):
+                return
+            raise
+        directory = os.path.dirname(path)
+        while directory != root and os.path.commonpath([root, directory]) == root:
             try:
-                os.remove(path)
-            except OSError as e:
-                # a missing key, or a directory (EPERM/EACCES on some systems): nothing to erase
-                if _is_missing(e) or os.path.isdir(path):
-                    return
-                raise
-            # prune directories the removal left empty, up to (not including) the root
-            directory = os.path.dirname(path)
-            while directory != root and os.path.commonpath([root, directory]) == root:
-                try:
-                    os.rmdir(directory)
-                except OSError:
-                    break
-                directory = os.path.dirname(directory)
-
-        await self._in_thread(remove, key, path)
+                os.rmdir(directory)
+            except OSError:
+                break
+            directory = os.path.dirname(directory)
 
     async def erase_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
         self._check_writable()
         if prefix and not prefix.endswith("/"):
-            # a partial name ("a/b" matches "a/bc"): erase the matching keys one by one
-            keys = await self.list(prefix)
-            await asyncio.gather(*(self.erase(key) for key in keys))
+            # a partial name ("a/b" matches "a/bc"): remove the matching keys, in one hop
+            start = self._walk_start(prefix)
+
+            def remove_matching() -> None:
+                for key in self._keys_with_prefix(start, prefix):
+                    self._remove_key(self._path(key))
+
+            await self._in_thread(remove_matching, prefix, start)
             return
         directory = self._dir_path(prefix)
 

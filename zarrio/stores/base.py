@@ -12,6 +12,7 @@ byte ranges. Stores with a blocking backend subclass
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -130,7 +131,7 @@ class Store(ABC):
         """Every key that starts with ``prefix``, in no particular order."""
 
     @abstractmethod
-    async def list_dir(self, prefix: str = "") -> tuple[list[str], list[str]]:
+    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
         """The direct children of ``prefix``: ``(keys, child_prefixes)``.
 
         ``prefix`` is ``""`` or ends with ``/``; both lists hold names relative
@@ -152,7 +153,7 @@ class Store(ABC):
             return None
         return bytes(memoryview(value)[max(0, len(value) - length) :])
 
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value, or ``None`` when the key is missing.
 
         The default coalesces nearby ranges (``coalesce_max_gap``,

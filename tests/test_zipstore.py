@@ -109,6 +109,18 @@ async def test_partial_reads_read_only_the_needed_bytes(tmp_path: Path) -> None:
     store.close()
 
 
+async def test_short_os_reads_are_completed(tmp_path: Path) -> None:
+    path = tmp_path / "short.zip"
+    value = os.urandom(1000)
+    _write_zip(path, [("k", value)])
+    store = ZipStore(path)
+    original = store._pread_once
+    store._pread_once = lambda offset, length: original(offset, min(length, 7))  # type: ignore[method-assign]
+    assert await store.get("k") == value
+    assert await store.get_partial("k", 990, 100) == value[990:]
+    store.close()
+
+
 async def test_deflated_entries_written_by_others_are_readable(tmp_path: Path) -> None:
     path = tmp_path / "deflated.zip"
     value = bytes(range(256)) * 100

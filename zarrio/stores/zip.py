@@ -136,6 +136,19 @@ class ZipStore(Store):
             raise _read_error(self.path, e) from e
 
     def _pread(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
+        parts: list[bytes] = []
+        while length > 0:
+            part = self._pread_once(offset, length)
+            if not part:
+                break
+            parts.append(part)
+            offset += len(part)
+            length -= len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _pread_once(self, offset: int, length: int) -> bytes:
+        # one read may return less than asked (Linux caps a read near 2 GiB)
         if hasattr(os, "pread"):
             return os.pread(self._fd, length, offset)
         with self._lock:  # pragma: no cover - platforms without pread

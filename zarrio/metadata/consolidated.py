@@ -1,0 +1,108 @@
+"""Consolidated metadata: every descendant's zarr.json inlined in a group's zarr.json.
+
+zarr-python 3.4.2's form (``consolidated_metadata`` of the group document)::
+
+    {"kind": "inline", "must_understand": false,
+     "metadata": {"sub": {...group...}, "sub/arr": {...array...}}}
+
+Keys are paths relative to the consolidating group, all descendants at one
+level (not nested). Written with keys ordered by depth, then by name, as
+zarr-python orders them. ``null`` means "not consolidated".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MetadataError, UnsupportedError
+from ._checks import require_mapping
+from .array import ArrayMetadata
+
+if TYPE_CHECKING:
+    from .group import GroupMetadata
+
+__all__ = ["ConsolidatedMetadata"]
+
+FIELD = "consolidated_metadata"
+
+
+def _check_relative_path(key: str) -> None:
+    if not key or key.startswith("/") or key.endswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+        raise MetadataError(f"invalid node path {key!r} in consolidated metadata", field=FIELD)
+
+
+def _depth_then_name(key: str) -> tuple[int, str]:
+    return key.count("/"), key
+
+
+@dataclass(frozen=True)
+class ConsolidatedMetadata:
+    metadata: dict[str, ArrayMetadata | GroupMetadata] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, value: object, path: str = "") -> ConsolidatedMetadata | None:
+        """Parse the ``consolidated_metadata`` value (``None`` / null -> ``None``)."""
+        from .group import GroupMetadata
+
+        if value is None:
+            return None
+        document = require_mapping(value, FIELD)
+        kind = document.get("kind")
+        if kind != "inline":
+            if document.get("must_understand") is False:
+                return None  # an unknown kind we may ignore
+            raise UnsupportedError(f"unsupported consolidated metadata kind {kind!r}", field=FIELD)
+        entries = require_mapping(document.get("metadata", {}), FIELD)
+        metadata: dict[str, ArrayMetadata | GroupMetadata] = {}
+        prefix = f"{path}/" if path else ""
+        for key, child in entries.items():
+            _check_relative_path(key)
+            child_document = require_mapping(child, FIELD)
+            node_type = child_document.get("node_type")
+            if node_type == "array":
+                metadata[key] = ArrayMetadata.from_json(child_document, prefix + key)
+            elif node_type == "group":
+                metadata[key] = GroupMetadata.from_json(child_document, prefix + key)
+            else:
+                raise MetadataError(f"entry {key!r} has node_type {node_type!r}", field=FIELD, path=path)
+        return cls(metadata)
+
+    def to_json(self) -> dict[str, Any]:
+        ordered = sorted(self.metadata, key=_depth_then_name)
+        return {
+            "kind": "inline",
+            "must_understand": False,
+            "metadata": {key: self.metadata[key].to_json() for key in ordered},
+        }
+
+    def get(self, path: str) -> ArrayMetadata | GroupMetadata | None:
+        """The metadata of the node at ``path`` (relative to the consolidating group)."""
+        return self.metadata.get(path)
+
+    def children(self, prefix: str = "") -> Iterator[tuple[str, ArrayMetadata | GroupMetadata]]:
+        """Direct children of the node at ``prefix`` ("" = the consolidating group) as (name, metadata)."""
+        for key in self._children_by_parent.get(prefix, ()):
+            yield key.rpartition("/")[2], self.metadata[key]
+
+    @cached_property
+    def _children_by_parent(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for key in sorted(self.metadata):
+            index.setdefault(key.rpartition("/")[0], []).append(key)
+        return index
+
+    def subtree(self, prefix: str) -> ConsolidatedMetadata:
+        """The entries below ``prefix``, re-keyed relative to it (for opening a subgroup)."""
+        start = f"{prefix}/"
+        return ConsolidatedMetadata(
+            {key[len(start) :]: node for key, node in self.metadata.items() if key.startswith(start)}
+        )
+
+    def __len__(self) -> int:
+        return len(self.metadata)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.metadata

@@ -1,0 +1,54 @@
+"""nox sessions for zarrio: tests, lint, typecheck, docs, benchmarks.
+
+    .venv/bin/nox -l            # list
+    .venv/bin/nox -s tests -- -k zip -x
+
+Every session runs on Python 3.11 and reuses its virtual environment under .nox/.
+The tests session finds the reference interpreter (.venv-ref, built by
+`python3 scripts/dev.py setup`) through tests/conftest.py; ZARRIO_REF_PYTHON overrides it.
+"""
+
+from __future__ import annotations
+
+import nox
+
+PYTHON = "3.11"
+
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole pytest suite (arguments after -- go to pytest)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the zarrio package (configuration in pyproject.toml)."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "zarrio")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Run every python block of README.md and docs/**/*.md as a test."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests/test_docs_examples.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    """Run the benchmarks package (python -m benchmarks; arguments after -- are passed on)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,4 +1,9 @@
-"""ZipStore: archive layout, modes, errors, ZIP64 and byte-level interop with zarr-python."""
+"""ZipStore: archive layout, modes, errors, ZIP64 and byte-level interop with zarr-python.
+
+The interop tests run zarr-python through the shared `run_ref` fixture (tests/conftest.py):
+the interpreter is $ZARRIO_REF_PYTHON or .venv-ref/bin/python; when it is missing they are
+skipped locally (and fail under CI=true).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,15 @@ import gc
 import json
 import os
 import struct
-import subprocess
-import textwrap
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from zarrio.errors import ReadOnlyError, StoreClosedError, StoreError, TransportError
 from zarrio.stores import ZipStore
-
-REF_PYTHON = os.environ.get("ZARRIO_REF_PYTHON", "/work/main/.venv-ref/bin/python")
 
 
 def _write_zip(path: Path, entries: list[tuple[str, bytes]], compression: int = zipfile.ZIP_STORED) -> None:
@@ -352,26 +354,10 @@ async def test_zip64_archive_with_many_entries(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- interop with zarr-python
-ref_python = pytest.mark.skipif(
-    not os.path.exists(REF_PYTHON), reason=f"reference interpreter {REF_PYTHON} (ZARRIO_REF_PYTHON) not found"
-)
-
-
-def _run_ref(script: str, *args: str) -> str:
-    result = subprocess.run(
-        [REF_PYTHON, "-W", "ignore", "-c", textwrap.dedent(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-@ref_python
-async def test_reads_an_archive_written_by_zarr_python(tmp_path: Path) -> None:
+@pytest.mark.interop
+async def test_reads_an_archive_written_by_zarr_python(tmp_path: Path, run_ref: Callable[..., str]) -> None:
     path = tmp_path / "ref.zip"
-    _run_ref(
+    run_ref(
         """
         import sys, numpy as np, zarr
         from zarr.storage import ZipStore
@@ -399,8 +385,8 @@ async def test_reads_an_archive_written_by_zarr_python(tmp_path: Path) -> None:
     store.close()
 
 
-@ref_python
-async def test_zarr_python_reads_an_archive_written_by_zipstore(tmp_path: Path) -> None:
+@pytest.mark.interop
+async def test_zarr_python_reads_an_archive_written_by_zipstore(tmp_path: Path, run_ref: Callable[..., str]) -> None:
     path = tmp_path / "ours.zip"
     array_meta = {
         "zarr_format": 3,
@@ -422,7 +408,7 @@ async def test_zarr_python_reads_an_archive_written_by_zipstore(tmp_path: Path) 
     async with ZipStore(path, mode="w") as store:
         for key, value in entries.items():
             await store.set(key, value)
-    out = _run_ref(
+    out = run_ref(
         """
         import sys, json, asyncio, zarr
         from zarr.storage import ZipStore

@@ -24,7 +24,8 @@ from zarrio.codecs import (
 from zarrio.codecs.sharding import MISSING_VALUE
 from zarrio.errors import ChecksumError, CodecError, CorruptChunkError, MetadataError
 
-CONFORMANCE = Path("/work/shared/conformance")
+LE = {"name": "bytes", "configuration": {"endian": "little"}}
+
 SPEC = ChunkSpec((8, 6), np.dtype("i4"), np.int32(0))
 
 
@@ -46,7 +47,7 @@ def raw_index(entries: list[tuple[int, int]]) -> bytes:
 
 @pytest.mark.parametrize("location", ["start", "end"])
 def test_round_trip_and_index_location(location: str) -> None:
-    codec = evolved(ShardingCodec(chunk_shape=(4, 3), codecs=["bytes", "zstd"], index_location=location))  # type: ignore[arg-type]
+    codec = evolved(ShardingCodec(chunk_shape=(4, 3), codecs=[LE, "zstd"], index_location=location))  # type: ignore[arg-type]
     shard = sample_shard()
     encoded = codec.encode(shard, SPEC)
     assert np.array_equal(codec.decode(encoded, SPEC), shard)
@@ -152,14 +153,14 @@ def test_vlen_strings_in_shards() -> None:
 
 
 def test_json_defaults_and_round_trip() -> None:
-    codec = codec_from_json({"name": "sharding_indexed", "configuration": {"chunk_shape": [2, 2], "codecs": ["bytes"]}})
+    codec = codec_from_json({"name": "sharding_indexed", "configuration": {"chunk_shape": [2, 2], "codecs": [LE]}})
     assert isinstance(codec, ShardingCodec)
     assert codec.index_location == "end"
     assert codec.to_json() == {
         "name": "sharding_indexed",
         "configuration": {
             "chunk_shape": [2, 2],
-            "codecs": ["bytes"],
+            "codecs": [LE],
             "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
             "index_location": "end",
         },
@@ -175,12 +176,12 @@ def test_json_defaults_and_round_trip() -> None:
 @pytest.mark.parametrize(
     "configuration",
     [
-        {"codecs": ["bytes"]},
-        {"chunk_shape": [2, 0], "codecs": ["bytes"]},
-        {"chunk_shape": "22", "codecs": ["bytes"]},
-        {"chunk_shape": [2, 2], "codecs": ["bytes"], "index_location": "middle"},
+        {"codecs": [LE]},
+        {"chunk_shape": [2, 0], "codecs": [LE]},
+        {"chunk_shape": "22", "codecs": [LE]},
+        {"chunk_shape": [2, 2], "codecs": [LE], "index_location": "middle"},
         {"chunk_shape": [2, 2], "codecs": "bytes"},
-        {"chunk_shape": [2, 2], "codecs": ["bytes"], "extra": 1},
+        {"chunk_shape": [2, 2], "codecs": [LE], "extra": 1},
     ],
 )
 def test_invalid_configuration(configuration: dict[str, Any]) -> None:
@@ -194,8 +195,8 @@ def test_shard_shape_must_be_divisible_and_index_codecs_fixed_size() -> None:
     with pytest.raises(MetadataError):
         CodecChain.from_json([ShardingCodec(chunk_shape=(4,))], SPEC)
     with pytest.raises(MetadataError):
-        CodecChain.from_json([ShardingCodec(chunk_shape=(4, 3), index_codecs=["bytes", "gzip"])], SPEC)
-    assert ShardingCodec(chunk_shape=(4, 3), index_codecs=["bytes"]).index_nbytes((2, 2)) == 64
+        CodecChain.from_json([ShardingCodec(chunk_shape=(4, 3), index_codecs=[LE, "gzip"])], SPEC)
+    assert ShardingCodec(chunk_shape=(4, 3), index_codecs=[LE]).index_nbytes((2, 2)) == 64
 
 
 def test_inner_chain_is_only_available_after_evolve() -> None:
@@ -257,7 +258,7 @@ def test_decode_index_accepts_valid_layouts() -> None:
 
 
 def test_truncated_or_corrupt_shards() -> None:
-    codec = evolved(ShardingCodec(chunk_shape=(4, 3), codecs=["bytes", "crc32c"]))
+    codec = evolved(ShardingCodec(chunk_shape=(4, 3), codecs=[LE, "crc32c"]))
     encoded = codec.encode(sample_shard(), SPEC)
     with pytest.raises(CorruptChunkError):
         codec.decode(encoded[:10], SPEC)
@@ -273,9 +274,7 @@ def test_truncated_or_corrupt_shards() -> None:
 @given(data=st.binary(max_size=300))
 def test_random_bytes_raise_only_codec_errors(data: bytes) -> None:
     spec = ChunkSpec((4, 2), np.dtype("u1"), np.uint8(0))
-    chain = CodecChain.from_json(
-        [ShardingCodec(chunk_shape=(2, 2), codecs=["bytes", "gzip"], index_codecs=["bytes"])], spec
-    )
+    chain = CodecChain.from_json([ShardingCodec(chunk_shape=(2, 2), codecs=[LE, "gzip"], index_codecs=[LE])], spec)
     try:
         decoded = chain.decode(data, spec)
     except CodecError:
@@ -287,7 +286,7 @@ def test_random_bytes_raise_only_codec_errors(data: bytes) -> None:
 @given(entries=st.lists(st.tuples(st.integers(0, 80), st.integers(0, 80)), min_size=4, max_size=4))
 def test_random_valid_checksummed_indexes_raise_only_codec_errors(entries: list[tuple[int, int]]) -> None:
     spec = ChunkSpec((4, 2), np.dtype("u1"), np.uint8(0))
-    codec = evolved(ShardingCodec(chunk_shape=(2, 1), codecs=["bytes"]), spec)
+    codec = evolved(ShardingCodec(chunk_shape=(2, 1), codecs=[LE]), spec)
     shard = bytes(range(80)) + raw_index(entries)
     try:
         decoded = codec.decode(shard, spec)
@@ -299,8 +298,8 @@ def test_random_valid_checksummed_indexes_raise_only_codec_errors(entries: list[
 # -- data written by zarr-python --------------------------------------------------------------------------
 
 
-def conformance_case(case_id: str) -> dict[str, Any]:
-    cases = json.loads((CONFORMANCE / "cases.json").read_text())["cases"]
+def conformance_case(corpus: Path, case_id: str) -> dict[str, Any]:
+    cases = json.loads((corpus / "cases.json").read_text())["cases"]
     return next(case for case in cases if case["id"] == case_id)
 
 
@@ -315,17 +314,17 @@ def conformance_case(case_id: str) -> dict[str, Any]:
         ("ts_float32_sharded", "c/0/0"),
     ],
 )
-def test_decodes_shards_written_by_reference_implementations(case_id: str, key: str) -> None:
-    case = conformance_case(case_id)
+def test_decodes_shards_written_by_reference_implementations(conformance_dir: Path, case_id: str, key: str) -> None:
+    case = conformance_case(conformance_dir, case_id)
     metadata = case["metadata"]
     dtype = np.dtype(metadata["data_type"])
     shard_shape = tuple(metadata["chunk_grid"]["configuration"]["chunk_shape"])
     spec = ChunkSpec(shard_shape, dtype, dtype.type(metadata["fill_value"]))
     chain = CodecChain.from_json(metadata["codecs"], spec)
     assert chain.sharding is not None
-    raw = (CONFORMANCE / case["store"] / key).read_bytes()
+    raw = (conformance_dir / case["store"] / key).read_bytes()
     decoded = chain.decode(raw, spec)
-    expected = np.load(CONFORMANCE / case["expected"])
+    expected = np.load(conformance_dir / case["expected"])
     coords = [int(part) for part in key.split("/")[1:]]
     region = tuple(slice(c * n, (c + 1) * n) for c, n in zip(coords, shard_shape, strict=True))
     want = expected[region]

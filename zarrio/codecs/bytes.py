@@ -16,18 +16,24 @@ from ..errors import CodecError, CorruptChunkError
 from ._config import config_choice, fail, reject_unknown_keys
 from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, register_codec
 
-__all__ = ["BytesCodec"]
+__all__ = ["BytesCodec", "byte_order_matters"]
 
 Endian = Literal["little", "big"]
 _ORDER_CHAR: dict[str, Literal["<", ">"]] = {"little": "<", "big": ">"}
 
 
+def byte_order_matters(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` has elements wider than one byte (fields of a struct included)."""
+    return dtype.newbyteorder("<") != dtype.newbyteorder(">")
+
+
 @register_codec("bytes")
 class BytesCodec(ArrayBytesCodec):
-    """Fixed-size elements to bytes. ``endian`` may be ``None`` only for single-byte types;
-    for multi-byte types a missing ``endian`` is read as little endian (what zarr-python does)."""
+    """Fixed-size elements to bytes. ``endian`` may be ``None`` (absent from zarr.json) only for
+    data types whose elements are single bytes (bool, int8, uint8, 'S', 'V'); :meth:`validate`
+    rejects it otherwise, as zarr-python and tensorstore do. ``BytesCodec()`` is little endian."""
 
-    def __init__(self, endian: Endian | None = None) -> None:
+    def __init__(self, endian: Endian | None = "little") -> None:
         if endian is not None:
             config_choice("bytes", "endian", endian, _ORDER_CHAR)
         self.endian: Endian | None = endian
@@ -37,7 +43,7 @@ class BytesCodec(ArrayBytesCodec):
         reject_unknown_keys("bytes", configuration, {"endian"})
         endian = configuration.get("endian")
         if endian is None:
-            return cls()
+            return cls(endian=None)
         return cls(endian=config_choice("bytes", "endian", endian, _ORDER_CHAR))  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, JSON]:
@@ -48,6 +54,8 @@ class BytesCodec(ArrayBytesCodec):
     def validate(self, spec: ChunkSpec) -> None:
         if spec.dtype.hasobject:
             fail("bytes", f"cannot encode variable-length data type {spec.dtype}; use vlen-utf8 or vlen-bytes")
+        if self.endian is None and byte_order_matters(spec.dtype):
+            fail("bytes", f"the 'endian' configuration is required for the multi-byte data type {spec.dtype}")
 
     def stored_dtype(self, dtype: np.dtype[Any]) -> np.dtype[Any]:
         """The dtype of the encoded elements: ``dtype`` in this codec's byte order."""

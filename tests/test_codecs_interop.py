@@ -94,7 +94,7 @@ def test_reference_implementations_read_what_zarrio_encodes(tmp_path: Path, run_
     cube = np.linspace(-1, 1, 3 * 4 * 5).reshape(3, 4, 5)
     flags = (np.arange(40) % 3 == 0).reshape(5, 8)
     words = np.array(["", "a", "héllo", "\U0001f600", "zarr"], dtype=object)
-    arrays = {
+    arrays: dict[str, tuple[np.ndarray[Any, Any], str, Any, list[Any]]] = {
         "shard_start": (grid, "int32", 0, [ShardingCodec((4, 3), [LE, ZstdCodec(level=3)], None, "start")]),
         "shard_end_crc": (grid, "int32", 0, [ShardingCodec((8, 6), [BytesCodec("big"), GzipCodec(1), Crc32cCodec()])]),
         "shard_nested": (nested, "uint16", 0, [ShardingCodec((4, 4), [ShardingCodec((2, 2), [LE, "zstd"])])]),

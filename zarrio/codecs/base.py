@@ -159,6 +159,7 @@ def codec_from_json(obj: JSON) -> Codec:
     """Build a codec from its zarr.json form (an object, or a bare name string)."""
     if isinstance(obj, Codec):
         return obj
+    config: Mapping[str, JSON]
     if isinstance(obj, str):
         name, config = obj, {}
     elif isinstance(obj, Mapping) and isinstance(obj.get("name"), str):

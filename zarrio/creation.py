@@ -93,5 +93,5 @@ def build_array_metadata(
         codecs=[c.to_json() for c in items],
         attributes=attributes,
         dimension_names=dimension_names,
-        chunk_key_encoding=chunk_key_encoding,
+        chunk_key_encoding=chunk_key_encoding if chunk_key_encoding is not None else "default",
     )

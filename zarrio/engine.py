@@ -384,17 +384,10 @@ class ChunkEngine:
 
     def _inner_in_bounds(self, shard: tuple[int, ...]) -> list[bool]:
         """For each inner chunk of ``shard`` (C order): whether it holds any in-bounds element."""
-        cps = self.chunks_per_shard
-        per_dim = [
-            [(s * n + i) * c < size for i in range(n)]
-            for s, n, c, size in zip(shard, cps, self.inner_shape, self.shape, strict=True)
-        ]
-        if not per_dim:
-            return [True]
-        grid = np.ix_(*[np.asarray(d) for d in per_dim])
-        return [bool(x) for x in np.logical_and.reduce(np.broadcast_arrays(*grid)).ravel()] if len(grid) > 1 else [
-            bool(x) for x in per_dim[0]
-        ]
+        mask = np.ones((), dtype=bool)
+        for s, n, c, size in zip(shard, self.chunks_per_shard, self.inner_shape, self.shape, strict=True):
+            mask = np.logical_and.outer(mask, (s * n + np.arange(n)) * c < size)
+        return [bool(x) for x in mask.ravel()]
 
     def _build_shard(
         self,

@@ -166,6 +166,18 @@ class AsyncGroup:
         return "\n".join(lines)
 
     # ------------------------------------------------------------ changes
+    async def create_array(self, name: str, **kwargs: Any) -> AsyncArray:
+        """Create an array below this group (see :func:`zarrio.aio.create`)."""
+        from .aio import create
+
+        return await create(self.store, path=_paths.child_path(self.path, name), **kwargs)
+
+    async def create_group(self, name: str, **kwargs: Any) -> AsyncGroup:
+        """Create a group below this group (see :func:`zarrio.aio.create_group`)."""
+        from .aio import create_group
+
+        return await create_group(self.store, path=_paths.child_path(self.path, name), **kwargs)
+
     def _check_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyError(f"group {self.name} is read-only")

@@ -192,14 +192,10 @@ class Group:
         return run(self.aio.tree())
 
     def create_array(self, name: str, **kwargs: Any) -> Array:
-        from .aio import create
-
-        return Array(run(create(self.aio.store, path=_join(self.aio.path, name), **kwargs)))
+        return Array(run(self.aio.create_array(name, **kwargs)))
 
     def create_group(self, name: str, **kwargs: Any) -> Group:
-        from .aio import create_group
-
-        return Group(run(create_group(self.aio.store, path=_join(self.aio.path, name), **kwargs)))
+        return Group(run(self.aio.create_group(name, **kwargs)))
 
     @property
     def attrs(self) -> Attributes:
@@ -217,10 +213,6 @@ class Group:
     name = property(lambda self: self.aio.name)
     basename = property(lambda self: self.aio.basename)
     read_only = property(lambda self: self.aio.read_only)
-
-
-def _join(parent: str, name: str) -> str:
-    return f"{parent}/{name}" if parent else name
 
 
 def wrap(node: AsyncArray | AsyncGroup) -> Array | Group:

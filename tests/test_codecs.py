@@ -101,7 +101,7 @@ FIXED_DTYPES = [
 @pytest.mark.parametrize("dtype", FIXED_DTYPES, ids=str)
 def test_bytes_round_trip_and_layout(dtype: np.dtype[Any], endian: str) -> None:
     array = sample(dtype)
-    codec = BytesCodec(endian=endian)  # type: ignore[arg-type]
+    codec = BytesCodec(endian=endian)
     spec = spec_for(array)
     encoded = codec.encode(array, spec)
     wire = dtype.newbyteorder("<" if endian == "little" else ">")
@@ -579,6 +579,22 @@ def test_damaged_valid_streams_raise_only_codec_errors(name: str, cut: int, flip
     for damaged in (bytes(encoded), bytes(encoded[: max(len(encoded) - cut, 0)])):
         with contextlib.suppress(CodecError):
             chain.decode(damaged, spec)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=st.binary(min_size=12, max_size=12),
+    body=st.binary(max_size=300),
+    nbytes=st.integers(min_value=0, max_value=1 << 20),
+)
+def test_blosc_headers_with_a_consistent_length_raise_only_codec_errors(
+    header: bytes, body: bytes, nbytes: int
+) -> None:
+    """Random blosc headers that pass the length check reach the C library; it must fail cleanly."""
+    data = bytearray(header[:4]) + nbytes.to_bytes(4, "little") + header[8:12]
+    data += (16 + len(body)).to_bytes(4, "little") + body
+    with contextlib.suppress(CodecError):
+        BloscCodec(cname="lz4", typesize=4, shuffle="shuffle").decode(bytes(data))
 
 
 # -- bit-exactness against data written by zarr-python ----------------------------------------------------

@@ -334,3 +334,25 @@ def test_decodes_shards_written_by_reference_implementations(conformance_dir: Pa
     cps = sharding.chunks_per_shard(shard_shape)
     start, length = sharding.index_range(cps, len(raw))
     sharding.decode_index(raw[start : start + length], cps, shard_nbytes=len(raw))
+
+
+def test_split_shard_and_reassemble_with_one_inner_chunk_replaced() -> None:
+    codec = evolved(ShardingCodec(chunk_shape=(4, 3), codecs=[LE, ZstdCodec(level=1)], index_location="start"))
+    shard = sample_shard()
+    shard[4:, :3] = 0
+    encoded = codec.encode(shard, SPEC)
+    parts = codec.split_shard(encoded, (2, 2))
+    assert [part is None for part in parts] == [False, False, True, False]
+    index = codec.decode_index(encoded[: codec.index_nbytes((2, 2))], (2, 2), len(encoded))
+    assert codec.entry(index, (1, 0)) is None
+    offset, nbytes = codec.entry(index, (0, 1)) or (0, 0)
+    assert bytes(parts[1] or b"") == encoded[offset : offset + nbytes]
+    replacement = np.full((4, 3), 5, dtype="i4")
+    parts[2] = memoryview(codec.inner.encode(replacement, codec.inner_spec(SPEC)))
+    rebuilt = codec.encode_shard(parts, (2, 2))
+    assert rebuilt is not None
+    expected = shard.copy()
+    expected[4:, :3] = 5
+    assert np.array_equal(codec.decode(rebuilt, SPEC), expected)
+    with pytest.raises(CorruptChunkError):
+        codec.split_shard(encoded[:20], (2, 2))

@@ -99,7 +99,7 @@ class BloscCodec(BytesBytesCodec):
         _check_header(view, self.name)
         try:
             return bytes(self._numcodec.decode(view))
-        except (RuntimeError, ValueError, TypeError, MemoryError) as e:
+        except Exception as e:  # numcodecs raises RuntimeError, ValueError, SystemError, MemoryError
             raise CorruptChunkError(f"invalid blosc data: {e}", codec=self.name) from e
 
 

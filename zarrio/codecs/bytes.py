@@ -33,10 +33,9 @@ class BytesCodec(ArrayBytesCodec):
     data types whose elements are single bytes (bool, int8, uint8, 'S', 'V'); :meth:`validate`
     rejects it otherwise, as zarr-python and tensorstore do. ``BytesCodec()`` is little endian."""
 
-    def __init__(self, endian: Endian | None = "little") -> None:
-        if endian is not None:
-            config_choice("bytes", "endian", endian, _ORDER_CHAR)
-        self.endian: Endian | None = endian
+    def __init__(self, endian: Endian | str | None = "little") -> None:
+        checked = None if endian is None else config_choice("bytes", "endian", endian, _ORDER_CHAR)
+        self.endian: Endian | None = checked  # type: ignore[assignment]
 
     @classmethod
     def from_config(cls, configuration: Mapping[str, JSON]) -> BytesCodec:
@@ -44,7 +43,7 @@ class BytesCodec(ArrayBytesCodec):
         endian = configuration.get("endian")
         if endian is None:
             return cls(endian=None)
-        return cls(endian=config_choice("bytes", "endian", endian, _ORDER_CHAR))  # type: ignore[arg-type]
+        return cls(endian=config_choice("bytes", "endian", endian, _ORDER_CHAR))
 
     def to_json(self) -> dict[str, JSON]:
         if self.endian is None:

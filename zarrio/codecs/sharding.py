@@ -199,9 +199,36 @@ class ShardingCodec(ArrayBytesCodec):
         if (starts[1:] < ends[:-1]).any():
             raise CorruptChunkError("shard index entries overlap", codec=self.name)
 
+    @staticmethod
+    def entry(index: np.ndarray[Any, Any], coords: Sequence[int]) -> tuple[int, int] | None:
+        """``(offset, nbytes)`` of the inner chunk at ``coords`` in a decoded index, None when missing."""
+        offset, nbytes = (int(value) for value in index[tuple(coords)])
+        if offset == MISSING_VALUE and nbytes == MISSING_VALUE:
+            return None
+        return offset, nbytes
+
+    def split_shard(self, data: Buffer, chunks_per_shard: Sequence[int]) -> list[memoryview | None]:
+        """The encoded inner chunks of a whole shard in C order (None = missing), index checked.
+
+        With :meth:`encode_shard` this rewrites a few inner chunks of a shard without re-encoding the others.
+        """
+        cps = tuple(chunks_per_shard)
+        view = memoryview(data).cast("B")
+        start, length = self.index_range(cps, view.nbytes)
+        if start < 0:
+            raise CorruptChunkError(
+                f"shard of {view.nbytes} bytes is shorter than its {length}-byte index", codec=self.name
+            )
+        index = self.decode_index(view[start : start + length], cps, shard_nbytes=view.nbytes)
+        parts: list[memoryview | None] = []
+        for coords in itertools.product(*(range(n) for n in cps)):
+            found = self.entry(index, coords)
+            parts.append(None if found is None else view[found[0] : found[0] + found[1]])
+        return parts
+
     # -- whole shards ------------------------------------------------------------------------------------
 
-    def encode_shard(self, parts: Sequence[bytes | None], chunks_per_shard: Sequence[int]) -> bytes | None:
+    def encode_shard(self, parts: Sequence[Buffer | None], chunks_per_shard: Sequence[int]) -> bytes | None:
         """Assemble encoded inner chunks (C order, ``None`` = missing) and the index; None when all are missing."""
         cps = tuple(chunks_per_shard)
         if len(parts) != math.prod(cps):
@@ -212,8 +239,9 @@ class ShardingCodec(ArrayBytesCodec):
         position = self.index_nbytes(cps) if self.index_location == "start" else 0
         for number, part in enumerate(parts):
             if part is not None:
-                index[number] = (position, len(part))
-                position += len(part)
+                size = memoryview(part).nbytes
+                index[number] = (position, size)
+                position += size
         index_bytes = self._index_chain(cps).encode(index.reshape(*cps, 2))
         body = b"".join(part for part in parts if part is not None)
         return index_bytes + body if self.index_location == "start" else body + index_bytes
@@ -247,22 +275,13 @@ class ShardingCodec(ArrayBytesCodec):
     def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
         """A full shard; missing inner chunks read as the fill value. Works for nested sharding."""
         cps = self.chunks_per_shard(spec.shape)
-        view = memoryview(data).cast("B")
-        index_nbytes = self.index_nbytes(cps)
-        if view.nbytes < index_nbytes:
-            raise CorruptChunkError(
-                f"shard of {view.nbytes} bytes is shorter than its {index_nbytes}-byte index", codec=self.name
-            )
-        start, length = self.index_range(cps, view.nbytes)
-        index = self.decode_index(view[start : start + length], cps, shard_nbytes=view.nbytes)
+        parts = self.split_shard(data, cps)
         inner = self._inner_chain(spec)
         inner_spec = self.inner_spec(spec)
         out = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
-        for coords in itertools.product(*(range(n) for n in cps)):
-            offset, nbytes = (int(value) for value in index[coords])
-            if offset == MISSING_VALUE and nbytes == MISSING_VALUE:
-                continue
-            out[self.inner_region(coords)] = inner.decode(view[offset : offset + nbytes], inner_spec)
+        for coords, part in zip(itertools.product(*(range(n) for n in cps)), parts, strict=True):
+            if part is not None:
+                out[self.inner_region(coords)] = inner.decode(part, inner_spec)
         return out
 
 

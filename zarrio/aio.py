@@ -160,6 +160,9 @@ async def create(
         chunk_key_encoding=chunk_key_encoding,
     )
     array = AsyncArray(st, path, meta, write_empty_chunks=write_empty_chunks)  # validates codecs before writing
+    # store the codecs with their chunk-dependent settings filled in (blosc's typesize, ...)
+    meta = meta.update(codecs=tuple(array.codecs))
+    array.metadata = meta
     await _prepare_node(st, path, overwrite)
     await st.set(_paths.meta_key(path), meta.to_bytes())
     return array

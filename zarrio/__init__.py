@@ -54,7 +54,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def open(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Array | Group:  # noqa: A001
+def open(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Array | Group:
     """Open the array or group at ``path`` (see :func:`zarrio.aio.open`)."""
     return wrap(run(aio.open(store, path=path, mode=mode, **options)))
 
@@ -80,7 +80,9 @@ def create(
 create_array = create
 
 
-def create_group(store: Any, *, path: str = "", attributes: dict[str, Any] | None = None, overwrite: bool = False) -> Group:
+def create_group(
+    store: Any, *, path: str = "", attributes: dict[str, Any] | None = None, overwrite: bool = False
+) -> Group:
     """Create a group at ``path``; missing parents are created."""
     return Group(run(aio.create_group(store, path=path, attributes=attributes, overwrite=overwrite)))
 

@@ -15,8 +15,8 @@ from . import _paths
 from ._runtime import gather_typed
 from .array import AsyncArray
 from .creation import build_array_metadata
-from .errors import InvalidKeyError, MetadataError, NodeExistsError, NodeNotFoundError, ReadOnlyError
-from .group import AsyncGroup, consolidate, read_node_metadata
+from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
+from .group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
 from .stores import Store, as_store
 
@@ -42,7 +42,7 @@ def _read_only(mode: str) -> bool:
     return mode == "r"
 
 
-async def open(  # noqa: A001 - mirrors zarrio.open
+async def open(
     store: Any,
     *,
     path: str = "",
@@ -93,30 +93,6 @@ async def open_group(
     return node
 
 
-async def _prepare_node(st: Store, path: str, overwrite: bool) -> None:
-    """Refuse or clear an existing node at ``path``; create missing parent groups."""
-    if st.read_only:
-        raise ReadOnlyError(f"{st!r} is read-only")
-    parents = _paths.parent_paths(path)
-    metas = await gather_typed(read_node_metadata(st, p) for p in [*parents, path])
-    existing = metas[-1]
-    if existing is not None:
-        if not overwrite:
-            raise NodeExistsError(path)
-        await st.erase_prefix(_paths.prefix_of(path)) if path else await _erase_all(st)
-    missing = []
-    for p, m in zip(parents, metas[:-1], strict=True):
-        if isinstance(m, ArrayMetadata):
-            raise NodeExistsError(p, f"cannot create a node below {p!r}: it is an array")
-        if m is None:
-            missing.append(p)
-    await gather_typed(st.set(_paths.meta_key(p), GroupMetadata().to_bytes()) for p in missing)
-
-
-async def _erase_all(st: Store) -> None:
-    await st.erase_prefix("")
-
-
 async def create(
     store: Any,
     shape: int | Sequence[int] | None = None,
@@ -159,13 +135,7 @@ async def create(
         dimension_names=dimension_names,
         chunk_key_encoding=chunk_key_encoding,
     )
-    array = AsyncArray(st, path, meta, write_empty_chunks=write_empty_chunks)  # validates codecs before writing
-    # store the codecs with their chunk-dependent settings filled in (blosc's typesize, ...)
-    meta = meta.update(codecs=tuple(array.codecs))
-    array.metadata = meta
-    await _prepare_node(st, path, overwrite)
-    await st.set(_paths.meta_key(path), meta.to_bytes())
-    return array
+    return await create_array_node(st, path, meta, overwrite=overwrite, write_empty_chunks=write_empty_chunks)
 
 
 create_array = create
@@ -175,12 +145,7 @@ async def create_group(
     store: Any, *, path: str = "", attributes: dict[str, Any] | None = None, overwrite: bool = False
 ) -> AsyncGroup:
     """Create a group at ``path`` (missing parent groups are created)."""
-    st = as_store(store)
-    path = _paths.normalize_path(path)
-    await _prepare_node(st, path, overwrite)
-    meta = GroupMetadata(attributes=dict(attributes or {}))
-    await st.set(_paths.meta_key(path), meta.to_bytes())
-    return AsyncGroup(st, path, meta)
+    return await create_group_node(as_store(store), _paths.normalize_path(path), attributes, overwrite=overwrite)
 
 
 async def consolidate_metadata(store: Any, path: str = "") -> AsyncGroup:

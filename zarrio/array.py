@@ -189,7 +189,9 @@ class AsyncArray:
         axis = axis % self.ndim
         for i, (a, b) in enumerate(zip(arr.shape, self.shape, strict=True)):
             if i != axis and a != b:
-                raise SelectionError(f"appended data has shape {arr.shape}; it must match {self.shape} except on axis {axis}")
+                raise SelectionError(
+                    f"appended data has shape {arr.shape}; it must match {self.shape} except on axis {axis}"
+                )
         old = self.shape
         new_shape = tuple(s + arr.shape[axis] if i == axis else s for i, s in enumerate(old))
         await self._save_metadata(self.metadata.update(shape=new_shape))

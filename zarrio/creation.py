@@ -82,7 +82,9 @@ def build_array_metadata(
     if shards is not None:
         shard_t = _as_shape(shards, "shards")
         if len(shard_t) != len(chunk_t) or any(s % c for s, c in zip(shard_t, chunk_t, strict=True)):
-            raise MetadataError(f"shards {shard_t} must be a multiple of chunks {chunk_t} in every dimension", field="shards")
+            raise MetadataError(
+                f"shards {shard_t} must be a multiple of chunks {chunk_t} in every dimension", field="shards"
+            )
         items = [ShardingCodec(chunk_shape=chunk_t, codecs=items)]
         grid = shard_t
     return create_array_metadata(

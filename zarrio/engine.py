@@ -422,11 +422,7 @@ class ChunkEngine:
             async with sem:
                 await self.store.erase(self.chunk_key(coords))
 
-        doomed = (
-            c
-            for c in np.ndindex(*old_grid)
-            if any(ci >= ni for ci, ni in zip(c, new_grid, strict=True))
-        )
+        doomed = (c for c in np.ndindex(*old_grid) if any(ci >= ni for ci, ni in zip(c, new_grid, strict=True)))
         await gather_typed(erase(tuple(int(x) for x in c)) for c in doomed)
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 from . import _paths
 from ._runtime import gather_typed, store_limiter
 from .array import AsyncArray
-from .errors import ListingNotSupportedError, NodeNotFoundError, ReadOnlyError
+from .errors import ListingNotSupportedError, NodeExistsError, NodeNotFoundError, ReadOnlyError
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata, parse_metadata
 from .stores.base import Store
 
@@ -168,15 +168,22 @@ class AsyncGroup:
     # ------------------------------------------------------------ changes
     async def create_array(self, name: str, **kwargs: Any) -> AsyncArray:
         """Create an array below this group (see :func:`zarrio.aio.create`)."""
-        from .aio import create
+        from .creation import build_array_metadata
 
-        return await create(self.store, path=_paths.child_path(self.path, name), **kwargs)
+        write_empty_chunks = bool(kwargs.pop("write_empty_chunks", False))
+        overwrite = bool(kwargs.pop("overwrite", False))
+        meta = build_array_metadata(kwargs.pop("shape"), kwargs.pop("dtype"), **kwargs)
+        path = _paths.child_path(self.path, name)
+        return await create_array_node(
+            self.store, path, meta, overwrite=overwrite, write_empty_chunks=write_empty_chunks
+        )
 
     async def create_group(self, name: str, **kwargs: Any) -> AsyncGroup:
         """Create a group below this group (see :func:`zarrio.aio.create_group`)."""
-        from .aio import create_group
-
-        return await create_group(self.store, path=_paths.child_path(self.path, name), **kwargs)
+        path = _paths.child_path(self.path, name)
+        return await create_group_node(
+            self.store, path, kwargs.get("attributes"), overwrite=bool(kwargs.get("overwrite"))
+        )
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -216,3 +223,46 @@ async def consolidate(store: Store, path: str = "") -> GroupMetadata:
     new = meta.update(consolidated_metadata=ConsolidatedMetadata(metadata=inline))
     await store.set(_paths.meta_key(path), new.to_bytes())
     return new
+
+
+# ---------------------------------------------------------------- creating nodes
+async def _prepare_node(st: Store, path: str, overwrite: bool) -> None:
+    """Refuse or clear an existing node at ``path``; create missing parent groups."""
+    if st.read_only:
+        raise ReadOnlyError(f"{st!r} is read-only")
+    parents = _paths.parent_paths(path)
+    metas = await gather_typed(read_node_metadata(st, p) for p in [*parents, path])
+    existing = metas[-1]
+    if existing is not None:
+        if not overwrite:
+            raise NodeExistsError(path)
+        await st.erase_prefix(_paths.prefix_of(path))
+    missing = []
+    for p, m in zip(parents, metas[:-1], strict=True):
+        if isinstance(m, ArrayMetadata):
+            raise NodeExistsError(p, f"cannot create a node below {p!r}: it is an array")
+        if m is None:
+            missing.append(p)
+    await gather_typed(st.set(_paths.meta_key(p), GroupMetadata().to_bytes()) for p in missing)
+
+
+async def create_array_node(
+    st: Store, path: str, meta: ArrayMetadata, *, overwrite: bool = False, write_empty_chunks: bool = False
+) -> AsyncArray:
+    """Write a new array's zarr.json at ``path`` (parents created), after validating its codecs."""
+    array = AsyncArray(st, path, meta, write_empty_chunks=write_empty_chunks)  # validates codecs before writing
+    # store the codecs with their chunk-dependent settings filled in (blosc's typesize, ...)
+    array.metadata = meta = meta.update(codecs=tuple(array.codecs))
+    await _prepare_node(st, path, overwrite)
+    await st.set(_paths.meta_key(path), meta.to_bytes())
+    return array
+
+
+async def create_group_node(
+    st: Store, path: str, attributes: Mapping[str, Any] | None = None, *, overwrite: bool = False
+) -> AsyncGroup:
+    """Write a new group's zarr.json at ``path`` (parents created)."""
+    await _prepare_node(st, path, overwrite)
+    meta = GroupMetadata(attributes=dict(attributes or {}))
+    await st.set(_paths.meta_key(path), meta.to_bytes())
+    return AsyncGroup(st, path, meta)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import os
 import threading
 from collections.abc import Coroutine
@@ -134,10 +135,8 @@ def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
 
 def _cancel_and_wait(future: concurrent.futures.Future[Any]) -> None:
     future.cancel()
-    try:
+    with contextlib.suppress(BaseException):
         future.result(timeout=10)
-    except BaseException:  # noqa: BLE001 - we only wait for the cancellation to land
-        pass
 
 
 def shutdown() -> None:

@@ -3,6 +3,7 @@ each running its async twin on the background loop (:mod:`zarrio.portal`)."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -34,7 +35,7 @@ class StoreView:
     def get_suffix(self, key: str, length: int) -> bytes | None:
         return run(self.store.get_suffix(key, length))
 
-    def get_ranges(self, key: str, ranges: list[ByteRange]) -> list[bytes] | None:
+    def get_ranges(self, key: str, ranges: builtins.list[ByteRange]) -> builtins.list[bytes] | None:
         return run(self.store.get_ranges(key, ranges))
 
     def set(self, key: str, value: bytes) -> None:
@@ -49,10 +50,10 @@ class StoreView:
     def exists(self, key: str) -> bool:
         return run(self.store.exists(key))
 
-    def list(self, prefix: str = "") -> list[str]:
+    def list(self, prefix: str = "") -> builtins.list[str]:
         return run(self.store.list(prefix))
 
-    def list_dir(self, prefix: str = "") -> tuple[list[str], list[str]]:
+    def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
         return run(self.store.list_dir(prefix))
 
     def __repr__(self) -> str:
@@ -115,7 +116,7 @@ class Array:
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a rank-0 array")
-        return self.shape[0]
+        return int(self.shape[0])
 
     def __repr__(self) -> str:
         return f"<zarrio.Array {self.aio.name} shape={self.shape} dtype={self.dtype}>"

@@ -56,9 +56,7 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
-def coalesce_ranges(
-    ranges: Sequence[ByteRange], *, max_gap: int, max_size: int
-) -> list[tuple[ByteRange, list[int]]]:
+def coalesce_ranges(ranges: Sequence[ByteRange], *, max_gap: int, max_size: int) -> list[tuple[ByteRange, list[int]]]:
     """Merge nearby byte ranges into fewer, larger requests.
 
     Returns a list of ``((offset, length), member_indexes)``: each merged range
@@ -186,7 +184,7 @@ class Store(ABC):
         keys = await self.list(prefix)
         await asyncio.gather(*(self.erase(k) for k in keys))
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook with a do-nothing default
         """Release resources (sessions, file handles). Idempotent."""
 
     # ------------------------------------------------------------ helpers

@@ -182,6 +182,9 @@ def test_json_defaults_and_round_trip() -> None:
         {"chunk_shape": [2, 2], "codecs": [LE], "index_location": "middle"},
         {"chunk_shape": [2, 2], "codecs": "bytes"},
         {"chunk_shape": [2, 2], "codecs": [LE], "extra": 1},
+        {"chunk_shape": [2, 2], "codecs": [LE, {"name": "gzip", "configuration": {"level": 99}}]},
+        {"chunk_shape": [2, 2], "codecs": [LE, {"name": "no-such-codec"}]},
+        {"chunk_shape": [2, 2], "codecs": [LE], "index_codecs": [{"name": "bytes", "configuration": {"endian": 1}}]},
     ],
 )
 def test_invalid_configuration(configuration: dict[str, Any]) -> None:

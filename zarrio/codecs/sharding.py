@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import CodecError, CorruptChunkError, MetadataError
 from ._config import config_choice, fail, reject_unknown_keys
-from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, register_codec
+from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, codec_from_json, register_codec
 from .bytes import BytesCodec
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
@@ -37,8 +37,14 @@ def _default_index_codecs() -> list[Codec]:
     return [BytesCodec(endian="little"), Crc32cCodec()]
 
 
-def _codec_json(codecs: Sequence[JSON | Codec]) -> list[JSON]:
-    return [entry.to_json() if isinstance(entry, Codec) else entry for entry in codecs]
+def _build(codecs: CodecsArgument) -> tuple[Codec, ...]:
+    if isinstance(codecs, str | bytes) or not isinstance(codecs, Sequence):
+        fail("sharding_indexed", f"codecs must be a list, got {codecs!r}")
+    return tuple(codec_from_json(entry) for entry in codecs)
+
+
+def _codec_json(codecs: Sequence[Codec]) -> list[JSON]:
+    return [codec.to_json() for codec in codecs]
 
 
 @register_codec("sharding_indexed")
@@ -55,8 +61,8 @@ class ShardingCodec(ArrayBytesCodec):
         if not all(isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in chunk_shape):
             fail("sharding_indexed", f"chunk_shape must hold positive integers, got {list(chunk_shape)!r}")
         self.chunk_shape: tuple[int, ...] = tuple(chunk_shape)
-        self.codecs: tuple[JSON | Codec, ...] = tuple(codecs if codecs is not None else [BytesCodec(endian="little")])
-        self.index_codecs: tuple[JSON | Codec, ...] = tuple(
+        self.codecs: tuple[Codec, ...] = _build(codecs if codecs is not None else [BytesCodec(endian="little")])
+        self.index_codecs: tuple[Codec, ...] = _build(
             index_codecs if index_codecs is not None else _default_index_codecs()
         )
         self.index_location: IndexLocation = config_choice(  # type: ignore[assignment]
@@ -73,9 +79,6 @@ class ShardingCodec(ArrayBytesCodec):
         for key in ("chunk_shape", "codecs"):
             if key not in configuration:
                 fail("sharding_indexed", f"configuration needs {key!r}")
-        for key in ("codecs", "index_codecs"):
-            if key in configuration and not isinstance(configuration[key], list):
-                fail("sharding_indexed", f"{key} must be a list")
         return cls(
             chunk_shape=configuration["chunk_shape"],
             codecs=configuration["codecs"],

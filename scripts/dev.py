@@ -95,7 +95,6 @@ def main_venv_spec() -> str:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     project = pyproject.get("project", {})
     return spec_hash(
-        sys.version_info[:3],
         pyproject.get("build-system"),
         project.get("dependencies"),
         project.get("optional-dependencies"),
@@ -204,18 +203,22 @@ def find_nginx() -> str | None:
     return None
 
 
-def setup_nginx() -> None:
-    if find_nginx():
-        log("nginx is installed")
-        return
+def setup_nginx() -> str | None:
+    """Make sure nginx is installed; return its path (None when it cannot be installed here)."""
+    found = find_nginx()
+    if found:
+        log(f"nginx is installed ({found})")
+        return found
     if os.geteuid() != 0:
         log("WARNING: nginx is not installed and we are not root; tests that need nginx will be skipped")
-        return
+        return None
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-q"], env=env)
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx-light"], env=env)
-    if not find_nginx():
+    found = find_nginx()
+    if not found:
         raise SetupError("apt-get installed nginx-light but no nginx binary was found")
+    return found
 
 
 def setup() -> dict[str, str]:
@@ -223,8 +226,10 @@ def setup() -> dict[str, str]:
     started = time.monotonic()
     setup_main_venv()
     have_ref = setup_reference_venv()
-    setup_nginx()
+    nginx = setup_nginx()
     env = dict(os.environ)
+    if nginx and shutil.which("nginx") is None:  # e.g. /usr/sbin missing from a non-login PATH
+        env["PATH"] = os.pathsep.join([str(Path(nginx).parent), env.get("PATH", "")])
     if have_ref:
         env.setdefault("ZARRIO_REF_PYTHON", str(venv_python(VENV_REF)))
     log(f"setup done in {time.monotonic() - started:.1f} s")

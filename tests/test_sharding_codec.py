@@ -359,3 +359,25 @@ def test_split_shard_and_reassemble_with_one_inner_chunk_replaced() -> None:
     assert np.array_equal(codec.decode(rebuilt, SPEC), expected)
     with pytest.raises(CorruptChunkError):
         codec.split_shard(encoded[:20], (2, 2))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "fill"),
+    [
+        ("V3", b"AAA"),
+        ("S4", b"ab"),
+        ("U3", "xy"),
+        ("M8[s]", np.datetime64("NaT")),
+        ([("a", "<i4"), ("b", "<f8")], (7, 0.5)),
+        ([("a", "<i4"), ("b", "<f8")], np.array((7, 0.5), dtype=[("a", "<i4"), ("b", "<f8")])[()]),
+    ],
+)
+def test_fill_values_of_every_fixed_kind(dtype: Any, fill: Any) -> None:
+    spec = ChunkSpec((6,), np.dtype(dtype), fill)
+    codec = evolved(ShardingCodec(chunk_shape=(2,)), spec)
+    shard = np.empty(6, dtype=spec.dtype)
+    shard[...] = np.asarray(fill, dtype=spec.dtype)
+    shard[5] = np.zeros((), dtype=spec.dtype)
+    encoded = codec.encode(shard, spec)
+    assert [part is None for part in codec.split_shard(encoded, (3,))] == [True, True, False]
+    assert codec.decode(encoded, spec).tobytes() == shard.tobytes()

@@ -281,11 +281,23 @@ class ShardingCodec(ArrayBytesCodec):
         parts = self.split_shard(data, cps)
         inner = self._inner_chain(spec)
         inner_spec = self.inner_spec(spec)
-        out = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+        out = _filled(spec)
         for coords, part in zip(itertools.product(*(range(n) for n in cps)), parts, strict=True):
             if part is not None:
                 out[self.inner_region(coords)] = inner.decode(part, inner_spec)
         return out
+
+
+def _filled(spec: ChunkSpec) -> np.ndarray[Any, Any]:
+    """A new array of ``spec`` holding the fill value (a scalar, or a tuple for structured types)."""
+    out = np.empty(spec.shape, dtype=spec.dtype)
+    if spec.dtype.hasobject:
+        out.fill(spec.fill_value)
+    elif spec.fill_value is None:
+        out[...] = np.zeros((), dtype=spec.dtype)
+    else:
+        out[...] = np.asarray(spec.fill_value, dtype=spec.dtype)
+    return out
 
 
 def _fill_only_chunks(

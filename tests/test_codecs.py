@@ -550,6 +550,11 @@ FUZZ_CHAINS: dict[str, tuple[list[Any], ChunkSpec]] = {
     "vlen-bytes": (["vlen-bytes"], ChunkSpec((3,), np.dtype(object), b"")),
     "numcodecs.zlib": ([LE, "numcodecs.zlib"], ChunkSpec((4,), np.dtype("i4"), 0)),
     "numcodecs.lz4": ([LE, "numcodecs.lz4"], ChunkSpec((4,), np.dtype("i4"), 0)),
+    "numcodecs.blosc": ([LE, "numcodecs.blosc"], ChunkSpec((4,), np.dtype("i4"), 0)),
+    "numcodecs.zstd": ([LE, "numcodecs.zstd"], ChunkSpec((4,), np.dtype("i4"), 0)),
+    "numcodecs.bz2": ([LE, "numcodecs.bz2"], ChunkSpec((4,), np.dtype("i4"), 0)),
+    "numcodecs.lzma": ([LE, "numcodecs.lzma"], ChunkSpec((4,), np.dtype("i4"), 0)),
+    "numcodecs.gzip": ([LE, "numcodecs.gzip"], ChunkSpec((4,), np.dtype("i4"), 0)),
     "numcodecs.delta": ([DELTA, LE], INT4),
     "transpose": ([TRANSPOSE, LE], ChunkSpec((2, 2), np.dtype("u1"), 0)),
 }  # fmt: skip

@@ -13,7 +13,7 @@ from ..errors import CorruptChunkError
 from ._config import config_choice, config_int, reject_unknown_keys
 from .base import JSON, Buffer, BytesBytesCodec, ChunkSpec, register_codec
 
-__all__ = ["BloscCodec"]
+__all__ = ["BloscCodec", "check_blosc_header"]
 
 CNAMES = ("lz4", "lz4hc", "blosclz", "zstd", "zlib")
 SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
@@ -96,14 +96,14 @@ class BloscCodec(BytesBytesCodec):
 
     def decode(self, data: Buffer) -> Buffer:
         view = memoryview(data).cast("B")
-        _check_header(view, self.name)
+        check_blosc_header(view, self.name)
         try:
             return bytes(self._numcodec.decode(view))
         except Exception as e:  # numcodecs raises RuntimeError, ValueError, SystemError, MemoryError
             raise CorruptChunkError(f"invalid blosc data: {e}", codec=self.name) from e
 
 
-def _check_header(view: memoryview, codec: str) -> None:
+def check_blosc_header(view: memoryview, codec: str) -> None:
     """Reject buffers whose blosc header disagrees with their length before the C library reads them."""
     if view.nbytes < HEADER_SIZE:
         raise CorruptChunkError(f"{view.nbytes} bytes is too short for a blosc header", codec=codec)

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import ChecksumError, CodecError, CorruptChunkError, UnsupportedError
 from ._config import fail
 from .base import JSON, ArrayArrayCodec, ArrayBytesCodec, Buffer, BytesBytesCodec, ChunkSpec, Codec, register_codec
+from .blosc import check_blosc_header
 
 __all__ = [
     "NumcodecsArrayArrayCodec",
@@ -117,6 +118,8 @@ class NumcodecsBytesBytesCodec(_NumcodecsMixin, BytesBytesCodec):
             raise self._failure("encode", e) from e
 
     def decode(self, data: Buffer) -> Buffer:
+        if self.codec_id == "blosc":
+            check_blosc_header(memoryview(data).cast("B"), self.name)
         try:
             return _bytes_of(self.numcodec.decode(np.frombuffer(data, dtype=np.uint8)))
         except Exception as e:

@@ -178,7 +178,7 @@ class NullTerminatedBytesType(DataType):
     def _checked(self, raw: bytes, original: object) -> Any:
         if len(raw) > self.length_bytes:
             raise fill_error(original, self, f"longer than {self.length_bytes} bytes")
-        return np.bytes_(raw)
+        return np.bytes_(raw.rstrip(b"\0"))  # trailing NULs are padding, as in a numpy S array
 
     def fill_from_json(self, value: object) -> Any:
         return self._checked(bytes_from_base64(value), value)

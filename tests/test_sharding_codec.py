@@ -285,17 +285,29 @@ def test_random_bytes_raise_only_codec_errors(data: bytes) -> None:
     assert decoded.shape == (4, 2)
 
 
-@settings(max_examples=100, deadline=None)
-@given(entries=st.lists(st.tuples(st.integers(0, 80), st.integers(0, 80)), min_size=4, max_size=4))
-def test_random_valid_checksummed_indexes_raise_only_codec_errors(entries: list[tuple[int, int]]) -> None:
+ENTRY = st.one_of(
+    st.tuples(st.integers(0, 40).map(lambda n: 2 * n), st.sampled_from([2, 2, 2, 0, 1, 3])),
+    st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)),
+    st.just((MISSING_VALUE, MISSING_VALUE)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=st.lists(ENTRY, min_size=4, max_size=4))
+def test_checksummed_random_indexes_decode_correctly_or_raise_codec_errors(entries: list[tuple[int, int]]) -> None:
     spec = ChunkSpec((4, 2), np.dtype("u1"), np.uint8(0))
     codec = evolved(ShardingCodec(chunk_shape=(2, 1), codecs=[LE]), spec)
-    shard = bytes(range(80)) + raw_index(entries)
+    body = bytes(range(100, 180))
     try:
-        decoded = codec.decode(shard, spec)
+        decoded = codec.decode(body + raw_index(entries), spec)
     except CodecError:
         return
-    assert decoded.shape == (4, 2)
+    for number, (offset, nbytes) in enumerate(entries):
+        region = decoded[codec.inner_region(divmod(number, 2))].ravel()
+        if (offset, nbytes) == (MISSING_VALUE, MISSING_VALUE):
+            assert (region == 0).all()
+        else:
+            assert region.tobytes() == body[offset : offset + nbytes]
 
 
 # -- data written by zarr-python --------------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Moving an array's data: concurrent, in bounded memory, reporting progress.
+
+A re-encoded copy walks the destination's write units (shards, or chunks when
+unsharded): each unit is read from the source as one region and written whole,
+so no destination chunk is ever read back and rewritten. ``jobs`` units are in
+flight at once, fewer when a unit is large: about ``memory_budget`` bytes of
+decoded data are held at a time (a unit larger than the budget runs alone).
+
+A verbatim copy moves the stored chunk objects byte for byte, ``jobs`` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _paths
+from ..array import AsyncArray
+from ..errors import ZarrioError
+from ..stores import Store
+from .copy_plan import ArrayCopy
+from .progress import Progress
+
+__all__ = ["CopyJob", "chunk_count", "plan_jobs", "run_jobs", "unit_regions"]
+
+Region = tuple[slice, ...]
+
+
+def unit_regions(shape: tuple[int, ...], unit: tuple[int, ...]) -> Iterator[Region]:
+    """The regions of a regular grid of ``unit``-shaped cells over ``shape``, clipped to it, in C order."""
+    ranges = [range(0, extent, step) for extent, step in zip(shape, unit, strict=True)]
+    for starts in itertools.product(*ranges):
+        yield tuple(slice(s, min(s + u, e)) for s, u, e in zip(starts, unit, shape, strict=True))
+
+
+def chunk_count(extents: tuple[int, ...], chunks: tuple[int, ...]) -> int:
+    """How many ``chunks``-shaped chunks cover a region of ``extents``."""
+    return math.prod(-(-e // c) for e, c in zip(extents, chunks, strict=True))
+
+
+def _region_extents(region: Region) -> tuple[int, ...]:
+    return tuple(s.stop - s.start for s in region)
+
+
+async def _run_workers(count: int, worker: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``count`` workers; on a failure cancel the rest and raise that one error (no ExceptionGroup)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(count):
+                group.create_task(worker())
+    except BaseExceptionGroup as failures:
+        errors = [e for e in _flatten(failures) if not isinstance(e, asyncio.CancelledError)]
+        first = next((e for e in errors if isinstance(e, ZarrioError)), errors[0] if errors else failures)
+        raise first from None
+
+
+def _flatten(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out.extend(_flatten(e) if isinstance(e, BaseExceptionGroup) else [e])
+    return out
+
+
+def _parallelism(unit_bytes: int, jobs: int, memory_budget: int) -> int:
+    return max(1, min(jobs, memory_budget // max(unit_bytes, 1)))
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    """One array's work: the stored ``keys`` to move (verbatim) or ``None`` (re-encode), and its size."""
+
+    copy: ArrayCopy
+    keys: list[str] | None
+    chunks: int
+    nbytes: int | None
+
+
+async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: int) -> None:
+    source, destination = job.copy.source, job.copy.destination
+    unit = tuple(destination.metadata.chunk_shape)
+    regions = unit_regions(source.shape, unit)
+    unit_bytes = math.prod(unit) * max(source.dtype.itemsize, 1)
+
+    async def worker() -> None:
+        for region in regions:  # one shared iterator: each region is taken by exactly one worker
+            selection: Any = region if region else ...  # a rank-0 array's only region is ()
+            data = await source.getitem(selection)
+            await destination.setitem(selection, data)
+            progress.advance(int(np.asarray(data).nbytes), chunk_count(_region_extents(region), destination.chunks))
+
+    await _run_workers(_parallelism(unit_bytes, jobs, memory_budget), worker)
+
+
+async def _stored_keys(source: AsyncArray) -> list[str]:
+    """The source's chunk objects: listed, or every key of the grid when the store cannot list."""
+    store: Store = source.store
+    prefix = _paths.prefix_of(source.path)
+    meta_key = _paths.meta_key(source.path)
+    if store.listable:
+        keys = await store.list(prefix)
+        nested = {k[: -len("zarr.json")] for k in keys if k.endswith("/zarr.json") and k != meta_key}
+        return sorted(k for k in keys if k != meta_key and not any(k.startswith(n) for n in nested))
+    grid = source.metadata.chunk_grid_shape
+    return [prefix + source.metadata.encode_chunk_key(c) for c in itertools.product(*(range(n) for n in grid))]
+
+
+def _chunks_per_object(source: AsyncArray) -> int:
+    return chunk_count(tuple(source.metadata.chunk_shape), source.chunks)
+
+
+async def _verbatim(job: CopyJob, progress: Progress, jobs: int) -> None:
+    source, destination = job.copy.source, job.copy.destination
+    source_prefix = _paths.prefix_of(source.path)
+    destination_prefix = _paths.prefix_of(destination.path)
+    keys = iter(job.keys or [])
+    per_object = _chunks_per_object(source)
+
+    async def worker() -> None:
+        for key in keys:
+            value = await source.store.get(key)
+            if value is not None:
+                await destination.store.set(destination_prefix + key[len(source_prefix) :], value)
+            progress.advance(len(value) if value is not None else 0, per_object)
+
+    await _run_workers(jobs, worker)
+
+
+async def plan_jobs(copies: list[ArrayCopy]) -> list[CopyJob]:
+    """Size every array's work up front, so progress knows its totals."""
+    jobs: list[CopyJob] = []
+    for copy in copies:
+        if copy.verbatim:
+            keys = await _stored_keys(copy.source)
+            jobs.append(CopyJob(copy, keys, len(keys) * _chunks_per_object(copy.source), None))
+        else:
+            count = chunk_count(copy.source.shape, copy.destination.chunks)
+            jobs.append(CopyJob(copy, None, count, copy.source.nbytes))
+    return jobs
+
+
+async def run_jobs(jobs: list[CopyJob], progress: Progress, *, concurrency: int, memory_budget: int) -> None:
+    """Fill every destination array from its source, one array after another."""
+    for job in jobs:
+        if job.keys is not None:
+            await _verbatim(job, progress, concurrency)
+        else:
+            await _reencode(job, progress, concurrency, memory_budget)

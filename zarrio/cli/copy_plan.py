@@ -1,0 +1,142 @@
+"""Planning a copy: which nodes to create at the destination, with which layout.
+
+Without layout options an array is copied verbatim: the same zarr.json and the
+stored chunk objects byte for byte. With ``--chunks``/``--shards``/``--codecs``
+it is re-encoded: the destination keeps the source's data type, fill value,
+attributes, dimension names and chunk key encoding, and changes only the layout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _paths, aio
+from ..array import AsyncArray
+from ..errors import NodeExistsError
+from ..group import AsyncGroup, read_node_metadata
+from ..metadata import GroupMetadata
+from ..stores import Store
+from .copy_options import LayoutOptions
+from .target import Target
+from .usage import UsageError
+
+__all__ = ["ArrayCopy", "check_not_overlapping", "create_destination", "destination_layout"]
+
+
+@dataclass(frozen=True)
+class ArrayCopy:
+    """One array to copy: ``verbatim`` copies stored objects, else data is re-encoded."""
+
+    source: AsyncArray
+    destination: AsyncArray
+    verbatim: bool
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return not a or not b or a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def check_not_overlapping(source: Target, destination: Target) -> None:
+    """Refuse a copy whose destination is its source, or inside it (or around it)."""
+    if source.is_url or destination.is_url:
+        return
+    if os.path.realpath(source.location) != os.path.realpath(destination.location):
+        return
+    if _overlaps(source.node, destination.node):
+        raise UsageError(f"source {source} and destination {destination} overlap; copy to another node or store")
+
+
+def _fits(shards: tuple[int, ...], chunks: tuple[int, ...]) -> bool:
+    return len(shards) == len(chunks) and all(s % c == 0 for s, c in zip(shards, chunks, strict=True))
+
+
+def _inner_codecs(source: AsyncArray) -> list[dict[str, Any]]:
+    """The source's codecs for one (inner) chunk: the sharding codec's list when sharded."""
+    codecs = source.codecs
+    if source.shards is not None and codecs and codecs[0].get("name") == "sharding_indexed":
+        return list(codecs[0]["configuration"]["codecs"])
+    return list(codecs)
+
+
+def _rank_mismatch(option: str, extents: tuple[int, ...], source: AsyncArray) -> str:
+    return f"{option} {list(extents)} has rank {len(extents)}, but array {source.name} has rank {source.ndim}"
+
+
+def destination_layout(source: AsyncArray, options: LayoutOptions) -> dict[str, Any]:
+    """``chunks``, ``shards`` and ``codecs`` arguments of :func:`zarrio.aio.create` for a re-encoded copy."""
+    chunks = options.chunks if options.chunks is not None else source.chunks
+    if len(chunks) != source.ndim:
+        raise UsageError(
+            f"--chunks {list(chunks)} has rank {len(chunks)}, but array {source.name} has rank {source.ndim}"
+        )
+    shards: tuple[int, ...] | None
+    if options.unshard:
+        shards = None
+    elif options.shards is not None:
+        shards = options.shards
+        if len(shards) != source.ndim:
+            raise UsageError(
+                f"--shards {list(shards)} has rank {len(shards)}, but array {source.name} has rank {source.ndim}"
+            )
+    else:
+        shards = source.shards
+        if shards is not None and not _fits(shards, chunks):
+            raise UsageError(
+                f"array {source.name} has shards {list(shards)}, which chunks {list(chunks)} do not divide: "
+                "pass --shards (or --shards none)"
+            )
+    if shards is not None and not _fits(shards, chunks):
+        raise UsageError(f"shards {list(shards)} must be a multiple of chunks {list(chunks)} in every dimension")
+    codecs = options.codecs if options.codecs is not None else _inner_codecs(source)
+    return {"chunks": chunks, "shards": shards, "codecs": codecs}
+
+
+async def _create_array(store: Store, path: str, source: AsyncArray, options: LayoutOptions) -> ArrayCopy:
+    meta = source.metadata
+    common: dict[str, Any] = {
+        "path": path,
+        "fill_value": meta.fill_value,
+        "attributes": dict(meta.attributes),
+        "dimension_names": meta.dimension_names,
+        "chunk_key_encoding": meta.chunk_key_encoding,
+    }
+    if not options.changes_layout:
+        await aio.create(store, meta.shape, meta.data_type, chunks=meta.chunk_shape, codecs=list(meta.codecs), **common)
+        # the exact source document (extension fields and all), so the stored chunks stay valid byte for byte
+        await store.set(_paths.meta_key(path), meta.to_bytes())
+        return ArrayCopy(source, AsyncArray(store, path, meta), verbatim=True)
+    layout = destination_layout(source, options)
+    destination = await aio.create(store, meta.shape, meta.data_type, **layout, **common)
+    return ArrayCopy(source, destination, verbatim=False)
+
+
+async def _refuse_existing(store: Store, path: str, target: Target) -> None:
+    if await read_node_metadata(store, path) is not None:
+        raise NodeExistsError(path, f"{target} already exists (pass --overwrite to replace it)")
+
+
+async def create_destination(
+    source: AsyncArray | AsyncGroup, store: Store, target: Target, options: LayoutOptions, *, overwrite: bool
+) -> list[ArrayCopy]:
+    """Create the destination hierarchy (groups with their attributes, empty arrays); return the arrays to fill."""
+    root = target.node
+    if overwrite:
+        if await read_node_metadata(store, root) is not None:
+            await (store.erase_prefix(_paths.prefix_of(root)) if root else store.erase_prefix(""))
+    else:
+        await _refuse_existing(store, root, target)
+    if isinstance(source, AsyncArray):
+        return [await _create_array(store, root, source, options)]
+    await aio.create_group(store, path=root, attributes=source.attrs)
+    copies: list[ArrayCopy] = []
+    for rel, meta in (await source.walk()).items():
+        path = _paths.child_path(root, rel)
+        if isinstance(meta, GroupMetadata):
+            await aio.create_group(store, path=path, attributes=dict(meta.attributes))
+        else:
+            node = await source.getitem(rel)
+            assert isinstance(node, AsyncArray)
+            copies.append(await _create_array(store, path, node, options))
+    return copies

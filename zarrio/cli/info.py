@@ -1,0 +1,130 @@
+"""``zarrio info TARGET``: what an array or group is, and what it holds in its store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..array import AsyncArray
+from ..group import AsyncGroup
+from .formatting import dump, format_bytes
+from .nodes import describe_codecs, open_node, opened_store
+from .stats import stored_stats
+from .target import Target, parse_target
+
+__all__ = ["add_parser", "array_info", "group_info", "run"]
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "info",
+        parents=parents,
+        help="describe an array or group",
+        description="Describe an array (shape, dtype, chunks, shards, codecs, fill value, stored size, "
+        "compression ratio, stored chunks) or a group (attributes, members).",
+    )
+    parser.add_argument("target", metavar="TARGET", help="PATH, FILE.zip or http(s)://URL, optionally ::node/path")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.set_defaults(run=run)
+
+
+async def array_info(array: AsyncArray, target: Target) -> dict[str, Any]:
+    meta = array.metadata
+    stats = await stored_stats(array.store, array)
+    stored_bytes = stats.nbytes if stats is not None else None
+    ratio = array.nbytes / stored_bytes if stored_bytes else None
+    return {
+        "target": str(target),
+        "node_type": "array",
+        "path": array.name,
+        "shape": list(array.shape),
+        "data_type": meta.data_type.to_json(),
+        "dtype": str(array.dtype),
+        "chunks": list(array.chunks),
+        "shards": list(array.shards) if array.shards is not None else None,
+        "chunk_key_encoding": meta.chunk_key_encoding.to_json(),
+        "codecs": array.codecs,
+        "fill_value": meta.data_type.fill_to_json(meta.fill_value),
+        "dimension_names": list(array.dimension_names) if array.dimension_names is not None else None,
+        "attributes": array.attrs,
+        "nbytes": array.nbytes,
+        "nchunks": meta.nchunks,
+        "nchunks_stored": stats.nchunks if stats is not None else None,
+        "stored_bytes": stored_bytes,
+        "compression_ratio": round(ratio, 4) if ratio is not None else None,
+    }
+
+
+async def group_info(group: AsyncGroup, target: Target) -> dict[str, Any]:
+    members = await group.members()
+    return {
+        "target": str(target),
+        "node_type": "group",
+        "path": group.name,
+        "attributes": group.attrs,
+        "consolidated_metadata": group.metadata.consolidated_metadata is not None,
+        "arrays": [name for name, node in members if isinstance(node, AsyncArray)],
+        "groups": [name for name, node in members if isinstance(node, AsyncGroup)],
+    }
+
+
+def _shape_text(value: list[int] | None) -> str:
+    return "(" + ", ".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")" if value is not None else "-"
+
+
+def format_array_info(info: dict[str, Any]) -> list[str]:
+    data_type = info["data_type"]
+    dtype = data_type if isinstance(data_type, str) else dump(data_type).replace("\n", " ")
+    chunks_total = info["nchunks"]
+    stored = info["nchunks_stored"]
+    if stored is None:
+        stored_text = "unknown (the store cannot list keys and the chunk grid is too large to probe)"
+        size_text = "unknown"
+    else:
+        stored_text = f"{stored} of {chunks_total} {'shards' if info['shards'] else 'chunks'}"
+        ratio = info["compression_ratio"]
+        size_text = f"{format_bytes(info['stored_bytes'])} ({info['stored_bytes']} bytes)"
+        size_text += f", ratio {ratio:.2f}" if ratio is not None else ""
+    lines = [
+        ("type", "array"),
+        ("shape", _shape_text(info["shape"])),
+        ("dtype", f"{dtype} ({info['dtype']})" if dtype != info["dtype"] else dtype),
+        ("chunks", _shape_text(info["chunks"])),
+        ("shards", _shape_text(info["shards"]) if info["shards"] else "none"),
+        ("codecs", describe_codecs(info["codecs"])),
+        ("fill value", dump(info["fill_value"])),
+        ("logical size", f"{format_bytes(info['nbytes'])} ({info['nbytes']} bytes)"),
+        ("stored size", size_text),
+        ("stored", stored_text),
+    ]
+    if info["dimension_names"] is not None:
+        lines.insert(2, ("dimensions", ", ".join(str(n) for n in info["dimension_names"])))
+    if info["attributes"]:
+        lines.append(("attributes", dump(info["attributes"]).replace("\n", "\n" + " " * 15)))
+    return [f"{info['target']}", *(f"  {k:<12} {v}" for k, v in lines)]
+
+
+def format_group_info(info: dict[str, Any]) -> list[str]:
+    lines = [
+        ("type", "group"),
+        ("arrays", ", ".join(info["arrays"]) or "(none)"),
+        ("groups", ", ".join(info["groups"]) or "(none)"),
+        ("consolidated", "yes" if info["consolidated_metadata"] else "no"),
+    ]
+    if info["attributes"]:
+        lines.append(("attributes", dump(info["attributes"]).replace("\n", "\n" + " " * 15)))
+    return [f"{info['target']}", *(f"  {k:<12} {v}" for k, v in lines)]
+
+
+async def run(args: argparse.Namespace) -> int:
+    target = parse_target(args.target)
+    async with opened_store(target) as store:
+        node = await open_node(store, target)
+        if isinstance(node, AsyncArray):
+            info = await array_info(node, target)
+            lines = format_array_info(info)
+        else:
+            info = await group_info(node, target)
+            lines = format_group_info(info)
+    print(dump(info) if args.json else "\n".join(lines))
+    return 0

@@ -1,0 +1,61 @@
+"""Opening the node a TARGET names, and describing codecs in one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+from .. import aio
+from ..array import AsyncArray
+from ..errors import NodeNotFoundError
+from ..group import AsyncGroup
+from ..stores import Store
+from .target import Target, close_store
+
+__all__ = ["describe_codecs", "open_node", "opened_store"]
+
+
+@asynccontextmanager
+async def opened_store(target: Target, mode: Literal["r", "w"] = "r") -> AsyncIterator[Store]:
+    """The target's store, closed on exit (a zip being written is written then)."""
+    store = target.open_store(mode)
+    try:
+        yield store
+    finally:
+        await close_store(store)
+
+
+async def open_node(store: Store, target: Target, *, writable: bool = False) -> AsyncArray | AsyncGroup:
+    """The array or group at ``target.node``; a clear error naming the target when there is none."""
+    try:
+        return await aio.open(store, path=target.node, mode="r+" if writable else "r")
+    except NodeNotFoundError as e:
+        if e.path != target.node:
+            raise
+        raise NodeNotFoundError(target.node, f"no Zarr array or group at {target}") from e
+
+
+def _describe_value(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, list | dict) else json.dumps(value)
+
+
+def describe_codec(codec: dict[str, Any]) -> str:
+    """``{"name": "zstd", "configuration": {"level": 3}}`` -> ``zstd(level=3)``."""
+    name = str(codec.get("name", "?"))
+    config = dict(codec.get("configuration") or {})
+    if name == "sharding_indexed":
+        inner = describe_codecs(config.get("codecs") or [])
+        index = describe_codecs(config.get("index_codecs") or [])
+        shape = _describe_value(config.get("chunk_shape"))
+        where = config.get("index_location", "end")
+        return f"sharding_indexed(chunk_shape={shape}, codecs=[{inner}], index=[{index}] at {where})"
+    if not config:
+        return name
+    return f"{name}({', '.join(f'{k}={_describe_value(v)}' for k, v in config.items())})"
+
+
+def describe_codecs(codecs: list[dict[str, Any]]) -> str:
+    """A codec list as ``bytes(endian="little") -> zstd(level=0)``."""
+    return " -> ".join(describe_codec(c) for c in codecs) if codecs else "(none)"

@@ -1,0 +1,85 @@
+"""What an array holds in its store: how many chunk objects, and how many bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from dataclasses import dataclass
+
+from .. import _paths
+from ..array import AsyncArray
+from ..stores import LocalStore, Store
+
+__all__ = ["StoredStats", "stored_stats"]
+
+#: an unlistable store (HTTP) is probed key by key only up to this many chunks
+PROBE_LIMIT = 4096
+#: requests in flight while measuring
+CONCURRENCY = 32
+
+
+@dataclass(frozen=True)
+class StoredStats:
+    """``nchunks`` chunk (or shard) objects holding ``nbytes`` bytes in total."""
+
+    nchunks: int
+    nbytes: int
+
+
+def _is_chunk_key(key: str, meta_key: str, nested_prefixes: set[str]) -> bool:
+    return key != meta_key and not any(key.startswith(p) for p in nested_prefixes)
+
+
+async def _listed_chunk_keys(store: Store, array: AsyncArray) -> list[str]:
+    prefix = _paths.prefix_of(array.path)
+    keys = await store.list(prefix)
+    meta = _paths.meta_key(array.path)
+    nested = {k[: -len("zarr.json")] for k in keys if k.endswith("/zarr.json") and k != meta}
+    return sorted(k for k in keys if _is_chunk_key(k, meta, nested))
+
+
+def _grid_chunk_keys(array: AsyncArray) -> list[str]:
+    prefix = _paths.prefix_of(array.path)
+    grid = array.metadata.chunk_grid_shape
+    return [prefix + array.metadata.encode_chunk_key(c) for c in itertools.product(*(range(n) for n in grid))]
+
+
+async def _sizes_by_reading(store: Store, keys: list[str]) -> list[int | None]:
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def size(key: str) -> int | None:
+        async with limit:
+            value = await store.get(key)
+        return None if value is None else len(value)
+
+    return list(await asyncio.gather(*(size(k) for k in keys)))
+
+
+async def _sizes_on_disk(store: LocalStore, keys: list[str]) -> list[int | None]:
+    def stat_all() -> list[int | None]:
+        sizes: list[int | None] = []
+        for key in keys:
+            try:
+                sizes.append(os.path.getsize(os.path.join(store.root, *key.split("/"))))
+            except FileNotFoundError:
+                sizes.append(None)
+        return sizes
+
+    return await asyncio.get_running_loop().run_in_executor(None, stat_all)
+
+
+async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
+    """The array's stored chunks, or ``None`` when the store cannot list and the grid is too large to probe."""
+    if store.listable:
+        keys = await _listed_chunk_keys(store, array)
+    else:
+        if array.metadata.nchunks > PROBE_LIMIT:
+            return None
+        keys = _grid_chunk_keys(array)
+    if isinstance(store, LocalStore):
+        sizes = await _sizes_on_disk(store, keys)
+    else:
+        sizes = await _sizes_by_reading(store, keys)
+    present = [s for s in sizes if s is not None]
+    return StoredStats(nchunks=len(present), nbytes=sum(present))

@@ -102,7 +102,7 @@ def test_bytes_fills_round_trip(raw: bytes) -> None:
     assert bytes(terminated.fill_from_json(through_json(terminated.fill_to_json(raw)))) == stripped
 
 
-@given(st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8))
+@given(st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=8))
 def test_fixed_utf32_fills_round_trip(text: str) -> None:
     data_type = parse_data_type("U8")
     assert data_type.fill_from_json(through_json(data_type.fill_to_json(text))) == text
@@ -132,6 +132,13 @@ JSON_VALUES = st.recursive(
 )
 
 
+CHUNK_KEY_ENCODINGS: list[str | dict[str, Any]] = [
+    "default",
+    "v2",
+    {"name": "default", "configuration": {"separator": "."}},
+]
+
+
 @st.composite
 def array_metadata(draw: st.DrawFn) -> ArrayMetadata:
     ndim = draw(st.integers(min_value=0, max_value=4))
@@ -154,9 +161,7 @@ def array_metadata(draw: st.DrawFn) -> ArrayMetadata:
         fill_value=fill,
         attributes=draw(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4)),
         dimension_names=names,
-        chunk_key_encoding=draw(
-            st.sampled_from(["default", "v2", {"name": "default", "configuration": {"separator": "."}}])
-        ),
+        chunk_key_encoding=draw(st.sampled_from(CHUNK_KEY_ENCODINGS)),
     )
 
 

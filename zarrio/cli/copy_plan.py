@@ -93,7 +93,8 @@ def destination_layout(source: AsyncArray, options: LayoutOptions) -> dict[str, 
     return {"chunks": chunks, "shards": shards, "codecs": codecs}
 
 
-async def _create_array(store: Store, path: str, source: AsyncArray, options: LayoutOptions) -> ArrayCopy:
+async def _create_array(store: Store, path: str, source: AsyncArray, layout: dict[str, Any] | None) -> ArrayCopy:
+    """Create the destination of ``source``: verbatim when ``layout`` is ``None``, else with that layout."""
     meta = source.metadata
     common: dict[str, Any] = {
         "path": path,
@@ -102,41 +103,53 @@ async def _create_array(store: Store, path: str, source: AsyncArray, options: La
         "dimension_names": meta.dimension_names,
         "chunk_key_encoding": meta.chunk_key_encoding,
     }
-    if not options.changes_layout:
+    if layout is None:
         await aio.create(store, meta.shape, meta.data_type, chunks=meta.chunk_shape, codecs=list(meta.codecs), **common)
         # the exact source document (extension fields and all), so the stored chunks stay valid byte for byte
         await store.set(_paths.meta_key(path), meta.to_bytes())
         return ArrayCopy(source, AsyncArray(store, path, meta), verbatim=True)
-    layout = destination_layout(source, options)
     destination = await aio.create(store, meta.shape, meta.data_type, **layout, **common)
     return ArrayCopy(source, destination, verbatim=False)
 
 
-async def _refuse_existing(store: Store, path: str, target: Target) -> None:
-    if await read_node_metadata(store, path) is not None:
-        raise NodeExistsError(path, f"{target} already exists (pass --overwrite to replace it)")
+async def _source_nodes(source: AsyncArray | AsyncGroup) -> list[tuple[str, AsyncArray | GroupMetadata]]:
+    """Every node to copy, parents first, keyed by path relative to the source."""
+    if isinstance(source, AsyncArray):
+        return [("", source)]
+    nodes: list[tuple[str, AsyncArray | GroupMetadata]] = [("", source.metadata)]
+    for rel, meta in (await source.walk()).items():
+        if isinstance(meta, GroupMetadata):
+            nodes.append((rel, meta))
+        else:
+            node = await source.getitem(rel)
+            assert isinstance(node, AsyncArray)
+            nodes.append((rel, node))
+    return nodes
 
 
 async def create_destination(
     source: AsyncArray | AsyncGroup, store: Store, target: Target, options: LayoutOptions, *, overwrite: bool
 ) -> list[ArrayCopy]:
-    """Create the destination hierarchy (groups with their attributes, empty arrays); return the arrays to fill."""
+    """Create the destination hierarchy (groups with their attributes, empty arrays); return the arrays to fill.
+
+    Every array's new layout is checked before anything is written.
+    """
+    nodes = await _source_nodes(source)
+    layouts = {
+        rel: destination_layout(node, options) if options.changes_layout else None
+        for rel, node in nodes
+        if isinstance(node, AsyncArray)
+    }
     root = target.node
-    if overwrite:
-        if await read_node_metadata(store, root) is not None:
-            await (store.erase_prefix(_paths.prefix_of(root)) if root else store.erase_prefix(""))
-    else:
-        await _refuse_existing(store, root, target)
-    if isinstance(source, AsyncArray):
-        return [await _create_array(store, root, source, options)]
-    await aio.create_group(store, path=root, attributes=source.attrs)
+    if await read_node_metadata(store, root) is not None:
+        if not overwrite:
+            raise NodeExistsError(root, f"{target} already exists (pass --overwrite to replace it)")
+        await store.erase_prefix(_paths.prefix_of(root))
     copies: list[ArrayCopy] = []
-    for rel, meta in (await source.walk()).items():
-        path = _paths.child_path(root, rel)
-        if isinstance(meta, GroupMetadata):
-            await aio.create_group(store, path=path, attributes=dict(meta.attributes))
+    for rel, node in nodes:
+        path = _paths.child_path(root, rel) if rel else root
+        if isinstance(node, AsyncArray):
+            copies.append(await _create_array(store, path, node, layouts[rel]))
         else:
-            node = await source.getitem(rel)
-            assert isinstance(node, AsyncArray)
-            copies.append(await _create_array(store, path, node, options))
+            await aio.create_group(store, path=path, attributes=dict(node.attributes))
     return copies

@@ -11,7 +11,7 @@ from .. import aio
 from ..array import AsyncArray
 from ..errors import NodeNotFoundError
 from ..group import AsyncGroup
-from ..stores import Store
+from ..stores import Store, ZipStore
 from .target import Target, close_store
 
 __all__ = ["describe_codecs", "open_node", "opened_store"]
@@ -19,12 +19,19 @@ __all__ = ["describe_codecs", "open_node", "opened_store"]
 
 @asynccontextmanager
 async def opened_store(target: Target, mode: Literal["r", "w"] = "r") -> AsyncIterator[Store]:
-    """The target's store, closed on exit (a zip being written is written then)."""
+    """The target's store, closed on exit.
+
+    A zip archive opened for writing is written when the block succeeds; after
+    an error it is left as it was (its pending changes are dropped).
+    """
     store = target.open_store(mode)
     try:
         yield store
-    finally:
-        await close_store(store)
+    except BaseException:
+        if not (isinstance(store, ZipStore) and not store.read_only):
+            await close_store(store)
+        raise
+    await close_store(store)
 
 
 async def open_node(store: Store, target: Target, *, writable: bool = False) -> AsyncArray | AsyncGroup:

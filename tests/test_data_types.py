@@ -301,6 +301,20 @@ def test_float_specials(name: str) -> None:
     assert data_type.fill_to_json(data_type.fill_from_json(1)) == 1.0
 
 
+@pytest.mark.parametrize(
+    "text", ["0x", "0x7f_c0_00_01", "0x+7fc00001", "0x 7fc00001", "0x7fc000001", "0xgg", "nan?", ""]
+)
+def test_malformed_float_strings(text: str) -> None:
+    with pytest.raises(MetadataError) as info:
+        data_type_from_json("float32").fill_from_json(text)
+    assert info.value.field == "fill_value"
+
+
+def test_short_hex_is_zero_extended() -> None:
+    assert data_type_from_json("float32").fill_from_json("0x1").tobytes() == struct.pack("<I", 1)
+    assert data_type_from_json("float32").fill_from_json("0X3F800000") == 1.0
+
+
 def test_float_values_are_written_as_zarr_python_writes_them() -> None:
     # zarr-python 3.4.2 writes float(value): float32 0.1 -> 0.10000000149011612
     assert data_type_from_json("float32").fill_to_json(0.1) == 0.10000000149011612

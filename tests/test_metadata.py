@@ -438,6 +438,7 @@ def test_extension_fields_are_kept_and_written_back() -> None:
         b'{"zarr_format": 2, "node_type": "group"}',
         b'{"zarr_format": 3, "node_type": "group", "attributes": 1}',
         b'{"zarr_format": 3, "node_type": "array", "shape": [1e400]}',
+        b'{"zarr_format": 3, "node_type": "array", "shape": [' + b"9" * 5000 + b"]}",
     ],
 )
 def test_hostile_documents_raise_metadata_error(raw: bytes) -> None:
@@ -528,6 +529,35 @@ def test_create_array_metadata_defaults_match_zarr_python() -> None:
     assert default_codecs(parse_data_type(bytes))[0] == {"name": "vlen-bytes", "configuration": {}}
 
 
+def test_direct_construction_validates_and_defaults() -> None:
+    metadata = ArrayMetadata(shape=[4, 2], data_type=parse_data_type("uint8"), chunk_shape=[2, 2])  # type: ignore[arg-type]
+    assert metadata.shape == (4, 2) and metadata.chunk_shape == (2, 2)
+    assert metadata.codecs == default_codecs(parse_data_type("uint8"))
+    assert metadata.fill_value == np.uint8(0)
+    with pytest.raises(MetadataError):
+        ArrayMetadata(shape=(4,), data_type=parse_data_type("uint8"), chunk_shape=(0,))
+    with pytest.raises(MetadataError):
+        ArrayMetadata(shape=(4,), data_type="uint8", chunk_shape=(2,))  # type: ignore[arg-type]
+    with pytest.raises(MetadataError):
+        ArrayMetadata(shape=(4,), data_type=parse_data_type("uint8"), chunk_shape=(2,), codecs=({"x": 1},))
+    with pytest.raises(UnsupportedError):
+        ArrayMetadata(
+            shape=(4,), data_type=parse_data_type("uint8"), chunk_shape=(2,), storage_transformers=({"name": "t"},)
+        )
+    with pytest.raises(MetadataError):
+        ConsolidatedMetadata({"a//b": GroupMetadata()})
+    with pytest.raises(MetadataError):
+        ConsolidatedMetadata({"a": {"node_type": "group"}})  # type: ignore[dict-item]
+    with pytest.raises(MetadataError):
+        GroupMetadata(attributes=[1])  # type: ignore[arg-type]
+
+
+def test_create_array_metadata_accepts_numpy_shapes() -> None:
+    metadata = create_array_metadata(np.array([6, 4]), "int8", chunks=np.array([3, 2]))
+    assert metadata.shape == (6, 4) and metadata.chunk_shape == (3, 2)
+    assert create_array_metadata(np.int64(5), "int8", chunks=np.int32(2)).chunk_shape == (2,)
+
+
 def test_create_array_metadata_user_inputs() -> None:
     class FakeCodec:
         def to_json(self) -> dict[str, Any]:
@@ -571,6 +601,8 @@ def test_create_array_metadata_user_inputs() -> None:
         {"shape": (2,), "dtype": "int8", "dimension_names": ["a", "b"]},
         {"shape": (2,), "dtype": "int8", "chunk_key_encoding": "v3"},
         {"shape": (2.5,), "dtype": "int8"},
+        {"shape": "12", "dtype": "int8"},
+        {"shape": (2,), "dtype": "int8", "chunks": "1"},
     ],
 )
 def test_create_array_metadata_rejects(kwargs: dict[str, Any]) -> None:

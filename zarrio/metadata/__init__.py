@@ -27,9 +27,10 @@ from .data_types import (
     data_type_from_numpy,
     parse_data_type,
 )
+from .defaults import default_codecs
 from .group import GroupMetadata
 from .jsonio import dump_json, load_json_object, to_plain_json
-from .nodes import NodeMetadata, create_array_metadata, default_codecs, parse_metadata
+from .nodes import NodeMetadata, create_array_metadata, parse_metadata
 
 __all__ = [
     "ArrayMetadata",

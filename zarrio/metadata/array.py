@@ -24,6 +24,7 @@ from ..errors import MetadataError
 from ._checks import relocate, require_extent_tuple, require_mapping
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import data_type_from_json
+from .defaults import default_codecs
 from .dtype_base import DataType
 from .fields import (
     check_zarr_format,
@@ -45,7 +46,12 @@ _FOREIGN_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, 
 
 @dataclass(frozen=True, eq=False)
 class ArrayMetadata:
-    """The metadata of one array. ``fill_value`` is held parsed (see :class:`DataType`)."""
+    """The metadata of one array.
+
+    ``fill_value`` is held parsed (a numpy scalar, see :class:`DataType`); any
+    form ``fill_from_user`` takes may be passed. ``codecs`` are zarr.json codec
+    objects; left empty, they default to :func:`default_codecs` (zarr-python's).
+    """
 
     shape: tuple[int, ...]
     data_type: DataType
@@ -76,7 +82,8 @@ class ArrayMetadata:
             object.__setattr__(self, "dimension_names", parse_dimension_names(self.dimension_names, len(shape)))
         object.__setattr__(self, "shape", shape)
         object.__setattr__(self, "chunk_shape", chunk_shape)
-        object.__setattr__(self, "codecs", tuple(self.codecs))
+        codecs = parse_codecs(self.codecs) if self.codecs else default_codecs(self.data_type)
+        object.__setattr__(self, "codecs", codecs)
         object.__setattr__(self, "fill_value", self.data_type.fill_from_user(self.fill_value))
 
     # ---- zarr.json ------------------------------------------------------------------------

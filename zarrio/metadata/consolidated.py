@@ -42,6 +42,16 @@ def _depth_then_name(key: str) -> tuple[int, str]:
 class ConsolidatedMetadata:
     metadata: dict[str, ArrayMetadata | GroupMetadata] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from .group import GroupMetadata
+
+        for key, node in self.metadata.items():
+            if not isinstance(key, str):
+                raise MetadataError(f"node paths must be strings, got {key!r}", field=FIELD)
+            _check_relative_path(key)
+            if not isinstance(node, ArrayMetadata | GroupMetadata):
+                raise MetadataError(f"entry {key!r} is not array or group metadata", field=FIELD)
+
     @classmethod
     def from_json(cls, value: object, path: str = "") -> ConsolidatedMetadata | None:
         """Parse the ``consolidated_metadata`` value (``None`` / null -> ``None``)."""
@@ -59,7 +69,7 @@ class ConsolidatedMetadata:
         metadata: dict[str, ArrayMetadata | GroupMetadata] = {}
         prefix = f"{path}/" if path else ""
         for key, child in entries.items():
-            _check_relative_path(key)
+            _check_relative_path(key)  # before the path is used in error messages
             child_document = require_mapping(child, FIELD)
             node_type = child_document.get("node_type")
             if node_type == "array":

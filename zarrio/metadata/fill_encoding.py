@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import string
 from typing import Any
 
 import numpy as np
@@ -80,15 +81,13 @@ def float_from_json(value: object, dtype: np.dtype[Any]) -> Any:
             return dtype.type(special)
         if value[:2].lower() == "0x":
             digits = value[2:]
-            if not 0 < len(digits) <= 2 * dtype.itemsize:
+            if not digits or any(char not in string.hexdigits for char in digits):
+                raise MetadataError(f"invalid hex fill value {value!r}", field=FILL_FIELD)
+            if len(digits) > 2 * dtype.itemsize:
                 raise MetadataError(
                     f"hex fill value {value!r} must have at most {2 * dtype.itemsize} hex digits", field=FILL_FIELD
                 )
-            try:
-                bits = int(digits, 16)
-            except ValueError as e:
-                raise MetadataError(f"invalid hex fill value {value!r}", field=FILL_FIELD) from e
-            return _from_bits(bits, dtype)
+            return _from_bits(int(digits, 16), dtype)
     raise MetadataError(f"invalid fill value {value!r} for {dtype}", field=FILL_FIELD)
 
 

@@ -34,6 +34,12 @@ class GroupMetadata:
     zarr_format: ClassVar[int] = 3
     node_type: ClassVar[str] = "group"
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.attributes, dict):
+            raise MetadataError("attributes must be a dict", field="attributes")
+        if self.consolidated_metadata is not None and not isinstance(self.consolidated_metadata, ConsolidatedMetadata):
+            raise MetadataError("expected ConsolidatedMetadata or None", field="consolidated_metadata")
+
     @classmethod
     def from_json(cls, document: Mapping[str, Any], path: str = "") -> GroupMetadata:
         """Validate and parse a group's zarr.json object."""

@@ -27,7 +27,7 @@ def load_json_object(raw: bytes | bytearray | memoryview | str, path: str | None
         document = json.loads(text)
     except UnicodeDecodeError as e:
         raise MetadataError(f"zarr.json is not UTF-8: {e}", path=path) from e
-    except json.JSONDecodeError as e:
+    except ValueError as e:  # JSONDecodeError, and integers longer than Python's digit limit
         raise MetadataError(f"zarr.json is not valid JSON: {e}", path=path) from e
     except RecursionError as e:
         raise MetadataError("zarr.json is nested too deeply", path=path) from e

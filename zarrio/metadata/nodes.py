@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
+import numpy as np
+
 from ..errors import MetadataError
-from ._checks import require_extent_tuple
+from ._checks import relocate, require_extent_tuple
 from .array import ArrayMetadata
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import parse_data_type
-from .dtype_base import DataType
+from .defaults import default_codecs
 from .fields import check_zarr_format, parse_codec
 from .group import GroupMetadata
 from .jsonio import load_json_object, to_plain_json
 
-__all__ = ["NodeMetadata", "create_array_metadata", "default_codecs", "parse_metadata"]
+__all__ = ["NodeMetadata", "ShapeLike", "create_array_metadata", "parse_metadata"]
 
 NodeMetadata: TypeAlias = ArrayMetadata | GroupMetadata
+ShapeLike: TypeAlias = int | np.integer[Any] | Sequence[int] | np.ndarray[Any, Any]
 
 
 class CodecLike(Protocol):
@@ -31,28 +34,12 @@ def parse_metadata(raw: bytes | bytearray | memoryview | str, path: str = "") ->
     try:
         check_zarr_format(document, None)
     except MetadataError as e:
-        raise MetadataError(str(e.args[0]).split(" (field")[0], field=e.field, path=path) from None
+        raise relocate(e, path) from e
     if node_type == "array":
         return ArrayMetadata.from_json(document, path)
     if node_type == "group":
         return GroupMetadata.from_json(document, path)
     raise MetadataError(f"node_type must be 'array' or 'group', got {node_type!r}", field="node_type", path=path)
-
-
-_ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
-
-
-def default_codecs(data_type: DataType) -> tuple[dict[str, Any], ...]:
-    """The codecs zarr-python 3.4.2 picks when none are given (``bytes`` or vlen, then ``zstd`` level 0)."""
-    if data_type.name == "string":
-        first: dict[str, Any] = {"name": "vlen-utf8", "configuration": {}}
-    elif data_type.name == "variable_length_bytes":
-        first = {"name": "vlen-bytes", "configuration": {}}
-    elif data_type.has_endianness:
-        first = {"name": "bytes", "configuration": {"endian": "little"}}
-    else:
-        first = {"name": "bytes"}
-    return first, {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
 
 
 def _codec_json(codec: object) -> dict[str, Any]:
@@ -64,14 +51,22 @@ def _codec_json(codec: object) -> dict[str, Any]:
     return parse_codec(to_plain_json(codec) if isinstance(codec, dict) else codec)
 
 
-def _extents(value: int | Sequence[int], field: str, minimum: int) -> tuple[int, ...]:
-    return require_extent_tuple([value] if not isinstance(value, Sequence) else list(value), field, minimum=minimum)
+def _is_scalar(value: object) -> bool:
+    return not isinstance(value, list | tuple) and not (isinstance(value, np.ndarray) and value.ndim > 0)
+
+
+def _extents(value: object, field: str, minimum: int) -> tuple[int, ...]:
+    """An int, or a list / tuple / numpy array of ints."""
+    if isinstance(value, np.ndarray):
+        value = [value.item()] if value.ndim == 0 else value.tolist()
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    return require_extent_tuple(items, field, minimum=minimum)
 
 
 def create_array_metadata(
-    shape: int | Sequence[int],
+    shape: ShapeLike,
     dtype: object,
-    chunks: int | Sequence[int] | None = None,
+    chunks: ShapeLike | None = None,
     fill_value: object = None,
     codecs: Sequence[Mapping[str, Any] | str | CodecLike] | None = None,
     attributes: Mapping[str, Any] | None = None,
@@ -90,10 +85,10 @@ def create_array_metadata(
     array_shape = _extents(shape, "shape", 0)
     if chunks is None:
         chunk_shape = tuple(max(extent, 1) for extent in array_shape)
-    elif isinstance(chunks, Sequence):
-        chunk_shape = _extents(chunks, "chunk_grid", 1)
-    else:
+    elif _is_scalar(chunks):
         chunk_shape = _extents([chunks] * len(array_shape), "chunk_grid", 1)
+    else:
+        chunk_shape = _extents(chunks, "chunk_grid", 1)
     data_type = parse_data_type(dtype)
     codec_list = default_codecs(data_type) if codecs is None else tuple(_codec_json(codec) for codec in codecs)
     if not codec_list:

@@ -1,0 +1,101 @@
+"""zarr-python 3.4 with its default (batched) pipeline, its fused pipeline, or the zarrs pipeline."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import ZSTD_LEVEL, Layout
+from .base import Adapter, Location, Region, package_version
+
+PIPELINES = {
+    "zarr-python": "zarr.core.codec_pipeline.BatchedCodecPipeline",
+    "zarr-python-fused": "zarr.core.codec_pipeline.FusedCodecPipeline",
+    "zarr-python-zarrs": "zarrs.ZarrsCodecPipeline",
+}
+
+
+class ZarrPythonAdapter(Adapter):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pipeline = PIPELINES[name]
+        self._stores: list[Any] = []
+
+    def setup(self) -> None:
+        import zarr
+
+        if self.name == "zarr-python-zarrs":
+            import zarrs  # noqa: F401  (the pipeline class must be importable)
+        zarr.config.set({"codec_pipeline.path": self.pipeline})
+        warnings.filterwarnings("ignore", module="zarr")
+
+    def version(self) -> str:
+        base = f"zarr {package_version('zarr')}"
+        return f"{base} + zarrs {package_version('zarrs')}" if self.name == "zarr-python-zarrs" else base
+
+    def _store(self, where: Location) -> Any:
+        if not where.remote:
+            return where.root
+        from zarr.storage import FsspecStore
+
+        store = FsspecStore.from_url(where.root, read_only=True)
+        self._stores.append(store)
+        return store
+
+    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout) -> Any:
+        import zarr
+        from zarr.codecs import ZstdCodec
+
+        return zarr.create_array(
+            store=str(path),
+            shape=shape,
+            dtype=dtype,
+            chunks=layout.chunks,
+            shards=layout.shards,
+            compressors=[ZstdCodec(level=ZSTD_LEVEL, checksum=False)],
+            fill_value=0,
+            overwrite=True,
+        )
+
+    def write(self, handle: Any, data: np.ndarray) -> None:
+        handle[...] = data
+
+    def open(self, where: Location) -> Any:
+        import zarr
+
+        return zarr.open_array(store=self._store(where), mode="r")
+
+    def read(self, handle: Any, region: Region) -> np.ndarray:
+        return np.asarray(handle[region])
+
+    async def aopen(self, where: Location) -> Any:
+        from zarr.api.asynchronous import open_array
+
+        return await open_array(store=self._store(where), mode="r")
+
+    async def aread(self, handle: Any, region: Region) -> np.ndarray:
+        return np.asarray(await handle.getitem(region))
+
+    async def aopen_group(self, where: Location) -> Any:
+        from zarr.api.asynchronous import open_group
+
+        return await open_group(store=self._store(where), mode="r")
+
+    async def abrowse(self, group: Any) -> dict[str, tuple[int, ...]]:
+        from zarr import AsyncArray
+
+        found: dict[str, tuple[int, ...]] = {}
+        async for name, node in group.members(max_depth=None):
+            if isinstance(node, AsyncArray):
+                found[name] = tuple(node.shape)
+        return found
+
+    async def aclose(self) -> None:
+        for store in self._stores:
+            session = getattr(store.fs, "_session", None)
+            if session is not None:
+                await session.close()
+        self._stores.clear()

@@ -1,0 +1,84 @@
+"""zarrio through its public sync facade and its async API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import ZSTD_LEVEL, Layout
+from .base import Adapter, Location, Region, package_version
+
+
+class ZarrioAdapter(Adapter):
+    name = "zarrio"
+
+    def __init__(self) -> None:
+        self._stores: list[Any] = []
+
+    def version(self) -> str:
+        return f"zarrio {package_version('zarrio')}"
+
+    def _store(self, where: Location) -> Any:
+        if not where.remote:
+            return where.root
+        import zarrio.stores
+
+        store = zarrio.stores.HttpStore(where.root)
+        self._stores.append(store)
+        return store
+
+    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout) -> Any:
+        import zarrio
+
+        return zarrio.create(
+            str(path),
+            shape,
+            dtype,
+            chunks=layout.chunks,
+            shards=layout.shards,
+            codecs=[{"name": "zstd", "configuration": {"level": ZSTD_LEVEL, "checksum": False}}],
+            fill_value=0,
+            overwrite=True,
+        )
+
+    def write(self, handle: Any, data: np.ndarray) -> None:
+        handle[...] = data
+
+    def open(self, where: Location) -> Any:
+        import zarrio
+
+        return zarrio.open(self._store(where), mode="r")
+
+    def read(self, handle: Any, region: Region) -> np.ndarray:
+        return np.asarray(handle[region])
+
+    async def aopen(self, where: Location) -> Any:
+        import zarrio.aio
+
+        return await zarrio.aio.open(self._store(where), mode="r")
+
+    async def aread(self, handle: Any, region: Region) -> np.ndarray:
+        return np.asarray(await handle.getitem(region))
+
+    async def aopen_group(self, where: Location) -> Any:
+        import zarrio.aio
+
+        return await zarrio.aio.open(self._store(where), mode="r")
+
+    async def abrowse(self, group: Any) -> dict[str, tuple[int, ...]]:
+        import zarrio.aio
+
+        found: dict[str, tuple[int, ...]] = {}
+        for name, node in await group.members():
+            if isinstance(node, zarrio.aio.AsyncArray):
+                found[name] = tuple(node.shape)
+            else:
+                found.update({f"{name}/{k}": v for k, v in (await self.abrowse(node)).items()})
+        return found
+
+    async def aclose(self) -> None:
+        for store in self._stores:
+            await store.close()
+        self._stores.clear()

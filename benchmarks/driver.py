@@ -1,0 +1,164 @@
+"""Runs the plan: one fresh child process per (workload, library, repeat), libraries alternating.
+
+Within a workload the repeats are interleaved (repeat 1 of every library, then repeat 2, ...) and
+the library order rotates each repeat, so slow drift of the machine (page cache, thermal state)
+is spread over all libraries rather than charged to one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .config import HTTP_LATENCY_SECONDS, REPO_DIR
+from .workloads import Workload
+
+CHILD_TIMEOUT_SECONDS = 900
+LIMITS_LIBRARY = "limits"
+
+
+@dataclass(frozen=True)
+class Job:
+    workload: Workload
+    library: str
+    repeat: int
+
+
+def plan(workloads: Sequence[Workload], libraries: Sequence[str], limits: Sequence[Workload], repeats: int) -> list[Job]:
+    jobs: list[Job] = []
+    for workload in limits:
+        jobs.extend(Job(workload, LIMITS_LIBRARY, r) for r in range(repeats))
+    for workload in workloads:
+        for r in range(repeats):
+            shift = r % len(libraries)
+            order = [*libraries[shift:], *libraries[:shift]]
+            jobs.extend(Job(workload, library, r) for library in order)
+    return jobs
+
+
+def run_child(job: Job, data_dir: Path, quick: bool, server_url: str | None) -> dict[str, Any]:
+    spec = {
+        "workload": job.workload.name,
+        "library": job.library,
+        "repeat": job.repeat,
+        "data_dir": str(data_dir),
+        "quick": quick,
+        "server_url": server_url if job.workload.http else None,
+    }
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.child", json.dumps(spec)],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {**spec, "error": f"timed out after {CHILD_TIMEOUT_SECONDS} s"}
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = (proc.stderr or proc.stdout)[-800:]
+        result = {**spec, "error": f"child exited with status {proc.returncode} and no result: {tail}"}
+    if "error" in result and proc.stderr:
+        result["stderr_tail"] = proc.stderr[-2000:]
+    result["wall_seconds"] = time.monotonic() - started
+    return result
+
+
+@contextmanager
+def http_server(root: Path, latency: float = HTTP_LATENCY_SECONDS) -> Iterator[str]:
+    """Start the benchmark HTTP server on 127.0.0.1 in its own process; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.httpserver", "--root", str(root), "--latency", str(latency)],
+        cwd=REPO_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the benchmark HTTP server did not start (said {line!r})")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "zarrio"], cwd=REPO_DIR, capture_output=True, text=True)
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def machine() -> dict[str, Any]:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            mem_kib = int(f.readline().split()[1])
+    except OSError:
+        mem_kib = 0
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def run_plan(jobs: Sequence[Job], data_dir: Path, quick: bool, server_root: Path | None) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    needs_server = any(job.workload.http for job in jobs)
+
+    def execute(server_url: str | None) -> None:
+        for i, job in enumerate(jobs, 1):
+            result = run_child(job, data_dir, quick, server_url)
+            results.append(result)
+            print(f"[{i:>3}/{len(jobs)}] {describe(result)}", flush=True)
+
+    if needs_server and server_root is not None:
+        with http_server(server_root) as url:
+            execute(url)
+    else:
+        execute(None)
+    return results
+
+
+def describe(result: dict[str, Any]) -> str:
+    head = f"{result['workload']:<20} {result['library']:<18} r{result.get('repeat', 0)}"
+    if "error" in result:
+        return f"{head} ERROR {result['error'][:160]}"
+    if "unsupported" in result:
+        return f"{head} n/a ({result['unsupported']})"
+    parts = []
+    for name, phase in result["phases"].items():
+        text = f"{name} {phase['seconds'] * 1e3:.1f} ms"
+        if phase.get("requests") is not None:
+            text += f" ({phase['requests']} req)"
+        parts.append(text)
+    peak = result.get("peak_rss")
+    if peak:
+        parts.append(f"peak {peak / 2**20:.0f} MiB")
+    return f"{head} " + ", ".join(parts)
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,231 @@
+"""The library workloads (L1-L4 local, H1-H2 over HTTP), each a function of a RunContext.
+
+Each workload opens what it needs, times one step as its primary phase (memory is measured around
+it), then verifies every value it read against the generator (untimed). Writes are verified by
+reading the result back with tensorstore, which doubles as an interoperability check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .adapters import Location, Region
+from .config import Layout
+from .measure import RunContext
+from .synthetic import (
+    fill_volume,
+    image_block,
+    random_aligned_regions,
+    verify,
+    verify_whole,
+    volume_block,
+)
+
+REGION_SEED = 20260505
+TILE_SEED = 4242
+WHOLE_SHARD_WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    group: str
+    title: str
+    run: Callable[[RunContext], None]
+    http: bool = False
+
+
+def _whole(shape: tuple[int, ...]) -> Region:
+    return tuple(slice(0, n) for n in shape)
+
+
+def _nbytes(shape: tuple[int, ...], dtype: str) -> int:
+    return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+def _run_async(ctx: RunContext, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def wrapped() -> None:
+        try:
+            await body()
+        finally:
+            await ctx.lib.aclose()
+
+    asyncio.run(wrapped())
+
+
+def _stored_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _verify_written(path: Path) -> None:
+    import tensorstore as ts
+
+    array = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(path)}}, read=True).result()
+    verify_whole(np.asarray(array.read().result()), volume_block, 64)
+
+
+def _write(ctx: RunContext, layout: Layout) -> None:
+    sizes = ctx.sizes
+    target = ctx.paths.scratch / f"{ctx.library}-{layout.name}.zarr"
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = fill_volume(sizes.volume_shape)
+    try:
+        handle = ctx.lib.create(target, sizes.volume_shape, sizes.volume_dtype, layout)
+        with ctx.timed("write", payload_bytes=data.nbytes, primary=True):
+            ctx.lib.write(handle, data)
+        del handle, data
+        ctx.notes["stored_bytes"] = _stored_bytes(target)
+        _verify_written(target)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def _volume(ctx: RunContext, sharded: bool) -> tuple[Location, Layout]:
+    if sharded:
+        return Location.local(ctx.paths.volume_sharded), ctx.sizes.volume_sharded
+    return Location.local(ctx.paths.volume_plain), ctx.sizes.volume_plain
+
+
+def _read_whole(ctx: RunContext, sharded: bool) -> None:
+    where, _ = _volume(ctx, sharded)
+    shape = ctx.sizes.volume_shape
+    with ctx.timed("open"):
+        handle = ctx.lib.open(where)
+    with ctx.timed("read", payload_bytes=_nbytes(shape, ctx.sizes.volume_dtype), primary=True):
+        out = ctx.lib.read(handle, _whole(shape))
+    verify_whole(out, volume_block, 32)
+
+
+def _regions(ctx: RunContext) -> list[Region]:
+    sizes = ctx.sizes
+    return random_aligned_regions(sizes.volume_shape, sizes.region_edge, sizes.region_count, REGION_SEED)
+
+
+def _region_bytes(ctx: RunContext, regions: list[Region]) -> int:
+    return len(regions) * ctx.sizes.region_edge**3 * np.dtype(ctx.sizes.volume_dtype).itemsize
+
+
+def _regions_sync(ctx: RunContext, sharded: bool) -> None:
+    where, _ = _volume(ctx, sharded)
+    regions = _regions(ctx)
+    with ctx.timed("open"):
+        handle = ctx.lib.open(where)
+    read = ctx.lib.read
+    with ctx.timed("read", payload_bytes=_region_bytes(ctx, regions), calls=len(regions), primary=True):
+        outs = [read(handle, region) for region in regions]
+    for out, region in zip(outs, regions, strict=True):
+        verify(out, region, volume_block)
+
+
+def _regions_async(ctx: RunContext, sharded: bool, concurrent: bool) -> None:
+    where, _ = _volume(ctx, sharded)
+    regions = _regions(ctx)
+    adapter = ctx.lib
+
+    async def body() -> None:
+        with ctx.timed("open"):
+            handle = await adapter.aopen(where)
+        with ctx.timed("read", payload_bytes=_region_bytes(ctx, regions), calls=len(regions), primary=True):
+            if concurrent:
+                outs = await asyncio.gather(*(adapter.aread(handle, region) for region in regions))
+            else:
+                outs = [await adapter.aread(handle, region) for region in regions]
+        for out, region in zip(outs, regions, strict=True):
+            verify(out, region, volume_block)
+
+    _run_async(ctx, body)
+
+
+def _image_url(ctx: RunContext, sharded: bool) -> Location:
+    if ctx.server_url is None:
+        raise RuntimeError("an HTTP workload needs the benchmark server")
+    name = ctx.paths.image_sharded.name if sharded else ctx.paths.image_plain.name
+    return Location.http(f"{ctx.server_url}/{name}")
+
+
+def _tiles(ctx: RunContext, sharded: bool) -> None:
+    sizes = ctx.sizes
+    where = _image_url(ctx, sharded)
+    tiles = random_aligned_regions(sizes.image_shape, sizes.tile_edge, sizes.tile_count, TILE_SEED)
+    adapter = ctx.lib
+    payload = len(tiles) * sizes.tile_edge**2 * np.dtype(sizes.image_dtype).itemsize
+
+    async def body() -> None:
+        with ctx.timed("open"):
+            handle = await adapter.aopen(where)
+        with ctx.timed("read", payload_bytes=payload, calls=len(tiles), primary=True):
+            outs = await asyncio.gather(*(adapter.aread(handle, tile) for tile in tiles))
+        for out, tile in zip(outs, tiles, strict=True):
+            verify(out, tile, image_block)
+
+    _run_async(ctx, body)
+
+
+def _shard_window(ctx: RunContext) -> None:
+    sizes = ctx.sizes
+    shard = sizes.image_sharded.grid
+    window = tuple(slice(0, n) for n in shard)
+    adapter = ctx.lib
+
+    async def body() -> None:
+        with ctx.timed("open"):
+            handle = await adapter.aopen(_image_url(ctx, sharded=True))
+        with ctx.timed("read", payload_bytes=_nbytes(shard, sizes.image_dtype), primary=True):
+            out = await adapter.aread(handle, window)
+        verify(out, window, image_block)
+
+    _run_async(ctx, body)
+
+
+def _hierarchy(ctx: RunContext) -> None:
+    from .prepare import hierarchy_layout
+
+    if ctx.server_url is None:
+        raise RuntimeError("an HTTP workload needs the benchmark server")
+    where = Location.http(f"{ctx.server_url}/{ctx.paths.hierarchy.name}")
+    expected = {name: tuple(shape) for name, shape in hierarchy_layout(ctx.sizes).items()}
+    adapter = ctx.lib
+
+    async def body() -> None:
+        with ctx.timed("open", primary=True):
+            group = await adapter.aopen_group(where)
+        with ctx.timed("browse", calls=len(expected)):
+            found = await adapter.abrowse(group)
+        if found != expected:
+            missing = sorted(set(expected) - set(found))
+            extra = sorted(set(found) - set(expected))
+            raise AssertionError(f"browsing found the wrong arrays: missing {missing}, unexpected {extra}")
+
+    _run_async(ctx, body)
+
+
+def _workloads() -> list[Workload]:
+    return [
+        Workload("L1-write-c64", "L1", "write whole array, chunks 64^3", lambda c: _write(c, c.sizes.volume_plain)),
+        Workload("L2-write-sharded", "L2", "write whole array, sharded", lambda c: _write(c, c.sizes.volume_sharded)),
+        Workload("L3-read-c64", "L3", "read whole array, chunks 64^3", lambda c: _read_whole(c, False)),
+        Workload("L3-read-sharded", "L3", "read whole array, sharded", lambda c: _read_whole(c, True)),
+        Workload("L4-sync-c64", "L4", "regions, sync, chunks 64^3", lambda c: _regions_sync(c, False)),
+        Workload("L4-sync-sharded", "L4", "regions, sync, sharded", lambda c: _regions_sync(c, True)),
+        Workload("L4-async-c64", "L4", "regions, async gather, chunks 64^3", lambda c: _regions_async(c, False, True)),
+        Workload("L4-async-sharded", "L4", "regions, async gather, sharded", lambda c: _regions_async(c, True, True)),
+        Workload("L4-aseq-c64", "L4", "regions, async one by one, 64^3", lambda c: _regions_async(c, False, False)),
+        Workload("L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)),
+        Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
+        Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
+        Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),
+        Workload("H2-hierarchy", "H2", "HTTP consolidated hierarchy", _hierarchy, http=True),
+    ]
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in _workloads()}

@@ -6,6 +6,7 @@ CI log) it writes nothing. Redraws are throttled to a few per second.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -68,31 +69,51 @@ class Progress:
             self.stream.flush()
 
     def render(self, width: int = 100) -> str:
-        """The progress line (without control characters), at most ``width`` characters."""
+        """The progress line (without control characters), fitted to ``width`` characters.
+
+        A narrow terminal shortens the bar, then drops it, then drops the rate too.
+        """
         elapsed = max(self._clock() - self._started, 1e-9)
+        fraction = self._fraction()
+        rate = self.done_bytes / elapsed
+        eta = (elapsed / fraction - elapsed) if fraction > 0 else None
+        done = format_bytes(self.done_bytes)
+        size = f"{done}/{format_bytes(self.total_bytes)}" if self.total_bytes is not None else done
+        head = f"{self.label} {fraction * 100:3.0f}%"
+        tail = [size, f"{self.done_chunks}/{self.total_chunks} chunks", f"{format_bytes(rate)}/s"]
+        tail.append(f"ETA {format_duration(eta) if eta is not None else '--:--'}")
+        for parts in (tail, [p for p in tail if not p.endswith("/s")]):
+            for bar_width in (BAR_WIDTH, 16, 10, 0):
+                bar = self._bar(fraction, bar_width)
+                line = "  ".join([f"{head} {bar}" if bar else head, *parts])
+                if len(line) <= width:
+                    return line
+        return line[:width]
+
+    def _fraction(self) -> float:
         if self.total_bytes:
             fraction = self.done_bytes / self.total_bytes
         elif self.total_chunks:
             fraction = self.done_chunks / self.total_chunks
         else:
             fraction = 1.0
-        fraction = min(max(fraction, 0.0), 1.0)
-        filled = round(fraction * BAR_WIDTH)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        rate = self.done_bytes / elapsed
-        eta = (elapsed / fraction - elapsed) if fraction > 0 else None
-        parts = [
-            f"{self.label} {fraction * 100:3.0f}% [{bar}]",
-            format_bytes(self.done_bytes)
-            + (f"/{format_bytes(self.total_bytes)}" if self.total_bytes is not None else ""),
-            f"{self.done_chunks}/{self.total_chunks} chunks",
-            f"{format_bytes(rate)}/s",
-            f"ETA {format_duration(eta) if eta is not None else '--:--'}",
-        ]
-        return "  ".join(parts)[:width]
+        return min(max(fraction, 0.0), 1.0)
+
+    @staticmethod
+    def _bar(fraction: float, width: int) -> str:
+        if width <= 0:
+            return ""
+        filled = round(fraction * width)
+        return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+    def _terminal_width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return max(20, (columns or shutil.get_terminal_size((80, 24)).columns) - 1)
 
     def _draw(self) -> None:
         self._last_draw = self._clock()
-        width = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
-        self.stream.write("\r" + self.render(width) + "\x1b[K")
+        self.stream.write("\r" + self.render(self._terminal_width()) + "\x1b[K")
         self.stream.flush()

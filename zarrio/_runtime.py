@@ -8,6 +8,8 @@ fresh limiters (the parent's threads and loops do not exist in the child).
 from __future__ import annotations
 
 import asyncio
+import math
+import mmap
 import os
 import threading
 import weakref
@@ -15,9 +17,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import numpy as np
+
 from .errors import ZarrioError
 
-__all__ = ["codec_pool", "gather_typed", "run_in_pool", "store_limiter"]
+__all__ = ["codec_pool", "empty_output", "gather_typed", "run_in_pool", "store_limiter"]
 
 T = TypeVar("T")
 
@@ -68,6 +72,29 @@ def store_limiter(store: Any) -> asyncio.Semaphore:
             sem = asyncio.Semaphore(max(1, int(getattr(store, "max_concurrency", 64))))
             per_loop[loop] = sem
     return sem
+
+
+#: outputs at least this large are backed by huge pages where the OS offers them
+HUGE_OUTPUT_BYTES = 8 * 2**20
+
+
+def empty_output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    """An uninitialised array for a read's result.
+
+    Large results are scattered into chunk by chunk, in a strided order; with
+    4 KiB pages the first touch of every page costs more than the copy itself.
+    Where the kernel offers transparent huge pages on request (Linux
+    ``madvise`` mode), large outputs are mapped with ``MADV_HUGEPAGE``.
+    """
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < HUGE_OUTPUT_BYTES or dtype.hasobject or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.empty(shape, dtype=dtype)
+    buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        buffer.madvise(mmap.MADV_HUGEPAGE)
+    except OSError:  # pragma: no cover - kernels without THP
+        pass
+    return np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
 
 
 def _pick_error(errors: list[BaseException]) -> BaseException:

@@ -16,11 +16,11 @@ import builtins
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InvalidKeyError, ReadOnlyError
 
-__all__ = ["ByteRange", "Store", "coalesce_ranges", "validate_key", "validate_prefix"]
+__all__ = ["BlockingAccess", "ByteRange", "RangeReader", "Store", "coalesce_ranges", "validate_key", "validate_prefix"]
 
 #: ``(offset, length)`` of a byte range within one value.
 ByteRange = tuple[int, int]
@@ -82,6 +82,35 @@ def coalesce_ranges(ranges: Sequence[ByteRange], *, max_gap: int, max_size: int)
     if members:
         merged.append(((cur_start, cur_end - cur_start), members))
     return merged
+
+
+class RangeReader(Protocol):
+    """One value opened for reading: every read sees the same version of it."""
+
+    #: the value's length in bytes
+    size: int
+
+    def read(self, offset: int, length: int) -> bytes | memoryview:
+        """``length`` bytes from ``offset`` (fewer at the end of the value)."""
+
+    def close(self) -> None: ...
+
+
+class BlockingAccess(Protocol):
+    """Thread-safe blocking twins of a store's reads and writes, for backends
+    where an operation is a cheap local call (memory, local disk).
+
+    The engine uses them to read, decode and place chunks (or encode and write
+    them) in one worker-thread call, and to read a shard's index and inner
+    chunks from one open version of the shard.
+    """
+
+    def open_reader(self, key: str) -> RangeReader | None:
+        """The value under ``key`` opened for ranged reads, or ``None`` when missing."""
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+    def erase(self, key: str) -> None: ...
 
 
 class Store(ABC):
@@ -183,6 +212,14 @@ class Store(ABC):
         self._check_writable()
         keys = await self.list(prefix)
         await asyncio.gather(*(self.erase(k) for k in keys))
+
+    def blocking_access(self) -> BlockingAccess | None:
+        """Blocking twins of this store's I/O when its backend is local and cheap, else ``None``.
+
+        Wrappers (counting, latency) and remote stores return ``None``: then
+        every operation goes through the coroutines above.
+        """
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional hook with a do-nothing default
         """Release resources (sessions, file handles). Idempotent."""

@@ -26,6 +26,7 @@ import errno
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -313,6 +314,10 @@ class LocalStore(Store):
 
         await self._in_thread(remove_tree, prefix or None, directory)
 
+    # ------------------------------------------------------------ blocking access
+    def blocking_access(self) -> _LocalAccess:
+        return _LocalAccess(self)
+
     # ------------------------------------------------------------ identity
     def __repr__(self) -> str:
         flags = "".join([", read_only=True" if self.read_only else "", ", fsync=True" if self.fsync else ""])
@@ -332,3 +337,75 @@ class LocalStore(Store):
 
 def _rebuild_local_store(root: str, read_only: bool, fsync: bool) -> LocalStore:
     return LocalStore(root, read_only=read_only, fsync=fsync)
+
+
+class _LocalReader:
+    """An open file: every read sees the version that was opened, even if a
+    writer renames a new version onto the key meanwhile."""
+
+    def __init__(self, fd: int, key: str, path: str) -> None:
+        self._fd = fd
+        self._key = key
+        self._path = path
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
+        self.size = info.st_size
+
+    def read(self, offset: int, length: int) -> bytes:
+        offset = max(0, offset)
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        try:
+            data = os.pread(self._fd, length, offset)
+            while len(data) < length:  # pread may return fewer bytes
+                more = os.pread(self._fd, length - len(data), offset + len(data))
+                if not more:
+                    break
+                data += more
+        except OSError as e:
+            raise TransportError(f"file system error: {e.strerror or e}", key=self._key, location=self._path) from e
+        return data
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _LocalAccess:
+    """Blocking access to a LocalStore, for the engine's worker threads."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self._store = store
+
+    def open_reader(self, key: str) -> _LocalReader | None:
+        path = self._store._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError as e:
+            if _is_missing(e):
+                return None
+            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
+        try:
+            return _LocalReader(fd, key, path)
+        except OSError as e:
+            os.close(fd)
+            if _is_missing(e):
+                return None
+            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
+
+    def set(self, key: str, value: bytes) -> None:
+        path = self._store._path(key)
+        self._store._check_writable()
+        try:
+            self._store._write_atomically(path, value)
+        except OSError as e:
+            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
+
+    def erase(self, key: str) -> None:
+        path = self._store._path(key)
+        self._store._check_writable()
+        try:
+            self._store._remove_key(path)
+        except OSError as e:
+            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e

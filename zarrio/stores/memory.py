@@ -87,8 +87,45 @@ class MemoryStore(Store):
         for key in [k for k in self._values if k.startswith(prefix)]:
             del self._values[key]
 
+    # ------------------------------------------------------------ blocking access
+    def blocking_access(self) -> _MemoryAccess:
+        return _MemoryAccess(self)
+
     def __len__(self) -> int:
         return len(self._values)
 
     def __repr__(self) -> str:
         return f"MemoryStore(<{len(self._values)} keys>)"
+
+
+class _MemoryReader:
+    def __init__(self, value: bytes) -> None:
+        self._view = memoryview(value)
+        self.size = len(value)
+
+    def read(self, offset: int, length: int) -> memoryview:
+        return self._view[offset : offset + length]
+
+    def close(self) -> None:
+        self._view.release()
+
+
+class _MemoryAccess:
+    """Blocking access to a MemoryStore (dict operations are atomic under the GIL)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def open_reader(self, key: str) -> _MemoryReader | None:
+        value = self._store._values.get(validate_key(key))
+        return None if value is None else _MemoryReader(value)
+
+    def set(self, key: str, value: bytes) -> None:
+        validate_key(key)
+        self._store._check_writable()
+        self._store._values[key] = bytes(value)
+
+    def erase(self, key: str) -> None:
+        validate_key(key)
+        self._store._check_writable()
+        self._store._values.pop(key, None)

@@ -1,0 +1,333 @@
+"""The async half of the engine: planning a read or write, fetching concurrently,
+and handing the chunk work to the codec pool.
+
+Two paths, one result:
+
+* stores with blocking access (memory, local disk): the selection's chunks
+  are split into a few batches per worker thread, and each batch is read,
+  decoded and placed in one worker-thread call — no per-chunk hop;
+* every other store (HTTP, zip in write mode, wrappers, custom stores): every
+  chunk (or shard index, then inner chunk ranges) is fetched concurrently,
+  bounded by the store's request limiter, and the fetched bytes go to the
+  codec pool in batches as they arrive, so decoding overlaps fetching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .._runtime import codec_pool, codec_workers, empty_output, gather_typed, run_in_pool, store_limiter
+from ..codecs import CodecChain
+from ..errors import CorruptChunkError, ResourceLimitError, SelectionError
+from ..indexing import ChunkProjection, IndexPlan, plan
+from ..stores.base import Store
+from .kernels import MISSING, ChunkKernels, Parts, ShardMembers
+
+__all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
+
+T = TypeVar("T")
+#: default upper bound of one read's output, to refuse absurd allocations early
+DEFAULT_MAX_READ_BYTES = 64 * 2**30
+
+
+def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
+    """Split work into a few batches per codec worker (fewer thread hops, balanced load)."""
+    n = min(len(items), codec_workers() * per_worker)
+    if n <= 1:
+        return [items] if items else []
+    size = math.ceil(len(items) / n)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class _Batcher:
+    """Feeds fetched chunks to the codec pool in batches, keeping every worker busy:
+    an item goes out at once while a worker is idle, otherwise items accumulate
+    and go out together when a worker frees up."""
+
+    def __init__(self, fn: Callable[[list[Any]], None]) -> None:
+        self._fn = fn
+        self._items: list[Any] = []
+        self._running = 0
+        self._limit = codec_workers()
+        self._futures: list[asyncio.Future[None]] = []
+        self._loop = asyncio.get_running_loop()
+
+    def add(self, item: Any) -> None:
+        self._items.append(item)
+        if self._running < self._limit:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        if not self._items:
+            return
+        items, self._items = self._items, []
+        self._running += 1
+        fut = self._loop.run_in_executor(codec_pool(), self._fn, items)
+        fut.add_done_callback(self._done)
+        self._futures.append(fut)
+
+    def _done(self, _: asyncio.Future[None]) -> None:
+        self._running -= 1
+        if self._items:
+            self._dispatch()
+
+    async def finish(self) -> None:
+        while self._items or any(not f.done() for f in self._futures):
+            self._dispatch()
+            await asyncio.gather(*self._futures, return_exceptions=True)
+        for f in self._futures:
+            f.result()
+
+
+class ChunkEngine(ChunkKernels):
+    """Reads and writes regions of one array through its store and codecs."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        shape: tuple[int, ...],
+        chunk_shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        fill_value: Any,
+        chain: CodecChain,
+        chunk_key: Callable[[tuple[int, ...]], str],
+        write_empty_chunks: bool = False,
+        strict: bool = False,
+        max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
+        index_cache_size: int = 1024,
+    ) -> None:
+        super().__init__(
+            shape=shape,
+            chunk_shape=chunk_shape,
+            dtype=dtype,
+            fill_value=fill_value,
+            chain=chain,
+            chunk_key=chunk_key,
+            write_empty_chunks=write_empty_chunks,
+            strict=strict,
+        )
+        self.store = store
+        self.max_read_bytes = max_read_bytes
+        self._index_cache: OrderedDict[str, asyncio.Future[np.ndarray[Any, Any] | None]] = OrderedDict()
+        self._index_cache_size = index_cache_size
+
+    def group_by_shard(self, projections: Iterable[ChunkProjection]) -> list[tuple[tuple[int, ...], ShardMembers]]:
+        cps = self.chunks_per_shard
+        groups: dict[tuple[int, ...], ShardMembers] = {}
+        for proj in projections:
+            shard = tuple(c // n for c, n in zip(proj.coords, cps, strict=True))
+            local = tuple(c % n for c, n in zip(proj.coords, cps, strict=True))
+            flat = int(np.ravel_multi_index(local, cps)) if cps else 0
+            groups.setdefault(shard, []).append((flat, proj))
+        return list(groups.items())
+
+    # ------------------------------------------------------------------ reads
+    async def read(self, selection: Any) -> Any:
+        p = plan(selection, self.shape, self.read_chunk_shape)
+        nbytes = math.prod(p.shape) * self.dtype.itemsize
+        if nbytes > self.max_read_bytes:
+            raise ResourceLimitError(
+                f"a read of shape {p.shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes"
+            )
+        out = empty_output(p.shape, self.dtype)
+        if p.nchunks:
+            access = self.store.blocking_access()
+            if access is not None:
+                if self.sharding is None:
+                    batches = split_batches(list(p))
+                    await gather_typed(run_in_pool(self.read_chunks_job, access, out, b) for b in batches)
+                else:
+                    shards = split_batches(self.group_by_shard(p))
+                    await gather_typed(run_in_pool(self.read_shards_job, access, out, b) for b in shards)
+            elif self.sharding is None:
+                await self._fetch_chunks(p, out)
+            else:
+                await self._fetch_shards(p, out)
+        if len(p.shape) == 0 and any(d.out_len is None for d in p.dims):
+            return out[()]
+        return out
+
+    async def _fetch_chunks(self, p: IndexPlan, out: np.ndarray[Any, Any]) -> None:
+        batcher = _Batcher(lambda items: self.place_many(out, items))
+        sem = store_limiter(self.store)
+        store = self.store
+
+        async def fetch(proj: ChunkProjection) -> None:
+            key = self.chunk_key(proj.coords)
+            async with sem:
+                data = await store.get(key)
+            batcher.add((data, proj, key))
+
+        try:
+            await gather_typed(fetch(proj) for proj in p)
+        finally:
+            await batcher.finish()
+
+    async def _fetch_shards(self, p: IndexPlan, out: np.ndarray[Any, Any]) -> None:
+        batcher = _Batcher(lambda items: self.place_many(out, items))
+
+        async def read_shard(shard: tuple[int, ...], members: ShardMembers) -> None:
+            key = self.chunk_key(shard)
+            wanted = sorted({flat for flat, _ in members})
+            if len(wanted) == self.n_inner:
+                parts = await self._fetch_whole_shard(key)
+            else:
+                parts = await self._fetch_inner_chunks(key, wanted)
+            for flat, proj in members:
+                batcher.add((None if parts is None else parts.get(flat), proj, key))
+
+        try:
+            await gather_typed(read_shard(s, m) for s, m in self.group_by_shard(p))
+        finally:
+            await batcher.finish()
+
+    async def _fetch_whole_shard(self, key: str) -> Parts | None:
+        async with store_limiter(self.store):
+            data = await self.store.get(key)
+        return None if data is None else self.split_shard(data, key)
+
+    async def _fetch_index(self, key: str) -> np.ndarray[Any, Any] | None:
+        assert self.sharding is not None
+        n = self.index_nbytes
+        async with store_limiter(self.store):
+            if self.sharding.index_location == "start":
+                data = await self.store.get_partial(key, 0, n)
+            else:
+                data = await self.store.get_suffix(key, n)
+        if data is None:
+            return None
+        if len(data) != n:
+            raise CorruptChunkError(f"shard index is truncated: {len(data)} of {n} bytes", key=key)
+        return await run_in_pool(self.parse_index, data, key, None)
+
+    async def _shard_index(self, key: str) -> np.ndarray[Any, Any] | None:
+        """The index of one shard. Concurrent callers share one request; read-only
+        stores keep indexes in a bounded LRU (a writable store may change them)."""
+        fut = self._index_cache.get(key)
+        if fut is not None:
+            self._index_cache.move_to_end(key)
+            return await asyncio.shield(fut)
+        fut = asyncio.ensure_future(self._fetch_index(key))
+        self._index_cache[key] = fut
+        keep = bool(getattr(self.store, "read_only", False))
+        try:
+            return await asyncio.shield(fut)
+        except BaseException:
+            self._index_cache.pop(key, None)
+            raise
+        finally:
+            if not keep:
+                self._index_cache.pop(key, None)
+            while len(self._index_cache) > self._index_cache_size:
+                self._index_cache.popitem(last=False)
+
+    def invalidate_index(self, key: str) -> None:
+        self._index_cache.pop(key, None)
+
+    async def _fetch_inner_chunks(self, key: str, wanted: list[int]) -> Parts | None:
+        index = await self._shard_index(key)
+        if index is None:
+            return None
+        present = [f for f in wanted if index[f, 0] != MISSING]
+        ranges = [(int(index[f, 0]), int(index[f, 1])) for f in present]
+        parts: Parts = dict.fromkeys(wanted)
+        if not ranges:
+            return parts
+        async with store_limiter(self.store):
+            blobs = await self.store.get_ranges(key, ranges)
+        if blobs is None:
+            self.invalidate_index(key)
+            return None
+        for f, (_, length), blob in zip(present, ranges, blobs, strict=True):
+            if len(blob) != length:
+                self.invalidate_index(key)
+                raise CorruptChunkError(
+                    f"inner chunk {f} of the shard: expected {length} bytes, got {len(blob)}", key=key
+                )
+            parts[f] = blob
+        return parts
+
+    # ----------------------------------------------------------------- writes
+    async def write(self, selection: Any, value: Any) -> None:
+        p = plan(selection, self.shape, self.read_chunk_shape)
+        arr = np.asarray(value, dtype=self.dtype) if self.dtype != object else _object_array(value)
+        try:
+            arr = np.broadcast_to(arr, p.shape)
+        except ValueError as e:
+            raise SelectionError(f"cannot assign a value of shape {arr.shape} to a selection of shape {p.shape}") from e
+        if not p.nchunks:
+            return
+        access = self.store.blocking_access()
+        if self.sharding is None:
+            if access is not None:
+                batches = split_batches(list(p))
+                await gather_typed(run_in_pool(self.write_chunks_job, access, arr, b) for b in batches)
+            else:
+                await gather_typed(self._write_chunk(proj, arr) for proj in p)
+            return
+        shards = self.group_by_shard(p)
+        for shard, _ in shards:
+            self.invalidate_index(self.chunk_key(shard))
+        if access is not None:
+            await gather_typed(run_in_pool(self.write_shards_job, access, arr, b) for b in split_batches(shards, 1))
+        else:
+            await gather_typed(self._write_shard(s, m, arr) for s, m in shards)
+
+    async def _write_chunk(self, proj: ChunkProjection, value: np.ndarray[Any, Any]) -> None:
+        key = self.chunk_key(proj.coords)
+        sem = store_limiter(self.store)
+        old = None
+        if not proj.is_complete:
+            async with sem:
+                old = await self.store.get(key)
+        encoded = await run_in_pool(self.merge, old, proj, value, self.chain, self.spec, key)
+        async with sem:
+            if encoded is None:
+                await self.store.erase(key)
+            else:
+                await self.store.set(key, encoded)
+
+    async def _write_shard(self, shard: tuple[int, ...], members: ShardMembers, value: np.ndarray[Any, Any]) -> None:
+        key = self.chunk_key(shard)
+        old: Parts | None = None
+        if self.shard_needs_old(shard, members):
+            old = await self._fetch_whole_shard(key)
+        encoded = await run_in_pool(self.build_shard, shard, members, value, old, key)
+        async with store_limiter(self.store):
+            if encoded is None:
+                await self.store.erase(key)
+            else:
+                await self.store.set(key, encoded)
+
+    # ------------------------------------------------------------------ misc
+    async def erase_outside(self, new_shape: tuple[int, ...]) -> None:
+        """Erase stored chunks that lie wholly outside ``new_shape`` (after a shrink)."""
+        old_grid = [math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True)]
+        new_grid = [math.ceil(s / c) for s, c in zip(new_shape, self.chunk_shape, strict=True)]
+        if all(n >= o for n, o in zip(new_grid, old_grid, strict=True)):
+            return
+        sem = store_limiter(self.store)
+
+        async def erase(coords: tuple[int, ...]) -> None:
+            async with sem:
+                await self.store.erase(self.chunk_key(coords))
+
+        doomed = (c for c in np.ndindex(*old_grid) if any(ci >= ni for ci, ni in zip(c, new_grid, strict=True)))
+        await gather_typed(erase(tuple(int(x) for x in c)) for c in doomed)
+
+
+def _object_array(value: Any) -> np.ndarray[Any, Any]:
+    if isinstance(value, np.ndarray):
+        return value.astype(object)
+    if isinstance(value, (str, bytes)):
+        out = np.empty((), dtype=object)
+        out[()] = value
+        return out
+    return np.asarray(value, dtype=object)

@@ -1,0 +1,273 @@
+"""The synchronous half of the engine: what runs on worker threads.
+
+Decoding chunks and placing them in the output, building and encoding chunks
+and shards for writes, and — for stores with blocking access (memory, local
+disk) — whole jobs that read, decode and place a batch of chunks in one
+worker-thread call, taking a shard's index and inner chunks from one open
+version of the shard.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..codecs import ChunkSpec, CodecChain, ShardingCodec
+from ..errors import CodecError, CorruptChunkError, MissingChunkError
+from ..indexing import ChunkProjection
+from ..stores.base import BlockingAccess
+
+__all__ = ["ChunkKernels", "Parts", "ShardMembers", "is_fill"]
+
+MISSING = np.uint64(2**64 - 1)
+
+#: raw bytes of a shard's inner chunks by flat index (None: missing)
+Parts = dict[int, "bytes | memoryview | None"]
+#: the projections that fall in one shard, with their flat inner-chunk index
+ShardMembers = list[tuple[int, ChunkProjection]]
+
+
+def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
+    """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0)."""
+    if chunk.dtype == object:
+        return all(x == fill for x in chunk.ravel())
+    if chunk.dtype.kind in "fcSUVMm" or chunk.dtype.fields is not None:
+        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, chunk.dtype.itemsize)
+        pattern = np.frombuffer(np.asarray(fill, dtype=chunk.dtype).tobytes(), dtype=np.uint8)
+        return bool(np.all(raw == pattern))
+    return bool(np.all(chunk == fill))
+
+
+class ChunkKernels:
+    """Chunk-level work for one array; every method is synchronous and thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        shape: tuple[int, ...],
+        chunk_shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        fill_value: Any,
+        chain: CodecChain,
+        chunk_key: Callable[[tuple[int, ...]], str],
+        write_empty_chunks: bool,
+        strict: bool,
+    ) -> None:
+        self.shape = shape
+        self.chunk_shape = chunk_shape
+        self.dtype = dtype
+        self.fill_value = fill_value
+        self.chain = chain
+        self.chunk_key = chunk_key
+        self.write_empty_chunks = write_empty_chunks
+        self.strict = strict
+        self.spec = ChunkSpec(chunk_shape, dtype, fill_value)
+        self.sharding: ShardingCodec | None = chain.sharding
+        if self.sharding is not None:
+            self.inner_shape = tuple(self.sharding.chunk_shape)
+            self.chunks_per_shard = tuple(self.sharding.chunks_per_shard(chunk_shape))
+            self.n_inner = math.prod(self.chunks_per_shard)
+            self.inner_spec = self.sharding.inner_spec(self.spec)
+            self.index_nbytes = self.sharding.index_nbytes(self.chunks_per_shard)
+
+    @property
+    def read_chunk_shape(self) -> tuple[int, ...]:
+        """The grid selections are planned on: inner chunks for sharded arrays."""
+        return self.inner_shape if self.sharding is not None else self.chunk_shape
+
+    @property
+    def _unit(self) -> tuple[CodecChain, ChunkSpec]:
+        """The chain and spec of the unit that is decoded on its own (an inner chunk when sharded)."""
+        if self.sharding is not None:
+            return self.sharding.inner, self.inner_spec
+        return self.chain, self.spec
+
+    # ------------------------------------------------------------ reading
+    def fill(self, out: np.ndarray[Any, Any], proj: ChunkProjection, key: str) -> None:
+        if self.strict:
+            raise MissingChunkError("chunk is missing (strict mode)", key=key)
+        out[proj.out_index()] = self.fill_value
+
+    def place(self, out: np.ndarray[Any, Any], data: Any, proj: ChunkProjection, key: str) -> None:
+        """Decode one chunk's bytes (None: missing) into its place in ``out``."""
+        if data is None:
+            self.fill(out, proj, key)
+            return
+        chain, spec = self._unit
+        try:
+            chunk = chain.decode(data, spec)
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
+        out[proj.out_index()] = chunk[proj.chunk_index()]
+
+    def place_many(self, out: np.ndarray[Any, Any], items: Sequence[tuple[Any, ChunkProjection, str]]) -> None:
+        for data, proj, key in items:
+            self.place(out, data, proj, key)
+
+    # ------------------------------------------------------------ shards
+    def parse_index(self, data: bytes | memoryview, key: str, shard_nbytes: int | None) -> np.ndarray[Any, Any]:
+        assert self.sharding is not None
+        try:
+            index = self.sharding.decode_index(bytes(data), self.chunks_per_shard, shard_nbytes)
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
+        return index.reshape(-1, 2)
+
+    def index_location(self, shard_nbytes: int) -> int:
+        """Where a shard's index starts."""
+        assert self.sharding is not None
+        return 0 if self.sharding.index_location == "start" else shard_nbytes - self.index_nbytes
+
+    def split_shard(self, data: bytes | memoryview, key: str) -> Parts:
+        """A whole shard's bytes -> the raw bytes of each inner chunk."""
+        n = self.index_nbytes
+        if len(data) < n:
+            raise CorruptChunkError(f"shard of {len(data)} bytes is shorter than its index ({n} bytes)", key=key)
+        view = memoryview(data)
+        start = self.index_location(len(data))
+        index = self.parse_index(view[start : start + n], key, len(data))
+        return {
+            flat: None if off == MISSING else view[int(off) : int(off) + int(length)]
+            for flat, (off, length) in enumerate(index)
+        }
+
+    def inner_in_bounds(self, shard: tuple[int, ...]) -> list[bool]:
+        """For each inner chunk of ``shard`` (C order): whether it holds any in-bounds element."""
+        mask = np.ones((), dtype=bool)
+        for s, n, c, size in zip(shard, self.chunks_per_shard, self.inner_shape, self.shape, strict=True):
+            mask = np.logical_and.outer(mask, (s * n + np.arange(n)) * c < size)
+        return [bool(x) for x in mask.ravel()]
+
+    def shard_needs_old(self, shard: tuple[int, ...], members: ShardMembers) -> bool:
+        """Whether writing ``members`` into ``shard`` must keep inner chunks it does not cover."""
+        covered = {flat for flat, proj in members if proj.is_complete}
+        return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(shard)))
+
+    # ------------------------------------------------------------ writing
+    def _encode_or_none(self, chunk: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bytes | None:
+        if not self.write_empty_chunks and is_fill(chunk, self.fill_value):
+            return None
+        return chain.encode(chunk, spec)
+
+    def merge(
+        self, old: Any, proj: ChunkProjection, value: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec, key: str
+    ) -> bytes | None:
+        """Build one chunk (decoding ``old`` when the write covers it only partly) and encode it."""
+        if proj.is_complete:
+            part = value[proj.out_index()]
+            if part.shape == spec.shape:  # an interior chunk: encode the caller's data as it is
+                return self._encode_or_none(part, chain, spec)
+            chunk = np.full(spec.shape, self.fill_value, dtype=spec.dtype)
+        elif old is None:
+            chunk = np.full(spec.shape, self.fill_value, dtype=spec.dtype)
+        else:
+            try:
+                chunk = np.array(chain.decode(old, spec), dtype=spec.dtype, copy=True, order="C")
+            except CodecError as e:
+                raise e.with_key(key) from e.__cause__
+        chunk[proj.chunk_index()] = value[proj.out_index()]
+        return self._encode_or_none(chunk, chain, spec)
+
+    def build_shard(
+        self, shard: tuple[int, ...], members: ShardMembers, value: np.ndarray[Any, Any], old: Parts | None, key: str
+    ) -> bytes | None:
+        """Assemble one shard from new inner chunks and the kept raw bytes of the others."""
+        assert self.sharding is not None
+        inner, spec = self._unit
+        parts: list[bytes | None] = [None] * self.n_inner
+        if old is not None:
+            for flat, blob in old.items():
+                parts[flat] = None if blob is None else bytes(blob)
+        for flat, proj in members:
+            parts[flat] = self.merge(parts[flat], proj, value, inner, spec, key)
+        return self.sharding.encode_shard(parts, self.chunks_per_shard)
+
+    # ------------------------------------------------------------ blocking-store jobs
+    def read_chunks_job(
+        self, access: BlockingAccess, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]
+    ) -> None:
+        """Read, decode and place a batch of whole chunks (unsharded arrays)."""
+        for proj in projections:
+            key = self.chunk_key(proj.coords)
+            reader = access.open_reader(key)
+            if reader is None:
+                self.fill(out, proj, key)
+                continue
+            try:
+                data = reader.read(0, reader.size)
+            finally:
+                reader.close()
+            self.place(out, data, proj, key)
+
+    def read_shards_job(
+        self, access: BlockingAccess, out: np.ndarray[Any, Any], shards: Sequence[tuple[tuple[int, ...], ShardMembers]]
+    ) -> None:
+        """Read a batch of shards: index and inner chunks from one open version of each."""
+        for shard, members in shards:
+            key = self.chunk_key(shard)
+            reader = access.open_reader(key)
+            if reader is None:
+                for _, proj in members:
+                    self.fill(out, proj, key)
+                continue
+            try:
+                if len({flat for flat, _ in members}) == self.n_inner:
+                    parts = self.split_shard(reader.read(0, reader.size), key)
+                    for flat, proj in members:
+                        self.place(out, parts[flat], proj, key)
+                    continue
+                if reader.size < self.index_nbytes:
+                    raise CorruptChunkError(f"shard of {reader.size} bytes is shorter than its index", key=key)
+                raw = reader.read(self.index_location(reader.size), self.index_nbytes)
+                index = self.parse_index(raw, key, reader.size)
+                for flat, proj in members:
+                    off, length = index[flat]
+                    self.place(out, None if off == MISSING else reader.read(int(off), int(length)), proj, key)
+            finally:
+                reader.close()
+
+    def write_chunks_job(
+        self, access: BlockingAccess, value: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]
+    ) -> None:
+        """Build, encode and store a batch of chunks (unsharded arrays)."""
+        for proj in projections:
+            key = self.chunk_key(proj.coords)
+            old = None
+            if not proj.is_complete:
+                reader = access.open_reader(key)
+                if reader is not None:
+                    try:
+                        old = reader.read(0, reader.size)
+                    finally:
+                        reader.close()
+            encoded = self.merge(old, proj, value, self.chain, self.spec, key)
+            if encoded is None:
+                access.erase(key)
+            else:
+                access.set(key, encoded)
+
+    def write_shards_job(
+        self,
+        access: BlockingAccess,
+        value: np.ndarray[Any, Any],
+        shards: Sequence[tuple[tuple[int, ...], ShardMembers]],
+    ) -> None:
+        """Build, encode and store a batch of shards, keeping the inner chunks a write does not cover."""
+        for shard, members in shards:
+            key = self.chunk_key(shard)
+            old: Parts | None = None
+            if self.shard_needs_old(shard, members):
+                reader = access.open_reader(key)
+                if reader is not None:
+                    try:
+                        old = self.split_shard(reader.read(0, reader.size), key)
+                    finally:
+                        reader.close()
+            encoded = self.build_shard(shard, members, value, old, key)
+            if encoded is None:
+                access.erase(key)
+            else:
+                access.set(key, encoded)

@@ -192,6 +192,7 @@ def test_structured_and_pair_fields_are_read() -> None:
         {"name": "numpy.datetime64", "configuration": {"unit": "s", "scale_factor": 0}},
         {"name": "numpy.datetime64", "configuration": {"unit": "lightyears", "scale_factor": 1}},
         {"name": "numpy.datetime64", "configuration": {"unit": "s", "scale_factor": True}},
+        {"name": "numpy.datetime64", "configuration": {"unit": "generic", "scale_factor": 10}},
         {"name": "fixed_length_utf32", "configuration": {"length_bytes": 21}},
         {"name": "fixed_length_utf32", "configuration": {"length_bytes": 0}},
         {"name": "raw_bytes", "configuration": {"length_bytes": "3"}},

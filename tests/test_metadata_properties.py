@@ -201,3 +201,53 @@ def test_random_field_values_raise_only_metadata_errors(value: Any, field: str) 
     document[field] = value
     with contextlib.suppress(MetadataError):  # anything else escaping fails the test
         ArrayMetadata.from_json(document)
+
+
+SCALAR_TYPE_JSON = (
+    st.sampled_from(
+        [
+            *("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
+            *("float16", "float32", "float64", "complex64", "complex128"),
+        ]
+    )
+    | st.builds(
+        lambda kind, unit, scale: {
+            "name": f"numpy.{kind}64",
+            "configuration": {"unit": unit, "scale_factor": 1 if unit == "generic" else scale},
+        },
+        st.sampled_from(["datetime", "timedelta"]),
+        st.sampled_from(["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as", "generic"]),
+        st.integers(min_value=1, max_value=2**31 - 1),
+    )
+    | st.builds(
+        lambda name, length: {"name": name, "configuration": {"length_bytes": length}},
+        st.sampled_from(["null_terminated_bytes", "raw_bytes"]),
+        st.integers(min_value=1, max_value=64),
+    )
+    | st.builds(
+        lambda chars: {"name": "fixed_length_utf32", "configuration": {"length_bytes": 4 * chars}},
+        st.integers(min_value=1, max_value=16),
+    )
+)
+DATA_TYPE_JSON = st.recursive(
+    SCALAR_TYPE_JSON,
+    lambda children: st.lists(
+        st.tuples(st.text(min_size=1, max_size=4), children), min_size=1, max_size=4, unique_by=lambda pair: pair[0]
+    ).map(
+        lambda pairs: {
+            "name": "struct",
+            "configuration": {"fields": [{"name": name, "data_type": child} for name, child in pairs]},
+        }
+    ),
+    max_leaves=8,
+)
+
+
+@given(DATA_TYPE_JSON)
+def test_data_type_json_and_numpy_round_trip(obj: Any) -> None:
+    data_type = data_type_from_json(obj)
+    assert data_type.to_json() == obj
+    assert through_json(data_type.to_json()) == obj
+    assert parse_data_type(data_type.numpy_dtype) == data_type
+    default = data_type.default_fill
+    assert raw_bits(data_type.fill_from_json(through_json(data_type.fill_to_json(default)))) == raw_bits(default)

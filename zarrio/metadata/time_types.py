@@ -40,6 +40,8 @@ class TimeType(DataType):
         scale = self.scale_factor
         if isinstance(scale, bool) or not isinstance(scale, int) or not 0 < scale < _MAX_SCALE:
             raise MetadataError(f"scale_factor must be an integer in [1, 2**31), got {scale!r}", field="data_type")
+        if self.unit == "generic" and scale != 1:
+            raise MetadataError("the generic time unit cannot be scaled", field="data_type")
 
     @property
     def name(self) -> str:

@@ -428,6 +428,9 @@ def test_datetime_user_fill_forms() -> None:
     assert data_type.fill_to_json(np.datetime64("2020-01-01")) == 1577836800
     assert data_type.fill_to_json("2020-01-01") == 1577836800
     assert data_type.fill_to_json(datetime.datetime(2020, 1, 1)) == 1577836800
+    paris_winter = datetime.timezone(datetime.timedelta(hours=1))
+    assert data_type.fill_to_json(datetime.datetime(2020, 1, 1, 1, tzinfo=paris_winter)) == 1577836800
+    assert data_type.fill_to_json("2020-01-01T01:00:00+01:00") == 1577836800
     assert data_type.fill_to_json(5) == 5
     assert data_type.fill_to_json("NaT") == -(2**63)
     assert data_type.fill_to_json(np.datetime64("NaT")) == -(2**63)

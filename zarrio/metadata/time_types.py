@@ -9,6 +9,7 @@ default fill); ``"NaT"`` is accepted when reading.
 from __future__ import annotations
 
 import datetime
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -90,13 +91,17 @@ class TimeType(DataType):
     def _python_time(self, value: datetime.date | datetime.timedelta) -> Any:
         if isinstance(value, datetime.timedelta):
             return np.timedelta64(value)
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)  # numpy times are UTC, naive
         return np.datetime64(value)
 
     def _parse_text(self, text: str) -> Any:
         if self.kind == "timedelta":
             raise fill_error(text, self, "a timedelta fill must be an integer count, np.timedelta64 or NaT")
         try:
-            return np.datetime64(text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # numpy warns when it converts an explicit offset to UTC
+                return np.datetime64(text)
         except ValueError as e:
             raise fill_error(text, self, "not an ISO 8601 date") from e
 

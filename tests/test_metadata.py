@@ -608,3 +608,20 @@ def test_create_array_metadata_user_inputs() -> None:
 def test_create_array_metadata_rejects(kwargs: dict[str, Any]) -> None:
     with pytest.raises(MetadataError):
         create_array_metadata(**kwargs)
+
+
+@pytest.mark.parametrize("value", [{"must_understand": True}, {"x": 1}, [1], "text"])
+def test_group_unknown_fields_must_be_optional(value: Any) -> None:
+    with pytest.raises(UnsupportedError) as info:
+        GroupMetadata.from_json({"zarr_format": 3, "node_type": "group", "ext": value}, "g")
+    assert info.value.field == "ext"
+    assert info.value.path == "g"
+
+
+def test_metadata_pickles() -> None:
+    import pickle
+
+    array = create_array_metadata((3, 4), np.dtype([("a", "<i4"), ("t", "M8[10s]")]), chunks=2, fill_value=(1, 5))
+    group = GroupMetadata(attributes={"a": 1}, consolidated_metadata=ConsolidatedMetadata({"x": array}))
+    assert pickle.loads(pickle.dumps(array)) == array
+    assert pickle.loads(pickle.dumps(group)) == group

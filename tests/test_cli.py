@@ -241,7 +241,7 @@ def test_get_saves_the_selection(hierarchy: Path, tmp_path: Path, text: str) -> 
     for axis, item in enumerate(selection):  # orthogonal: apply one axis at a time
         if isinstance(item, list):
             expected = np.take(expected, item, axis=axis)
-    plain = tuple(slice(None) if isinstance(i, list) else i for i in selection)
+    plain: tuple[Any, ...] = tuple(slice(None) if isinstance(i, list) else i for i in selection)
     np.testing.assert_array_equal(np.load(out), expected[plain])
 
 

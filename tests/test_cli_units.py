@@ -333,7 +333,7 @@ async def test_reencode_holds_a_bounded_number_of_units(jobs: int, memory: int, 
         in_flight -= 1
         return data
 
-    source.getitem = slow_read  # type: ignore[method-assign]
+    source.getitem = slow_read  # type: ignore[assignment]
     progress = Progress(source.nbytes, 16, io.StringIO(), enabled=False)
     job = CopyJob(ArrayCopy(source, destination, verbatim=False), None, 16, source.nbytes)
     await run_jobs([job], progress, concurrency=jobs, memory_budget=memory)

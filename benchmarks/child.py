@@ -47,7 +47,7 @@ def main() -> None:
         result = run(spec)
     except NotSupportedError as e:
         result = {"unsupported": str(e)}
-    except Exception as e:  # noqa: BLE001 - every failure becomes a row in the report
+    except Exception as e:
         traceback.print_exc()
         result = {"error": f"{type(e).__name__}: {e}"[:500]}
     sys.stdout.write("\n" + json.dumps({**spec, **result}) + "\n")

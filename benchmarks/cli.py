@@ -27,8 +27,9 @@ from .workloads import WORKLOADS, Workload
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small data, one repeat: a smoke run")
     parser.add_argument("--only", default="", help="comma-separated workload names or prefixes (L1, L3-read, H1, X)")
     parser.add_argument("--libraries", default=",".join(LIBRARIES), help="comma-separated libraries to run")
@@ -110,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     write_report(results, docs_dir)
     failures = [r for r in runs if "error" in r]
-    print(f"[bench] {len(runs)} runs, {len(failures)} failed, {time.monotonic() - started:.0f} s; "
-          f"results in {output}, report in {docs_dir}", flush=True)
+    print(
+        f"[bench] {len(runs)} runs, {len(failures)} failed, {time.monotonic() - started:.0f} s; "
+        f"results in {output}, report in {docs_dir}",
+        flush=True,
+    )
     return 0

@@ -34,7 +34,9 @@ class Job:
     repeat: int
 
 
-def plan(workloads: Sequence[Workload], libraries: Sequence[str], limits: Sequence[Workload], repeats: int) -> list[Job]:
+def plan(
+    workloads: Sequence[Workload], libraries: Sequence[str], limits: Sequence[Workload], repeats: int
+) -> list[Job]:
     jobs: list[Job] = []
     for workload in limits:
         jobs.extend(Job(workload, LIMITS_LIBRARY, r) for r in range(repeats))

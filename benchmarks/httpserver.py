@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,9 +67,10 @@ def resolve_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 class BenchServer:
-    def __init__(self, root: Path, latency: float) -> None:
+    def __init__(self, root: Path, latency: float, log_requests: bool = False) -> None:
         self.root = root.resolve()
         self.latency = latency
+        self.log_requests = log_requests
         self.counters = Counters()
 
     def file_for(self, url_path: str) -> Path | None:
@@ -87,6 +87,8 @@ class BenchServer:
         response = self.respond(request)
         self.counters.requests += 1
         self.counters.by_kind[f"{request.method} {response.status}"] += 1
+        if self.log_requests:
+            print(request.method, request.path, request.headers.get("Range", ""), response.status, file=sys.stderr)
         if request.method == "GET" and response.body is not None:
             self.counters.body_bytes += len(response.body)  # type: ignore[arg-type]
         return response
@@ -129,8 +131,8 @@ class BenchServer:
         return app
 
 
-async def serve_forever(root: Path, latency: float, port: int) -> None:
-    runner = web.AppRunner(BenchServer(root, latency).app(), access_log=None)
+async def serve_forever(root: Path, latency: float, port: int, log_requests: bool = False) -> None:
+    runner = web.AppRunner(BenchServer(root, latency, log_requests).app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
     await site.start()
@@ -147,11 +149,11 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log-requests", action="store_true", help="print every counted request to stderr")
     args = parser.parse_args()
     if not args.root.is_dir():
         raise SystemExit(f"not a directory: {args.root}")
-    os.chdir(args.root)
-    asyncio.run(serve_forever(args.root, args.latency, args.port))
+    asyncio.run(serve_forever(args.root, args.latency, args.port, args.log_requests))
 
 
 if __name__ == "__main__":

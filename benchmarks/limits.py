@@ -12,6 +12,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,12 @@ def zstd_decode(ctx: RunContext, sharded: bool) -> None:
     unit_bytes = int(np.prod(layout.inner)) * np.dtype(ctx.sizes.volume_dtype).itemsize
     for threads in THREAD_COUNTS:
         decoder = per_thread(zstandard.ZstdDecompressor)
+
+        def decode(unit: bytes, get: Callable[[], Any] = decoder) -> bytes:
+            return bytes(get().decompress(unit, max_output_size=unit_bytes))
+
         with ctx.timed(f"t{threads}", payload_bytes=_volume_bytes(ctx), calls=len(units), primary=threads == 1):
-            out = run_threaded(lambda u: decoder().decompress(u, max_output_size=unit_bytes), units, threads)
+            out = run_threaded(decode, units, threads)
         if sum(len(o) for o in out) != _volume_bytes(ctx):
             raise AssertionError("zstd decoded the wrong number of bytes")
 
@@ -138,8 +143,12 @@ def zstd_encode(ctx: RunContext, sharded: bool) -> None:
     units = raw_units(ctx.sizes.volume_shape, layout.inner)
     for threads in THREAD_COUNTS:
         encoder = per_thread(lambda: zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=False))
+
+        def encode(unit: bytes, get: Callable[[], Any] = encoder) -> bytes:
+            return bytes(get().compress(unit))
+
         with ctx.timed(f"t{threads}", payload_bytes=_volume_bytes(ctx), calls=len(units), primary=threads == 1):
-            out = run_threaded(lambda u: encoder().compress(u), units, threads)
+            out = run_threaded(encode, units, threads)
         ctx.notes[f"stored_bytes_t{threads}"] = sum(len(o) for o in out)
     check = zstandard.ZstdDecompressor().decompress(out[0])
     if check != units[0]:
@@ -149,9 +158,9 @@ def zstd_encode(ctx: RunContext, sharded: bool) -> None:
 def _limits() -> Iterable[Workload]:
     yield Workload("X-numpy-copy", "X", "numpy copy of the whole array", numpy_copy)
     for sharded, tag in ((False, "c64"), (True, "sharded")):
-        yield Workload(f"X-read-files-{tag}", "X", f"raw file reads, {tag}", lambda c, s=sharded: read_files(c, s))
-        yield Workload(f"X-zstd-decode-{tag}", "X", f"zstd decode, {tag}", lambda c, s=sharded: zstd_decode(c, s))
-        yield Workload(f"X-zstd-encode-{tag}", "X", f"zstd encode, {tag}", lambda c, s=sharded: zstd_encode(c, s))
+        yield Workload(f"X-read-files-{tag}", "X", f"raw file reads, {tag}", partial(read_files, sharded=sharded))
+        yield Workload(f"X-zstd-decode-{tag}", "X", f"zstd decode, {tag}", partial(zstd_decode, sharded=sharded))
+        yield Workload(f"X-zstd-encode-{tag}", "X", f"zstd encode, {tag}", partial(zstd_encode, sharded=sharded))
 
 
 LIMITS: dict[str, Workload] = {w.name: w for w in _limits()}

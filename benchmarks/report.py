@@ -1,12 +1,221 @@
-"""Placeholder report (replaced below)."""
+"""The markdown report (docs/benchmarks/results.md) and its plot (results.png) from the raw results."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from .config import LIBRARIES, PEERS
+from .goals import GoalResult, evaluate_goals
+from .rows import HTTP_ROWS, LIMIT_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, best_peer, ratio, rss_ratio
+from .summary import Stat, summarize
+
+SHORT_NAMES = {
+    "zarrio": "zarrio",
+    "zarr-python": "zarr-python",
+    "zarr-python-fused": "zp fused",
+    "zarr-python-zarrs": "zp + zarrs",
+    "tensorstore": "tensorstore",
+}
+MIB = 2**20
+
+
+def fmt_seconds(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_range(stat: Stat, per_call: bool) -> str:
+    scale = 1 / max(stat.calls, 1) if per_call else 1.0
+    median = fmt_seconds(stat.median * scale)
+    if stat.count < 2:
+        return median
+    return f"{median} ({fmt_seconds(stat.low * scale)}-{fmt_seconds(stat.high * scale)})"
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    text = f"{ratio:.2f}x"
+    return f"**{text}**" if ratio > 1.0 else text
+
+
+def cell(outcomes: Outcomes, workload: str, library: str, render: Callable[[Stat], str], phase: str) -> str:
+    outcome = outcomes.get((workload, library))
+    if outcome is None:
+        return "not run"
+    if outcome.unsupported:
+        return "n/a"
+    stat = outcome.phases.get(phase)
+    if stat is None:
+        return f"error: {outcome.errors[0][:60]}" if outcome.errors else "-"
+    text = render(stat)
+    return text + (f" ({len(outcome.errors)} failed)" if outcome.errors else "")
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def time_table(outcomes: Outcomes) -> list[str]:
+    header = ["workload", *(SHORT_NAMES[lib] for lib in LIBRARIES), "best peer", "zarrio / best"]
+    rows = []
+    for row in ROWS:
+        render = partial(fmt_range, per_call=row.per_call)
+        cells = [cell(outcomes, row.workload, lib, render, row.phase) for lib in LIBRARIES]
+        best = best_peer(outcomes, row)
+        rows.append(
+            [
+                row.label,
+                *cells,
+                SHORT_NAMES[best[0]] if best else "-",
+                fmt_ratio(ratio(outcomes, row, best[0]) if best else None),
+            ]
+        )
+    return table(header, rows)
+
+
+def ratio_table(outcomes: Outcomes) -> list[str]:
+    header = ["workload", *(f"zarrio / {SHORT_NAMES[p]}" for p in PEERS)]
+    return table(header, [[row.label, *(fmt_ratio(ratio(outcomes, row, p)) for p in PEERS)] for row in ROWS])
+
+
+def throughput_memory_table(outcomes: Outcomes) -> list[str]:
+    header = ["workload", *(SHORT_NAMES[lib] for lib in LIBRARIES), "zarrio RSS / lowest peer"]
+    rows = []
+    for row in ROWS:
+        if row.workload.startswith("H2"):
+            continue
+        cells = [cell(outcomes, row.workload, lib, _speed_and_rss, row.phase) for lib in LIBRARIES]
+        rows.append([row.label, *cells, fmt_ratio(rss_ratio(outcomes, row))])
+    return table(header, rows)
+
+
+def _speed_and_rss(stat: Stat) -> str:
+    speed = f"{stat.mb_per_s:,.0f} MB/s" if stat.mb_per_s is not None else "-"
+    rss = f"{stat.peak_rss / MIB:,.0f} MiB" if stat.peak_rss is not None else "-"
+    return f"{speed} · {rss}"
+
+
+def http_table(outcomes: Outcomes) -> list[str]:
+    header = ["workload", *(SHORT_NAMES[lib] for lib in LIBRARIES)]
+    rows = []
+    for row in HTTP_ROWS:
+        rows.append([row.label, *(cell(outcomes, row.workload, lib, _http_cell, row.phase) for lib in LIBRARIES)])
+    return table(header, rows)
+
+
+def _http_cell(stat: Stat) -> str:
+    requests = "?" if stat.requests is None else f"{stat.requests:.0f} req"
+    moved = "" if not stat.http_bytes else f", {stat.http_bytes / MIB:.1f} MiB"
+    return f"{requests}{moved}, {fmt_seconds(stat.median)}"
+
+
+def limits_table(outcomes: Outcomes) -> list[str]:
+    rows = []
+    for label, workload in LIMIT_ROWS:
+        outcome = outcomes.get((workload, LIMITS_LIBRARY))
+        if outcome is None or not outcome.phases:
+            rows.append([label, "not run", ""])
+            continue
+        parts = [outcome.phases[p] for p in ("warm", "fresh", "t1", "t2") if p in outcome.phases]
+        rows.append(
+            [
+                label,
+                " / ".join(fmt_range(s, False) for s in parts),
+                " / ".join(f"{s.mb_per_s:,.0f}" for s in parts if s.mb_per_s is not None),
+            ]
+        )
+    return table(["limit (same data, same machine)", "time", "MB/s (of uncompressed data)"], rows)
+
+
+def goals_table(goals: list[GoalResult]) -> list[str]:
+    mark = {True: "✅ holds", False: "❌ gap", None: "- no data"}
+    return table(
+        ["goal", "measured", "target", "status"], [[g.goal, g.measured, g.target, mark[g.holds]] for g in goals]
+    )
+
+
+def versions(outcomes: Outcomes) -> str:
+    seen: dict[str, str] = {}
+    for (_, library), outcome in outcomes.items():
+        if outcome.version and library not in seen:
+            seen[library] = outcome.version
+    ordered = [seen[lib] for lib in LIBRARIES if lib in seen]
+    return ", ".join(dict.fromkeys(ordered))
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    outcomes = summarize(results["runs"])
+    goals = evaluate_goals(outcomes)
+    machine = meta.get("machine", {})
+    failures = [r for r in results["runs"] if "error" in r]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `python -m benchmarks` ({meta.get('mode')} mode, {meta.get('repeats')} repeats, "
+        f"each run a fresh process, libraries alternating) on {meta.get('date')}, zarrio commit "
+        f"`{meta.get('commit')}`; machine: {machine.get('cpus')} CPUs, {machine.get('memory_gib')} GiB, "
+        f"Python {machine.get('python')}. Versions: {versions(outcomes)}. Whole run: {meta.get('seconds')} s.",
+        "",
+        "Cells are median (min-max) over the repeats. **Bold** ratios are above 1.0 (zarrio slower). "
+        "HTTP workloads go through a local server adding 20 ms to every request. Method, goals and "
+        "analysis: [docs/performance.md](../performance.md).",
+        "",
+        "![results](results.png)",
+        "",
+        "## Goals",
+        "",
+        *goals_table(goals),
+        "",
+        "## Time",
+        "",
+        *time_table(outcomes),
+        "",
+        "## zarrio / each peer",
+        "",
+        *ratio_table(outcomes),
+        "",
+        "## Throughput · peak RSS",
+        "",
+        "MB/s of uncompressed array data; peak RSS is the child process's `ru_maxrss` (imports included) "
+        "when the timed step ended.",
+        "",
+        *throughput_memory_table(outcomes),
+        "",
+        "## HTTP requests and bytes",
+        "",
+        *http_table(outcomes),
+        "",
+        "## Limits",
+        "",
+        *limits_table(outcomes),
+        "",
+        "## Stored data",
+        "",
+        *table(["data set", "bytes on disk"], [[k, f"{v / MIB:,.1f} MiB"] for k, v in meta.get("stored", {}).items()]),
+        "",
+    ]
+    if failures:
+        lines += ["## Failed runs", ""]
+        lines += [
+            f"- {r['workload']} / {r['library']} (repeat {r.get('repeat')}): `{r['error'][:200]}`" for r in failures
+        ]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def write_report(results: dict[str, Any], docs_dir: Path) -> None:
     docs_dir.mkdir(parents=True, exist_ok=True)
-    (docs_dir / "results.md").write_text(json.dumps(results["meta"]) + "\n", encoding="utf-8")
+    (docs_dir / "results.md").write_text(render_markdown(results), encoding="utf-8")
+    from .plot import write_plot
+
+    write_plot(summarize(results["runs"]), ROWS, docs_dir / "results.png")

@@ -40,7 +40,8 @@ def volume_block(region: Region) -> np.ndarray:
     z, y, x = zs[:, None, None], ys[None, :, None], xs[None, None, :]
     smooth = ((z + y + x * np.uint32(2)) >> np.uint32(3)) & np.uint32(0xFFF)
     noise = _hash3(z, y, x) >> np.uint32(30)
-    return ((smooth << np.uint32(2)) | noise).astype(np.uint16)
+    out: np.ndarray = ((smooth << np.uint32(2)) | noise).astype(np.uint16)
+    return out
 
 
 def image_block(region: Region) -> np.ndarray:
@@ -49,7 +50,8 @@ def image_block(region: Region) -> np.ndarray:
     y, x = ys[:, None], xs[None, :]
     smooth = ((y >> np.uint32(6)) + (x >> np.uint32(6))) & np.uint32(0x3F)
     noise = _hash3(np.full((1, 1), 7, dtype=np.uint32), y, x) >> np.uint32(30)
-    return ((smooth << np.uint32(2)) | noise).astype(np.uint8)
+    out: np.ndarray = ((smooth << np.uint32(2)) | noise).astype(np.uint8)
+    return out
 
 
 def slabs(shape: tuple[int, ...], depth: int) -> Iterator[Region]:
@@ -92,7 +94,9 @@ def verify(actual: np.ndarray, region: Region, block: BlockFn) -> None:
     """Check ``actual`` against the generated values of ``region``; raise with the first mismatch."""
     expected = block(region)
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
-        raise VerificationError(f"{region}: got {actual.dtype}{actual.shape}, expected {expected.dtype}{expected.shape}")
+        raise VerificationError(
+            f"{region}: got {actual.dtype}{actual.shape}, expected {expected.dtype}{expected.shape}"
+        )
     if not np.array_equal(actual, expected):
         where = tuple(int(i) for i in np.argwhere(actual != expected)[0])
         raise VerificationError(f"{region}: first mismatch at {where}: {actual[where]} != {expected[where]}")

@@ -220,7 +220,9 @@ def _workloads() -> list[Workload]:
         Workload("L4-async-c64", "L4", "regions, async gather, chunks 64^3", lambda c: _regions_async(c, False, True)),
         Workload("L4-async-sharded", "L4", "regions, async gather, sharded", lambda c: _regions_async(c, True, True)),
         Workload("L4-aseq-c64", "L4", "regions, async one by one, 64^3", lambda c: _regions_async(c, False, False)),
-        Workload("L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)),
+        Workload(
+            "L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)
+        ),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
         Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),

@@ -50,8 +50,8 @@ class Adapter(ABC):
 
     name: str = ""
 
-    def setup(self) -> None:
-        """Configure the library (e.g. choose a codec pipeline) before anything is opened."""
+    def setup(self) -> None:  # noqa: B027 - optional hook
+        """Import and configure the library (e.g. choose a codec pipeline) before anything is timed."""
 
     def version(self) -> str:
         return ""
@@ -87,5 +87,5 @@ class Adapter(ABC):
         """Every array below ``group``: path -> shape."""
         raise NotSupportedError(f"{self.name} has no group API")
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections opened by the async API (inside the loop that opened them)."""

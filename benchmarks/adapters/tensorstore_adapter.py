@@ -34,6 +34,9 @@ def _codecs(layout: Layout, dtype: str) -> list[dict[str, Any]]:
 class TensorstoreAdapter(Adapter):
     name = "tensorstore"
 
+    def setup(self) -> None:
+        import tensorstore  # noqa: F401
+
     def version(self) -> str:
         return f"tensorstore {package_version('tensorstore')}"
 

@@ -17,6 +17,11 @@ class ZarrioAdapter(Adapter):
     def __init__(self) -> None:
         self._stores: list[Any] = []
 
+    def setup(self) -> None:
+        import zarrio
+        import zarrio.aio
+        import zarrio.stores  # noqa: F401
+
     def version(self) -> str:
         return f"zarrio {package_version('zarrio')}"
 

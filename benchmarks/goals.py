@@ -1,0 +1,148 @@
+"""The goals of issue 5, checked against one run's summaries.
+
+Each goal yields a GoalResult with what was measured, the target and whether it holds (None when
+the run lacks the data, e.g. a workload was not selected or failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .config import PEERS
+from .rows import LIMITS_LIBRARY, ROWS, Outcomes, Row, best_peer, ratio, rss_ratio, stat_of
+
+MIB = 2**20
+SHORT = {
+    "zarr-python": "zarr-python",
+    "zarr-python-fused": "zp fused",
+    "zarr-python-zarrs": "zp + zarrs",
+    "tensorstore": "tensorstore",
+}
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    goal: str
+    measured: str
+    target: str
+    holds: bool | None
+
+
+def _row(workload: str, phase: str) -> Row:
+    return next(r for r in ROWS if r.workload == workload and r.phase == phase)
+
+
+def _missing(goal: str, target: str) -> GoalResult:
+    return GoalResult(goal, "no data", target, None)
+
+
+def beat_best_peer(outcomes: Outcomes) -> Iterator[GoalResult]:
+    for row in ROWS:
+        if not row.workload.startswith("L") or "aseq" in row.workload:
+            continue
+        best = best_peer(outcomes, row)
+        value = ratio(outcomes, row, best[0]) if best else None
+        goal = f"{row.label}: at most the best peer"
+        if best is None or value is None:
+            yield _missing(goal, "≤ 1.00x")
+            continue
+        yield GoalResult(goal, f"{value:.2f}x {SHORT[best[0]]}", "≤ 1.00x", value <= 1.0)
+
+
+def near_zstd_limit(outcomes: Outcomes) -> Iterator[GoalResult]:
+    cases = (
+        ("L1-write-c64", "write", "X-zstd-encode-c64", 1.3, "encode"),
+        ("L2-write-sharded", "write", "X-zstd-encode-sharded", 1.3, "encode"),
+        ("L3-read-c64", "read", "X-zstd-decode-c64", 1.2, "decode"),
+        ("L3-read-sharded", "read", "X-zstd-decode-sharded", 1.2, "decode"),
+    )
+    for workload, phase, limit, factor, verb in cases:
+        goal = f"{_row(workload, phase).label}: near the 2-thread zstd {verb} limit"
+        mine = stat_of(outcomes, workload, "zarrio", phase)
+        bound = stat_of(outcomes, limit, LIMITS_LIBRARY, "t2")
+        if mine is None or bound is None:
+            yield _missing(goal, f"≤ {factor:.1f}x")
+            continue
+        value = mine.median / bound.median
+        measured = f"{value:.2f}x ({mine.median:.3f} s vs {bound.median:.3f} s)"
+        yield GoalResult(goal, measured, f"≤ {factor:.1f}x", value <= factor)
+
+
+def facade_cost(outcomes: Outcomes) -> Iterator[GoalResult]:
+    for tag in ("c64", "sharded"):
+        goal = f"L4 sync {tag}: the facade's own cost per call (sync - async one by one)"
+        sync = stat_of(outcomes, f"L4-sync-{tag}", "zarrio", "read")
+        aseq = stat_of(outcomes, f"L4-aseq-{tag}", "zarrio", "read")
+        if sync is None or aseq is None:
+            yield _missing(goal, "< 100 µs")
+            continue
+        cost = sync.per_call - aseq.per_call
+        measured = f"{cost * 1e6:.0f} µs ({sync.per_call * 1e6:.0f} - {aseq.per_call * 1e6:.0f} µs)"
+        yield GoalResult(goal, measured, "< 100 µs", cost < 100e-6)
+
+
+def whole_read_memory(outcomes: Outcomes) -> Iterator[GoalResult]:
+    for workload in ("L3-read-c64", "L3-read-sharded"):
+        goal = f"{_row(workload, 'read').label}: peak memory over the output"
+        stat = stat_of(outcomes, workload, "zarrio", "read")
+        if stat is None or stat.peak_rss is None or stat.baseline_rss is None:
+            yield _missing(goal, "≤ output + 64 MiB")
+            continue
+        extra = stat.peak_rss - stat.baseline_rss - stat.payload_bytes
+        measured = (
+            f"output + {extra / MIB:.0f} MiB (peak {stat.peak_rss / MIB:.0f} MiB, before {stat.baseline_rss / MIB:.0f})"
+        )
+        yield GoalResult(goal, measured, "≤ output + 64 MiB", extra <= 64 * MIB)
+
+
+def rss_vs_peers(outcomes: Outcomes) -> Iterator[GoalResult]:
+    ratios = [(value, row) for row in ROWS if (value := rss_ratio(outcomes, row)) is not None]
+    goal = "peak RSS: no workload above the lowest peer's by more than 10%"
+    if not ratios:
+        yield _missing(goal, "≤ 1.10x")
+        return
+    worst, row = max(ratios, key=lambda item: item[0])
+    yield GoalResult(goal, f"worst {worst:.2f}x ({row.label})", "≤ 1.10x", worst <= 1.10)
+
+
+def http_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
+    counts = (
+        ("H1-tiles-sharded", "open", "H1: opening an array is one request"),
+        ("H1-window-sharded", "read", "H1: a whole-shard window is one request"),
+        ("H2-hierarchy", "open", "H2: opening a consolidated hierarchy is one request"),
+    )
+    for workload, phase, goal in counts:
+        stat = stat_of(outcomes, workload, "zarrio", phase)
+        if stat is None or stat.requests is None:
+            yield _missing(goal, "1 request")
+            continue
+        yield GoalResult(goal, f"{stat.requests:.0f} requests", "1 request", stat.requests == 1)
+    row = _row("H1-tiles-sharded", "read")
+    mine = stat_of(outcomes, row.workload, "zarrio", row.phase)
+    peer_requests = [s.requests for p in PEERS if (s := stat_of(outcomes, row.workload, p, row.phase)) and s.requests]
+    goal = "H1 tiles, sharded: fewest requests"
+    if mine is None or mine.requests is None or not peer_requests:
+        yield _missing(goal, "≤ every peer")
+    else:
+        measured = f"{mine.requests:.0f} vs peers ≥ {min(peer_requests):.0f}"
+        yield GoalResult(goal, measured, "≤ every peer", mine.requests <= min(peer_requests))
+    for row in (_row("H1-tiles-sharded", "read"), _row("H1-tiles-plain", "read"), _row("H2-hierarchy", "browse")):
+        best = best_peer(outcomes, row)
+        value = ratio(outcomes, row, best[0]) if best else None
+        goal = f"{row.label}: at most the best peer's time"
+        if best is None or value is None:
+            yield _missing(goal, "≤ 1.00x")
+            continue
+        yield GoalResult(goal, f"{value:.2f}x {SHORT[best[0]]}", "≤ 1.00x", value <= 1.0)
+
+
+def evaluate_goals(outcomes: Outcomes) -> list[GoalResult]:
+    return [
+        *beat_best_peer(outcomes),
+        *near_zstd_limit(outcomes),
+        *facade_cost(outcomes),
+        *whole_read_memory(outcomes),
+        *rss_vs_peers(outcomes),
+        *http_goals(outcomes),
+    ]

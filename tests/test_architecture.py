@@ -44,7 +44,7 @@ LAYERS: dict[str, int] = {
 FOUNDATIONS = {name for name, layer in LAYERS.items() if layer == 1}
 PEERS_ALLOWED = {frozenset({"array", "group"})}
 ENGINE_MIN_IMPORTER_LAYER = 3
-TOOL_MODULES = {"testing", "server", "demo"}
+TOOL_MODULES = {"testing", "server", "demo", "cli"}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ fresh limiters (the parent's threads and loops do not exist in the child).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import mmap
 import os
@@ -21,7 +22,7 @@ import numpy as np
 
 from .errors import ZarrioError
 
-__all__ = ["codec_pool", "empty_output", "gather_typed", "run_in_pool", "store_limiter"]
+__all__ = ["codec_pool", "empty_output", "gather_typed", "run_in_pool", "run_jobs_blocking", "store_limiter"]
 
 T = TypeVar("T")
 
@@ -50,9 +51,92 @@ def codec_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+class _PoolQueue:
+    """Batches the codec-pool jobs submitted during one loop iteration.
+
+    Many concurrent small reads (500 tiles awaited with ``gather``) each submit
+    a job in the same iteration; sending them to the pool as a few groups costs
+    a few thread hops instead of one per job, and keeps every worker busy.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.scheduled = False
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        fut = self.loop.create_future()
+        self.pending.append((fn, args, fut))
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+        return fut
+
+    def flush(self) -> None:
+        self.scheduled = False
+        items, self.pending = self.pending, []
+        if not items:
+            return
+        n_groups = min(len(items), codec_workers() * 2)
+        size = math.ceil(len(items) / n_groups)
+        for i in range(0, len(items), size):
+            group = items[i : i + size]
+            done = self.loop.run_in_executor(codec_pool(), _run_group, [(fn, args) for fn, args, _ in group])
+            done.add_done_callback(lambda f, group=group: _settle(f, [fut for _, _, fut in group]))  # type: ignore[misc]
+
+
+def _run_group(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+    results: list[tuple[bool, Any]] = []
+    for fn, args in jobs:
+        try:
+            results.append((True, fn(*args)))
+        except BaseException as e:
+            results.append((False, e))
+    return results
+
+
+def _settle(done: asyncio.Future[list[tuple[bool, Any]]], futures: list[asyncio.Future[Any]]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        for fut in futures:
+            if not fut.done():
+                fut.set_exception(error or RuntimeError("codec job failed"))
+        return
+    for fut, (ok, value) in zip(futures, done.result(), strict=True):
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PoolQueue] = weakref.WeakKeyDictionary()
+
+
 async def run_in_pool(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(*args)`` on the codec pool and await its result."""
-    return await asyncio.get_running_loop().run_in_executor(codec_pool(), fn, *args)
+    """Run ``fn(*args)`` on the codec pool and await its result (batched with the
+    other jobs submitted in the same loop iteration)."""
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _PoolQueue(loop)
+    result: T = await queue.submit(fn, args)
+    return result
+
+
+def run_jobs_blocking(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    """Run ``fn(*args)`` jobs to completion without an event loop: one job runs in
+    the calling thread, several on the codec pool. The first error is raised
+    (a zarrio error when there is one) after every started job has finished."""
+    if len(jobs) == 1:
+        fn, args = jobs[0]
+        fn(*args)
+        return
+    futures = [codec_pool().submit(fn, *args) for fn, args in jobs]
+    errors = [e for e in (f.exception() for f in futures) if e is not None]
+    if errors:
+        raise _pick_error(errors)
 
 
 def store_limiter(store: Any) -> asyncio.Semaphore:
@@ -90,10 +174,8 @@ def empty_output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any
     if nbytes < HUGE_OUTPUT_BYTES or dtype.hasobject or not hasattr(mmap, "MADV_HUGEPAGE"):
         return np.empty(shape, dtype=dtype)
     buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    try:
+    with contextlib.suppress(OSError):  # kernels without THP still give a correct array
         buffer.madvise(mmap.MADV_HUGEPAGE)
-    except OSError:  # pragma: no cover - kernels without THP
-        pass
     return np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
 
 
@@ -135,6 +217,7 @@ def _reset_after_fork() -> None:
     _pool = None
     _lock = threading.Lock()
     _limiters.clear()
+    _queues.clear()
 
 
 if hasattr(os, "register_at_fork"):

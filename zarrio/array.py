@@ -142,6 +142,22 @@ class AsyncArray:
         self._check_writable()
         await self._engine.write(selection, value)
 
+    # blocking twins for stores with blocking access (memory, local disk): the sync
+    # facade calls these directly, without a hop through the event loop
+    @property
+    def supports_blocking(self) -> bool:
+        """Whether reads and writes can run without an event loop (see ``getitem_blocking``)."""
+        return self.store.blocking_access() is not None
+
+    def getitem_blocking(self, selection: Any = ...) -> Any:
+        """``getitem`` without an event loop; only where ``supports_blocking``."""
+        return self._engine.read_blocking(selection)
+
+    def setitem_blocking(self, selection: Any, value: Any) -> None:
+        """``setitem`` without an event loop; only where ``supports_blocking``."""
+        self._check_writable()
+        self._engine.write_blocking(selection, value)
+
     async def get_orthogonal_selection(self, selection: Any) -> Any:
         return await self.getitem(selection)
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from .errors import FacadeError
 
-__all__ = ["in_portal_thread", "run", "shutdown"]
+__all__ = ["check_not_portal_thread", "in_portal_thread", "run", "shutdown"]
 
 T = TypeVar("T")
 
@@ -107,6 +107,15 @@ def in_portal_thread() -> bool:
     return _portal.thread is not None and threading.current_thread() is _portal.thread
 
 
+def check_not_portal_thread() -> None:
+    """Raise FacadeError when called on the facade's own loop thread."""
+    if in_portal_thread():
+        raise FacadeError(
+            "a blocking zarrio call was made from zarrio's own event-loop thread, where it would deadlock; "
+            "await the zarrio.aio API there instead"
+        )
+
+
 def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
     """Run ``coro`` on zarrio's background loop and return its result (blocking).
 
@@ -116,10 +125,7 @@ def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
     """
     if in_portal_thread():
         coro.close()
-        raise FacadeError(
-            "a blocking zarrio call was made from zarrio's own event-loop thread, where it would deadlock; "
-            "await the zarrio.aio API there instead"
-        )
+    check_not_portal_thread()
     loop = _portal.ensure_loop()
     future = asyncio.run_coroutine_threadsafe(coro, loop)
     try:

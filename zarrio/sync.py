@@ -11,7 +11,7 @@ import numpy as np
 
 from .array import AsyncArray
 from .group import AsyncGroup
-from .portal import run
+from .portal import check_not_portal_thread, run
 from .stores.base import ByteRange, Store
 
 __all__ = ["Array", "Attributes", "Group", "StoreView", "wrap"]
@@ -104,9 +104,16 @@ class Array:
         self.aio = aio
 
     def __getitem__(self, selection: Any) -> Any:
+        if self.aio.supports_blocking:
+            check_not_portal_thread()
+            return self.aio.getitem_blocking(selection)
         return run(self.aio.getitem(selection))
 
     def __setitem__(self, selection: Any, value: Any) -> None:
+        if self.aio.supports_blocking:
+            check_not_portal_thread()
+            self.aio.setitem_blocking(selection, value)
+            return
         run(self.aio.setitem(selection, value))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray[Any, Any]:

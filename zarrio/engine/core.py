@@ -22,11 +22,19 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._runtime import codec_pool, codec_workers, empty_output, gather_typed, run_in_pool, store_limiter
+from .._runtime import (
+    codec_pool,
+    codec_workers,
+    empty_output,
+    gather_typed,
+    run_in_pool,
+    run_jobs_blocking,
+    store_limiter,
+)
 from ..codecs import CodecChain
 from ..errors import CorruptChunkError, ResourceLimitError, SelectionError
 from ..indexing import ChunkProjection, IndexPlan, plan
-from ..stores.base import Store
+from ..stores.base import BlockingAccess, Store
 from .kernels import MISSING, ChunkKernels, Parts, ShardMembers
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
@@ -129,30 +137,50 @@ class ChunkEngine(ChunkKernels):
         return list(groups.items())
 
     # ------------------------------------------------------------------ reads
-    async def read(self, selection: Any) -> Any:
+    def _plan_read(self, selection: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
         p = plan(selection, self.shape, self.read_chunk_shape)
         nbytes = math.prod(p.shape) * self.dtype.itemsize
         if nbytes > self.max_read_bytes:
             raise ResourceLimitError(
                 f"a read of shape {p.shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes"
             )
-        out = empty_output(p.shape, self.dtype)
+        return p, empty_output(p.shape, self.dtype)
+
+    @staticmethod
+    def _result(p: IndexPlan, out: np.ndarray[Any, Any]) -> Any:
+        if len(p.shape) == 0 and any(d.out_len is None for d in p.dims):
+            return out[()]
+        return out
+
+    def _blocking_read_jobs(
+        self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess
+    ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
+        if self.sharding is None:
+            return [(self.read_chunks_job, (access, out, b)) for b in split_batches(list(p))]
+        return [(self.read_shards_job, (access, out, b)) for b in split_batches(self.group_by_shard(p))]
+
+    async def read(self, selection: Any) -> Any:
+        p, out = self._plan_read(selection)
         if p.nchunks:
             access = self.store.blocking_access()
             if access is not None:
-                if self.sharding is None:
-                    batches = split_batches(list(p))
-                    await gather_typed(run_in_pool(self.read_chunks_job, access, out, b) for b in batches)
-                else:
-                    shards = split_batches(self.group_by_shard(p))
-                    await gather_typed(run_in_pool(self.read_shards_job, access, out, b) for b in shards)
+                await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_read_jobs(p, out, access))
             elif self.sharding is None:
                 await self._fetch_chunks(p, out)
             else:
                 await self._fetch_shards(p, out)
-        if len(p.shape) == 0 and any(d.out_len is None for d in p.dims):
-            return out[()]
-        return out
+        return self._result(p, out)
+
+    def read_blocking(self, selection: Any) -> Any:
+        """Read without an event loop (stores with blocking access only): small reads
+        run in the calling thread, larger ones on the codec pool."""
+        access = self.store.blocking_access()
+        if access is None:
+            raise TypeError(f"{self.store!r} has no blocking access")
+        p, out = self._plan_read(selection)
+        if p.nchunks:
+            run_jobs_blocking(self._blocking_read_jobs(p, out, access))
+        return self._result(p, out)
 
     async def _fetch_chunks(self, p: IndexPlan, out: np.ndarray[Any, Any]) -> None:
         batcher = _Batcher(lambda items: self.place_many(out, items))
@@ -255,30 +283,48 @@ class ChunkEngine(ChunkKernels):
         return parts
 
     # ----------------------------------------------------------------- writes
-    async def write(self, selection: Any, value: Any) -> None:
+    def _plan_write(self, selection: Any, value: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
         p = plan(selection, self.shape, self.read_chunk_shape)
         arr = np.asarray(value, dtype=self.dtype) if self.dtype != object else _object_array(value)
         try:
             arr = np.broadcast_to(arr, p.shape)
         except ValueError as e:
             raise SelectionError(f"cannot assign a value of shape {arr.shape} to a selection of shape {p.shape}") from e
-        if not p.nchunks:
-            return
-        access = self.store.blocking_access()
+        return p, arr
+
+    def _blocking_write_jobs(
+        self, p: IndexPlan, arr: np.ndarray[Any, Any], access: BlockingAccess
+    ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         if self.sharding is None:
-            if access is not None:
-                batches = split_batches(list(p))
-                await gather_typed(run_in_pool(self.write_chunks_job, access, arr, b) for b in batches)
-            else:
-                await gather_typed(self._write_chunk(proj, arr) for proj in p)
-            return
+            return [(self.write_chunks_job, (access, arr, b)) for b in split_batches(list(p))]
         shards = self.group_by_shard(p)
         for shard, _ in shards:
             self.invalidate_index(self.chunk_key(shard))
+        return [(self.write_shards_job, (access, arr, b)) for b in split_batches(shards, 1)]
+
+    async def write(self, selection: Any, value: Any) -> None:
+        p, arr = self._plan_write(selection, value)
+        if not p.nchunks:
+            return
+        access = self.store.blocking_access()
         if access is not None:
-            await gather_typed(run_in_pool(self.write_shards_job, access, arr, b) for b in split_batches(shards, 1))
+            await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(p, arr, access))
+        elif self.sharding is None:
+            await gather_typed(self._write_chunk(proj, arr) for proj in p)
         else:
+            shards = self.group_by_shard(p)
+            for shard, _ in shards:
+                self.invalidate_index(self.chunk_key(shard))
             await gather_typed(self._write_shard(s, m, arr) for s, m in shards)
+
+    def write_blocking(self, selection: Any, value: Any) -> None:
+        """Write without an event loop (stores with blocking access only)."""
+        access = self.store.blocking_access()
+        if access is None:
+            raise TypeError(f"{self.store!r} has no blocking access")
+        p, arr = self._plan_write(selection, value)
+        if p.nchunks:
+            run_jobs_blocking(self._blocking_write_jobs(p, arr, access))
 
     async def _write_chunk(self, proj: ChunkProjection, value: np.ndarray[Any, Any]) -> None:
         key = self.chunk_key(proj.coords)

@@ -191,6 +191,15 @@ def test_info_array_text(hierarchy: Path) -> None:
     assert "ratio" in out
 
 
+def test_info_in_a_zip_matches_the_directory(hierarchy: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "verbatim.zip"
+    ok("cp", str(hierarchy), str(archive))
+    in_zip = json.loads(ok("info", f"{archive}::g/a", "--json"))
+    in_directory = json.loads(ok("info", f"{hierarchy}::g/a", "--json"))
+    assert in_zip.pop("target") != in_directory.pop("target")
+    assert in_zip == in_directory
+
+
 def test_info_group(hierarchy: Path) -> None:
     info = json.loads(ok("info", str(hierarchy), "--json"))
     assert info["node_type"] == "group"

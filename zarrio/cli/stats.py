@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import zipfile
 from dataclasses import dataclass
 
 from .. import _paths
 from ..array import AsyncArray
-from ..stores import LocalStore, Store
+from ..errors import TransportError
+from ..stores import LocalStore, Store, ZipStore
 
 __all__ = ["StoredStats", "stored_stats"]
 
@@ -69,6 +71,18 @@ async def _sizes_on_disk(store: LocalStore, keys: list[str]) -> list[int | None]
     return await asyncio.get_running_loop().run_in_executor(None, stat_all)
 
 
+async def _sizes_in_zip(store: ZipStore, keys: list[str]) -> list[int | None]:
+    def read_directory() -> list[int | None]:
+        try:
+            with zipfile.ZipFile(store.path) as archive:
+                sizes = {info.filename: info.file_size for info in archive.infolist()}
+        except (OSError, zipfile.BadZipFile) as e:
+            raise TransportError(f"cannot read the zip directory: {e}", location=str(store.path)) from e
+        return [sizes.get(k) for k in keys]
+
+    return await asyncio.get_running_loop().run_in_executor(None, read_directory)
+
+
 async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
     """The array's stored chunks, or ``None`` when the store cannot list and the grid is too large to probe."""
     if store.listable:
@@ -79,6 +93,8 @@ async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
         keys = _grid_chunk_keys(array)
     if isinstance(store, LocalStore):
         sizes = await _sizes_on_disk(store, keys)
+    elif isinstance(store, ZipStore) and store.read_only:
+        sizes = await _sizes_in_zip(store, keys)
     else:
         sizes = await _sizes_by_reading(store, keys)
     present = [s for s in sizes if s is not None]

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..array import AsyncArray
+from ..errors import ListingNotSupportedError
 from ..group import AsyncGroup
 from .formatting import dump, format_bytes
 from .nodes import describe_codecs, open_node, opened_store
@@ -56,15 +57,19 @@ async def array_info(array: AsyncArray, target: Target) -> dict[str, Any]:
 
 
 async def group_info(group: AsyncGroup, target: Target) -> dict[str, Any]:
-    members = await group.members()
+    """The group's facts; ``arrays``/``groups`` are ``None`` when the store cannot list and nothing is consolidated."""
+    try:
+        members: list[tuple[str, AsyncArray | AsyncGroup]] | None = await group.members()
+    except ListingNotSupportedError:
+        members = None
     return {
         "target": str(target),
         "node_type": "group",
         "path": group.name,
         "attributes": group.attrs,
         "consolidated_metadata": group.metadata.consolidated_metadata is not None,
-        "arrays": [name for name, node in members if isinstance(node, AsyncArray)],
-        "groups": [name for name, node in members if isinstance(node, AsyncGroup)],
+        "arrays": None if members is None else [name for name, node in members if isinstance(node, AsyncArray)],
+        "groups": None if members is None else [name for name, node in members if isinstance(node, AsyncGroup)],
     }
 
 
@@ -105,10 +110,11 @@ def format_array_info(info: dict[str, Any]) -> list[str]:
 
 
 def format_group_info(info: dict[str, Any]) -> list[str]:
+    unknown = "unknown (the store cannot list keys; browsing needs consolidated metadata)"
     lines = [
         ("type", "group"),
-        ("arrays", ", ".join(info["arrays"]) or "(none)"),
-        ("groups", ", ".join(info["groups"]) or "(none)"),
+        ("arrays", unknown if info["arrays"] is None else ", ".join(info["arrays"]) or "(none)"),
+        ("groups", unknown if info["groups"] is None else ", ".join(info["groups"]) or "(none)"),
         ("consolidated", "yes" if info["consolidated_metadata"] else "no"),
     ]
     if info["attributes"]:

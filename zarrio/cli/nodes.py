@@ -9,12 +9,12 @@ from typing import Any, Literal
 
 from .. import aio
 from ..array import AsyncArray
-from ..errors import NodeNotFoundError
+from ..errors import ListingNotSupportedError, NodeNotFoundError
 from ..group import AsyncGroup
 from ..stores import Store, ZipStore
 from .target import Target, close_store
 
-__all__ = ["describe_codecs", "open_node", "opened_store"]
+__all__ = ["browsing_error", "describe_codecs", "open_node", "opened_store"]
 
 
 @asynccontextmanager
@@ -42,6 +42,16 @@ async def open_node(store: Store, target: Target, *, writable: bool = False) -> 
         if e.path != target.node:
             raise
         raise NodeNotFoundError(target.node, f"no Zarr array or group at {target}") from e
+
+
+def browsing_error(target: Target, error: ListingNotSupportedError) -> ListingNotSupportedError:
+    """The CLI's wording of "this group cannot be browsed": what is missing and what to run."""
+    return ListingNotSupportedError(
+        f"cannot browse {target}: the store cannot list keys and the group has no consolidated metadata; "
+        f"run 'zarrio consolidate' where the data is written (opening a node by path, {target}::name, still works)",
+        key=error.key,
+        location=error.location,
+    )
 
 
 def _describe_value(value: Any) -> str:

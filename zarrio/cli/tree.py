@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from ..array import AsyncArray
-from .nodes import open_node, opened_store
+from ..errors import ListingNotSupportedError
+from .nodes import browsing_error, open_node, opened_store
 from .target import parse_target
 
 __all__ = ["add_parser", "run"]
@@ -37,7 +38,10 @@ async def run(args: argparse.Namespace) -> int:
         if isinstance(node, AsyncArray):
             print(f"{node.name} {node.shape} {_data_type_text(node)}")
             return 0
-        text = await node.tree()
+        try:
+            text = await node.tree()
+        except ListingNotSupportedError as e:
+            raise browsing_error(target, e) from e
         if node.consolidated is not None:
             first, _, rest = text.partition("\n")
             text = f"{first}  (from consolidated metadata)" + (f"\n{rest}" if rest else "")

@@ -267,6 +267,22 @@ def test_get_full_prints_every_element(hierarchy: Path) -> None:
     assert str(A_DATA[94, 59]) in full
 
 
+def test_get_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    big = zarrio.create(str(tmp_path / "big.zarr"), (3000, 100), "int64", chunks=(1000, 100))
+    big[...] = np.arange(300_000).reshape(3000, 100)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zarrio.cli", "get", str(tmp_path / "big.zarr"), "--full"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"[[")
+    proc.stdout.close()  # like "| head -1"
+    assert proc.wait(timeout=60) == 1
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
+
+
 def test_get_from_a_sharded_array(hierarchy: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.npy"
     ok("get", f"{hierarchy}::b", "3:45:4", "-o", str(out))

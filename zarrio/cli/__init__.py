@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import os
 import sys
 from collections.abc import Sequence
 
@@ -82,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        return EXIT_ERROR  # e.g. "zarrio get ... | head": the reader left; nothing to report
+        # e.g. "zarrio get ... | head": the reader left; nothing to report, and nothing more to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except UsageError as e:
         if args.debug:
             raise

@@ -106,7 +106,7 @@ class ArrayArrayCodec(Codec):
 
 class ArrayBytesCodec(Codec):
     @abstractmethod
-    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes: ...
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> Buffer: ...
 
     @abstractmethod
     def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
@@ -127,6 +127,12 @@ class BytesBytesCodec(Codec):
     def compute_encoded_size(self, size: int) -> int | None:
         """The encoded size for an input of ``size`` bytes when fixed (crc32c: +4), else ``None``."""
         return None
+
+    def decode_into(self, data: Buffer, out: memoryview) -> bool:
+        """Decode ``data`` straight into ``out`` when the codec can (decompressors); the
+        decoded size must be exactly ``out.nbytes`` (else CorruptChunkError). Returns
+        False when this codec has no such path (the caller then uses ``decode``)."""
+        return False
 
 
 _REGISTRY: dict[str, type[Codec]] = {}

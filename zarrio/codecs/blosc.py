@@ -94,6 +94,20 @@ class BloscCodec(BytesBytesCodec):
     def encode(self, data: Buffer) -> bytes:
         return bytes(self._numcodec.encode(np.frombuffer(data, dtype=np.uint8)))
 
+    def decode_into(self, data: Buffer, out: memoryview) -> bool:
+        view = memoryview(data).cast("B")
+        check_blosc_header(view, self.name)
+        if int.from_bytes(view[4:8], "little") != out.nbytes:
+            raise CorruptChunkError(
+                f"blosc data decodes to {int.from_bytes(view[4:8], 'little')} bytes, expected {out.nbytes}",
+                codec=self.name,
+            )
+        try:
+            self._numcodec.decode(view, out=out)
+        except Exception as e:  # numcodecs raises RuntimeError, ValueError, SystemError, MemoryError
+            raise CorruptChunkError(f"invalid blosc data: {e}", codec=self.name) from e
+        return True
+
     def decode(self, data: Buffer) -> Buffer:
         view = memoryview(data).cast("B")
         check_blosc_header(view, self.name)

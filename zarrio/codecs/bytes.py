@@ -63,11 +63,12 @@ class BytesCodec(ArrayBytesCodec):
     def compute_encoded_size(self, spec: ChunkSpec) -> int | None:
         return spec.nbytes
 
-    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes:
+    def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> memoryview:
+        """The elements' bytes, as a view of the chunk when it is already contiguous in the stored order."""
         if chunk.shape != spec.shape:
             raise CodecError(f"chunk of shape {chunk.shape} does not match {spec.shape}", codec=self.name)
-        stored = chunk.astype(self.stored_dtype(spec.dtype), copy=False)
-        return stored.tobytes(order="C")
+        stored = np.ascontiguousarray(chunk.astype(self.stored_dtype(spec.dtype), copy=False))
+        return stored.reshape(-1).view(np.uint8).data
 
     def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
         stored = self.stored_dtype(spec.dtype)

@@ -9,7 +9,7 @@ subclass for bad input bytes: foreign exceptions are translated and chained.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -140,15 +140,30 @@ class CodecChain:
             raise _translate(e, codec, "encode") from e
         return bytes(data)
 
-    def decode(self, data: Buffer, spec: ChunkSpec | None = None) -> np.ndarray[Any, Any]:
-        """Bytes to an array of ``spec.shape`` and ``spec.dtype`` (maybe a read-only, non-contiguous view)."""
+    def decode(
+        self, data: Buffer, spec: ChunkSpec | None = None, *, scratch: Callable[[int], memoryview] | None = None
+    ) -> np.ndarray[Any, Any]:
+        """Bytes to an array of ``spec.shape`` and ``spec.dtype`` (maybe a read-only, non-contiguous view).
+
+        ``scratch(n)`` may lend a reusable buffer of ``n`` bytes: the last
+        decompression then writes into it instead of allocating, and the
+        result is a view of it, valid until the lender reuses the buffer.
+        """
         spec = spec or self.spec
         specs = [spec]
         for array_codec in self.array_array:
             specs.append(array_codec.resolve_spec(specs[-1]))
         codec: Codec | None = None
         try:
-            for codec in reversed(self.bytes_bytes):
+            last = len(self.bytes_bytes) - 1
+            for i, codec in enumerate(reversed(self.bytes_bytes)):
+                if i == last and scratch is not None:
+                    size = self.array_bytes.compute_encoded_size(specs[-1])
+                    if size is not None:
+                        buffer = scratch(size)
+                        if codec.decode_into(data, buffer):
+                            data = buffer
+                            continue
                 data = codec.decode(data)
             codec = self.array_bytes
             array = self.array_bytes.decode(data, specs[-1])

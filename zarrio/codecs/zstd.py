@@ -57,6 +57,27 @@ class ZstdCodec(BytesBytesCodec):
     def encode(self, data: Buffer) -> bytes:
         return bytes(self._compressor().compress(data))
 
+    def decode_into(self, data: Buffer, out: memoryview) -> bool:
+        """Decompress every frame straight into ``out``, which the frames must fill exactly."""
+        if not memoryview(data).nbytes:
+            raise CorruptChunkError("empty zstd stream", codec=self.name)
+        try:
+            with self._decompressor().stream_reader(data, read_across_frames=True, closefd=False) as reader:
+                filled = 0
+                while filled < out.nbytes:
+                    n = reader.readinto(out[filled:])
+                    if not n:
+                        break
+                    filled += n
+                extra = reader.read(1)
+        except zstandard.ZstdError as e:
+            error = ChecksumError if "checksum" in str(e).lower() else CorruptChunkError
+            raise error(f"invalid zstd data: {e}", codec=self.name) from e
+        if filled != out.nbytes or extra:
+            got = f"more than {out.nbytes}" if extra else str(filled)
+            raise CorruptChunkError(f"zstd data decodes to {got} bytes, expected {out.nbytes}", codec=self.name)
+        return True
+
     def decode(self, data: Buffer) -> Buffer:
         """Decompress one or more concatenated frames, with or without a content size."""
         remaining = bytes(data)

@@ -10,6 +10,7 @@ version of the shard.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +29,21 @@ MISSING = np.uint64(2**64 - 1)
 Parts = dict[int, "bytes | memoryview | None"]
 #: the projections that fall in one shard, with their flat inner-chunk index
 ShardMembers = list[tuple[int, ChunkProjection]]
+
+
+class _ThreadScratch(threading.local):
+    buffer: bytearray | None = None
+
+
+_scratch_local = _ThreadScratch()
+
+
+def _scratch(nbytes: int) -> memoryview:
+    """A per-thread buffer of ``nbytes`` for decompressing one chunk before it is placed."""
+    buffer = _scratch_local.buffer
+    if buffer is None or len(buffer) < nbytes:
+        buffer = _scratch_local.buffer = bytearray(nbytes)
+    return memoryview(buffer)[:nbytes]
 
 
 def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
@@ -98,10 +114,10 @@ class ChunkKernels:
             return
         chain, spec = self._unit
         try:
-            chunk = chain.decode(data, spec)
+            chunk = chain.decode(data, spec, scratch=_scratch)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
-        out[proj.out_index()] = chunk[proj.chunk_index()]
+        out[proj.out_index()] = chunk[proj.chunk_index()]  # copies out of the scratch buffer before its reuse
 
     def place_many(self, out: np.ndarray[Any, Any], items: Sequence[tuple[Any, ChunkProjection, str]]) -> None:
         for data, proj, key in items:

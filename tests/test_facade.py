@@ -55,7 +55,7 @@ def test_sixteen_threads_at_once() -> None:
             for _ in range(5):
                 z[i, :] = row
                 assert np.array_equal(z[i, :], row)
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]

@@ -68,7 +68,9 @@ def selections(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...], tuple
 
 @settings(max_examples=300, deadline=None)
 @given(selections())
-def test_projections_reassemble_the_numpy_result(case: tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...]]) -> None:
+def test_projections_reassemble_the_numpy_result(
+    case: tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...]],
+) -> None:
     shape, chunks, sel = case
     data = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
     expected = orthogonal_reference(data, sel)
@@ -101,7 +103,17 @@ def test_only_touched_chunks_are_planned() -> None:
 
 @pytest.mark.parametrize(
     "selection",
-    [(10,), (-11,), (slice(None), 0), (np.array([10]),), (np.ones(3, dtype=bool),), (slice(0, 2, 0),), ("a",), (None,), (..., ...)],
+    [
+        (10,),
+        (-11,),
+        (slice(None), 0),
+        (np.array([10]),),
+        (np.ones(3, dtype=bool),),
+        (slice(0, 2, 0),),
+        ("a",),
+        (None,),
+        (..., ...),
+    ],
 )
 def test_bad_selections_raise_selection_error(selection: tuple[Any, ...]) -> None:
     with pytest.raises(SelectionError):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from zarrio import aio
 from zarrio.array import AsyncArray
+from zarrio.cli.blocks import plan_block
 from zarrio.cli.copier import CopyJob, chunk_count, run_jobs, unit_regions
 from zarrio.cli.copy_options import LayoutOptions, parse_codecs_option, parse_extents_option
 from zarrio.cli.copy_plan import ArrayCopy, destination_layout
@@ -276,6 +277,41 @@ def test_progress_enabled_redraws_in_place_and_throttles() -> None:
 # ---------------------------------------------------------------- copy planning and copying
 
 
+def test_plan_block_aligns_with_both_grids() -> None:
+    # 20x20 destination chunks from 200x200 source chunks: one block per source chunk row segment or more
+    block = plan_block((2000, 2000), (20, 20), (200, 200), 8, 16 << 20)
+    assert all(b % 200 == 0 and b % 20 == 0 for b in block)
+    assert math.prod(block) * 8 <= 16 << 20
+    # coprime grids: the least common multiple when it fits
+    assert plan_block((1000,), (7,), (10,), 1, 70) == (70,)
+    # too tight for alignment: one destination unit
+    assert plan_block((1000, 1000), (10, 10), (300, 300), 8, 800) == (10, 10)
+
+
+def test_plan_block_never_exceeds_the_target_once_above_a_unit() -> None:
+    for shape, unit, source, target in [
+        ((5000, 300), (100, 30), (64, 64), 1 << 16),
+        ((10, 10, 10), (3, 3, 3), (4, 4, 4), 1000),
+        ((7,), (100,), (3,), 1),
+        ((), (), (), 10),
+    ]:
+        block = plan_block(shape, unit, source, 4, target)
+        assert all(b % u == 0 for b, u in zip(block, unit, strict=True))
+        held = math.prod(min(b, s) for b, s in zip(block, shape, strict=True)) * 4
+        assert block == unit or held <= target
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.integers(1, 12), st.integers(1, 12)), min_size=1, max_size=3),
+    st.integers(1, 1 << 14),
+)
+def test_plan_block_is_whole_units_within_the_shape(axes: list[tuple[int, int, int]], target: int) -> None:
+    shape, unit, source = (tuple(a[i] for a in axes) for i in range(3))
+    block = plan_block(shape, unit, source, 2, target)
+    for b, u, s in zip(block, unit, shape, strict=True):
+        assert b % u == 0 and u <= b <= max(u, -(-s // u) * u)
+
+
 @given(
     st.lists(st.integers(0, 30), min_size=0, max_size=3).flatmap(
         lambda shape: st.tuples(st.just(tuple(shape)), st.tuples(*(st.integers(1, 12) for _ in shape)))
@@ -315,11 +351,12 @@ async def test_destination_layout_keeps_or_changes_each_part() -> None:
     assert destination_layout(plain, LayoutOptions(shards=(16,)))["shards"] == (16,)
 
 
-@pytest.mark.parametrize(("jobs", "memory", "expected"), [(8, 1 << 30, 8), (3, 1 << 30, 3), (8, 2 * 200, 2), (8, 1, 1)])
-async def test_reencode_holds_a_bounded_number_of_units(jobs: int, memory: int, expected: int) -> None:
+@pytest.mark.parametrize(("jobs", "memory", "expected"), [(8, 8 * 200, 8), (3, 3 * 200, 3), (8, 2 * 200, 2), (8, 1, 1)])
+async def test_reencode_holds_a_bounded_number_of_blocks(jobs: int, memory: int, expected: int) -> None:
     source = await _array((40, 40), (10, 10))
     await source.setitem(..., np.arange(1600, dtype="uint16").reshape(40, 40))
     destination = await _array((40, 40), (10, 10))  # 100 items of 2 bytes: 200 bytes a unit
+    # the memory budget allows blocks of one unit only, and at most memory // 200 of them at once
     in_flight = 0
     peak = 0
     read = source.getitem

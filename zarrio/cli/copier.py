@@ -1,10 +1,11 @@
 """Moving an array's data: concurrent, in bounded memory, reporting progress.
 
-A re-encoded copy walks the destination's write units (shards, or chunks when
-unsharded): each unit is read from the source as one region and written whole,
-so no destination chunk is ever read back and rewritten. ``jobs`` units are in
-flight at once, fewer when a unit is large: about ``memory_budget`` bytes of
-decoded data are held at a time (a unit larger than the budget runs alone).
+A re-encoded copy walks blocks of whole destination write units (shards, or
+chunks when unsharded; see :mod:`.blocks`): each block is read from the source
+as one region and written whole, so no destination chunk is ever read back and
+rewritten. ``jobs`` blocks are in flight at once, fewer when blocks are large:
+about ``memory_budget`` bytes of decoded data are held at a time (a block is
+never smaller than one unit, and a unit larger than the budget runs alone).
 
 A verbatim copy moves the stored chunk objects byte for byte, ``jobs`` at a time.
 """
@@ -24,12 +25,16 @@ from .. import _paths
 from ..array import AsyncArray
 from ..errors import ZarrioError
 from ..stores import Store
+from .blocks import plan_block
 from .copy_plan import ArrayCopy
 from .progress import Progress
 
 __all__ = ["CopyJob", "chunk_count", "plan_jobs", "run_jobs", "unit_regions"]
 
 Region = tuple[slice, ...]
+
+#: a re-encoding copy reads and writes blocks of about this many bytes (less when memory is tight)
+BLOCK_BYTES = 16 << 20
 
 
 def unit_regions(shape: tuple[int, ...], unit: tuple[int, ...]) -> Iterator[Region]:
@@ -83,9 +88,12 @@ class CopyJob:
 
 async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: int) -> None:
     source, destination = job.copy.source, job.copy.destination
+    itemsize = max(source.dtype.itemsize, 1)
     unit = tuple(destination.metadata.chunk_shape)
-    regions = unit_regions(source.shape, unit)
-    unit_bytes = math.prod(unit) * max(source.dtype.itemsize, 1)
+    target = max(math.prod(unit) * itemsize, min(memory_budget // jobs, BLOCK_BYTES))
+    block = plan_block(source.shape, unit, source.chunks, itemsize, target)
+    regions = unit_regions(source.shape, block)
+    block_bytes = math.prod(min(b, s) for b, s in zip(block, source.shape, strict=True)) * itemsize
 
     async def worker() -> None:
         for region in regions:  # one shared iterator: each region is taken by exactly one worker
@@ -94,7 +102,7 @@ async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: 
             await destination.setitem(selection, data)
             progress.advance(int(np.asarray(data).nbytes), chunk_count(_region_extents(region), destination.chunks))
 
-    await _run_workers(_parallelism(unit_bytes, jobs, memory_budget), worker)
+    await _run_workers(_parallelism(block_bytes, jobs, memory_budget), worker)
 
 
 async def _stored_keys(source: AsyncArray) -> list[str]:

@@ -217,6 +217,27 @@ def test_sharded_partial_read_fetches_only_needed_inner_chunks(tmp_path: Path) -
     assert sum(counting.counts.values()) == 1, counting.counts
 
 
+def test_concurrent_readers_of_one_shard_share_requests() -> None:
+    inner = MemoryStore()
+    data = np.arange(64 * 64, dtype="uint8").reshape(64, 64)
+    zarrio.create(inner, (64, 64), "uint8", chunks=(8, 8), shards=(64, 64))[...] = data
+    counting = CountingStore(inner)
+
+    async def tiles() -> list[np.ndarray[Any, Any]]:
+        a = await zarrio.aio.open(counting, mode="r")
+        counting.reset()
+        import asyncio
+
+        return await asyncio.gather(*(a.getitem((slice(0, 8), slice(x, x + 8))) for x in range(0, 64, 8)))
+
+    got = zarrio.run(tiles())
+    for x, tile in zip(range(0, 64, 8), got, strict=True):
+        assert np.array_equal(tile, data[0:8, x : x + 8])
+    # eight tiles of one shard: one index request, and their ranges merged into one batched read
+    assert counting.counts["get_suffix"] == 1, counting.counts
+    assert counting.counts["get_ranges"] == 1, counting.counts
+
+
 def test_sharded_missing_inner_chunks_and_shards_and_edges(store: Store) -> None:
     z = zarrio.create(store, (50, 30), "float32", chunks=(10, 10), shards=(20, 20), fill_value=-1.0)
     z[12:15, 3:7] = 5.0

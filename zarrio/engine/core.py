@@ -93,6 +93,47 @@ class _Batcher:
             f.result()
 
 
+class _RangeRequests:
+    """Merges the byte ranges that concurrent readers ask of one key in the same
+    loop iteration into one ``get_ranges`` call, which the store coalesces: two
+    tiles whose inner chunks sit next to each other in a shard cost one request."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: dict[str, list[tuple[list[tuple[int, int]], asyncio.Future[list[bytes] | None]]]] = {}
+        self.running: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[bytes] | None] = loop.create_future()
+        waiting = self.pending.setdefault(key, [])
+        waiting.append((ranges, fut))
+        if len(waiting) == 1:
+            loop.call_soon(self._start, key)
+        return await fut
+
+    def _start(self, key: str) -> None:
+        task = asyncio.ensure_future(self._flush(key))
+        self.running.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self.running.discard)
+
+    async def _flush(self, key: str) -> None:
+        requests = self.pending.pop(key, [])
+        merged = sorted({r for ranges, _ in requests for r in ranges})
+        try:
+            async with store_limiter(self.store):
+                blobs = await self.store.get_ranges(key, merged)
+        except BaseException as e:
+            for _, fut in requests:
+                if not fut.done():
+                    fut.set_exception(e)
+            return
+        found = None if blobs is None else dict(zip(merged, blobs, strict=True))
+        for ranges, fut in requests:
+            if not fut.done():
+                fut.set_result(None if found is None else [found[r] for r in ranges])
+
+
 class ChunkEngine(ChunkKernels):
     """Reads and writes regions of one array through its store and codecs."""
 
@@ -125,6 +166,7 @@ class ChunkEngine(ChunkKernels):
         self.max_read_bytes = max_read_bytes
         self._index_cache: OrderedDict[str, asyncio.Future[np.ndarray[Any, Any] | None]] = OrderedDict()
         self._index_cache_size = index_cache_size
+        self._ranges = _RangeRequests(store)
 
     def group_by_shard(self, projections: Iterable[ChunkProjection]) -> list[tuple[tuple[int, ...], ShardMembers]]:
         cps = self.chunks_per_shard
@@ -268,8 +310,7 @@ class ChunkEngine(ChunkKernels):
         parts: Parts = dict.fromkeys(wanted)
         if not ranges:
             return parts
-        async with store_limiter(self.store):
-            blobs = await self.store.get_ranges(key, ranges)
+        blobs = await self._ranges.get(key, ranges)
         if blobs is None:
             self.invalidate_index(key)
             return None

@@ -141,12 +141,23 @@ def test_store_view_is_blocking() -> None:
 
 def test_timeout_cancels_and_leaves_the_facade_usable() -> None:
     started = threading.Event()
+    cleaned_up = threading.Event()
 
     async def slow() -> None:
         started.set()
-        await asyncio.sleep(30)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            await asyncio.sleep(0.05)  # cleanup that itself awaits
+            cleaned_up.set()
 
     with pytest.raises(TimeoutError):
         zarrio.run(slow(), timeout=0.2)
     assert started.is_set()
+    assert cleaned_up.is_set(), "run() returned before the cancelled task finished"
+
+    async def running_tasks() -> int:
+        return len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+
+    assert zarrio.run(running_tasks()) == 0
     assert zarrio.run(asyncio.sleep(0, result=7)) == 7

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import contextlib
 import os
 import threading
 from collections.abc import Coroutine
@@ -127,22 +126,31 @@ def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
         coro.close()
     check_not_portal_thread()
     loop = _portal.ensure_loop()
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    finished = threading.Event()
+    future = asyncio.run_coroutine_threadsafe(_signal_when_done(coro, finished), loop)
     try:
         return future.result(timeout)
     except concurrent.futures.TimeoutError:
-        _cancel_and_wait(future)
+        _cancel_and_wait(future, finished)
         raise TimeoutError(f"zarrio operation did not finish within {timeout} s (it was cancelled)") from None
     except BaseException:
         if not future.done():
-            _cancel_and_wait(future)
+            _cancel_and_wait(future, finished)
         raise
 
 
-def _cancel_and_wait(future: concurrent.futures.Future[Any]) -> None:
+async def _signal_when_done(coro: Coroutine[Any, Any, T], finished: threading.Event) -> T:
+    try:
+        return await coro
+    finally:
+        finished.set()
+
+
+def _cancel_and_wait(future: concurrent.futures.Future[Any], finished: threading.Event) -> None:
+    """Cancel the task behind ``future`` and wait until it has really stopped
+    (its ``finally`` blocks ran), so nothing is left running when we return."""
     future.cancel()
-    with contextlib.suppress(BaseException):
-        future.result(timeout=10)
+    finished.wait(timeout=30)
 
 
 def shutdown() -> None:

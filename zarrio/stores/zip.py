@@ -12,7 +12,9 @@ Modes:
   go straight to the file (``os.pread`` in a worker thread), so
   ``get_partial``/``get_suffix``/``get_ranges`` read only the bytes asked for.
   When an archive holds several entries with the same name (zarr-python
-  appends a new entry on every overwrite) the last one wins.
+  appends a new entry on every overwrite) the last one wins. Entries whose
+  names are not valid keys (``../x``, ``/abs``, backslashes; only archives
+  made by other tools hold them) are ignored: never listed nor read.
 * ``"w"``: a new archive. Values accumulate in memory (a key set twice is
   written once, last value wins) and the archive is written when the store is
   closed, to a temporary file that is then renamed onto ``path``, so a
@@ -47,7 +49,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from ..errors import StoreClosedError, StoreError, TransportError
+from ..errors import InvalidKeyError, StoreClosedError, StoreError, TransportError
 from .base import ByteRange, Store, validate_key, validate_prefix
 
 __all__ = ["ZipStore"]
@@ -82,6 +84,15 @@ def _read_error(path: Path, error: BaseException) -> StoreError:
     if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile):
         return TransportError(f"cannot read zip archive: {error.strerror or error}", location=str(path))
     return StoreError(f"not a valid zip archive (corrupt or truncated): {error}", location=str(path))
+
+
+def _is_valid_key(name: str) -> bool:
+    """Whether an entry name is a clean store key (archives from other tools may hold '../x', '/abs')."""
+    try:
+        validate_key(name)
+    except InvalidKeyError:
+        return False
+    return True
 
 
 class ZipStore(Store):
@@ -121,7 +132,7 @@ class ZipStore(Store):
         except (OSError, zipfile.BadZipFile, EOFError, ValueError, struct.error) as e:
             raise _read_error(self.path, e) from e
         for info in infos:  # in archive order, so the last duplicate wins
-            if not info.is_dir():
+            if not info.is_dir() and _is_valid_key(info.filename):
                 self._entries[info.filename] = info
 
     def _load_all(self) -> dict[str, bytes]:
@@ -129,7 +140,7 @@ class ZipStore(Store):
             with zipfile.ZipFile(self.path, "r") as archive:
                 values: dict[str, bytes] = {}
                 for info in archive.infolist():
-                    if not info.is_dir():
+                    if not info.is_dir() and _is_valid_key(info.filename):
                         values[info.filename] = archive.read(info)
                 return values
         except (OSError, zipfile.BadZipFile, EOFError, ValueError, struct.error, zlib.error) as e:

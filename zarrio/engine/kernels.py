@@ -46,6 +46,23 @@ def _scratch(nbytes: int) -> memoryview:
     return memoryview(buffer)[:nbytes]
 
 
+def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: ChunkSpec) -> np.ndarray[Any, Any] | None:
+    """The output region of a fully covered chunk when it is one contiguous block of memory."""
+    if not proj.is_complete or out.dtype.hasobject or not all(isinstance(s, slice) for s in proj.out_selection):
+        return None
+    region: np.ndarray[Any, Any] = out[(*proj.out_index(), ...)]  # a view, also for rank 0
+    if region.shape != spec.shape or not region.flags.c_contiguous:
+        return None
+    return region
+
+
+def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
+    def scratch(nbytes: int) -> memoryview:
+        return target.reshape(-1).view(np.uint8).data if nbytes == target.nbytes else _scratch(nbytes)
+
+    return scratch
+
+
 def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
     """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0)."""
     if chunk.dtype == object:
@@ -113,10 +130,14 @@ class ChunkKernels:
             self.fill(out, proj, key)
             return
         chain, spec = self._unit
+        target = _direct_target(out, proj, spec)
+        scratch = _scratch if target is None else _lend(target)
         try:
-            chunk = chain.decode(data, spec, scratch=_scratch)
+            chunk = chain.decode(data, spec, scratch=scratch)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
+        if target is not None and chunk.ctypes.data == target.ctypes.data and chunk.dtype == target.dtype:
+            return  # decompressed straight into the output
         out[proj.out_index()] = chunk[proj.chunk_index()]  # copies out of the scratch buffer before its reuse
 
     def place_many(self, out: np.ndarray[Any, Any], items: Sequence[tuple[Any, ChunkProjection, str]]) -> None:

@@ -1,0 +1,295 @@
+"""Tests of the benchmark harness itself (benchmarks/): data generation, the HTTP server,
+the plan, the summaries, the goals and the report. No timing is asserted anywhere.
+
+The libraries being compared live in the reference interpreter; these tests need only numpy,
+zstandard and aiohttp, so they run in the main test environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import zstandard
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # the suite is a top-level package next to zarrio, not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import config, goals, httpserver, limits, report, rows, summary, synthetic  # noqa: E402
+from benchmarks.driver import plan  # noqa: E402
+from benchmarks.workloads import WORKLOADS  # noqa: E402
+
+# --- synthetic data ---------------------------------------------------------------------------
+
+
+def test_volume_block_is_a_function_of_coordinates_only() -> None:
+    big = synthetic.volume_block((slice(0, 40), slice(8, 48), slice(16, 80)))
+    small = synthetic.volume_block((slice(10, 20), slice(20, 30), slice(40, 64)))
+    assert big.dtype == np.uint16
+    np.testing.assert_array_equal(small, big[10:20, 12:22, 24:48])
+
+
+def test_image_block_is_a_function_of_coordinates_only() -> None:
+    big = synthetic.image_block((slice(100, 400), slice(0, 300)))
+    small = synthetic.image_block((slice(200, 256), slice(128, 256)))
+    assert big.dtype == np.uint8
+    np.testing.assert_array_equal(small, big[100:156, 128:256])
+
+
+def test_fill_volume_matches_blocks_across_slab_boundaries() -> None:
+    whole = synthetic.fill_volume((20, 16, 24), depth=6)
+    np.testing.assert_array_equal(whole, synthetic.volume_block((slice(0, 20), slice(0, 16), slice(0, 24))))
+
+
+def test_generated_data_is_neither_constant_nor_incompressible() -> None:
+    block = synthetic.volume_block((slice(0, 32), slice(0, 32), slice(0, 32))).tobytes()
+    ratio = len(block) / len(zstandard.ZstdCompressor(level=1).compress(block))
+    assert len(np.unique(np.frombuffer(block, np.uint16))) >= 32
+    assert 1.5 < ratio < 10
+
+
+def test_random_aligned_regions_are_distinct_aligned_and_reproducible() -> None:
+    regions = synthetic.random_aligned_regions((128, 64, 96), 32, 20, seed=7)
+    assert regions == synthetic.random_aligned_regions((128, 64, 96), 32, 20, seed=7)
+    assert regions != synthetic.random_aligned_regions((128, 64, 96), 32, 20, seed=8)
+    assert len({tuple((s.start, s.stop) for s in r) for r in regions}) == 20
+    for region in regions:
+        for sl, n in zip(region, (128, 64, 96), strict=True):
+            assert sl.start % 32 == 0 and sl.stop - sl.start == 32 and sl.stop <= n
+
+
+def test_random_aligned_regions_refuses_more_than_fit() -> None:
+    with pytest.raises(ValueError, match="only 4 distinct"):
+        synthetic.random_aligned_regions((64, 64), 32, 5, seed=1)
+
+
+def test_verify_reports_the_first_mismatch() -> None:
+    region = (slice(0, 4), slice(0, 4), slice(0, 4))
+    good = synthetic.volume_block(region)
+    synthetic.verify(good, region, synthetic.volume_block)
+    bad = good.copy()
+    bad[1, 2, 3] += 1
+    with pytest.raises(synthetic.VerificationError, match=r"\(1, 2, 3\)"):
+        synthetic.verify(bad, region, synthetic.volume_block)
+    with pytest.raises(synthetic.VerificationError, match="expected"):
+        synthetic.verify(good.astype(np.int32), region, synthetic.volume_block)
+
+
+# --- sizes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sizes", [config.FULL, config.QUICK], ids=["full", "quick"])
+def test_layouts_tile_the_arrays(sizes: config.Sizes) -> None:
+    for shape, layout in (
+        (sizes.volume_shape, sizes.volume_plain),
+        (sizes.volume_shape, sizes.volume_sharded),
+        (sizes.image_shape, sizes.image_plain),
+        (sizes.image_shape, sizes.image_sharded),
+    ):
+        assert all(n % g == 0 for n, g in zip(shape, layout.grid, strict=True))
+        assert all(g % c == 0 for g, c in zip(layout.grid, layout.inner, strict=True))
+    assert sizes.region_count <= np.prod([n // sizes.region_edge for n in sizes.volume_shape])
+
+
+def test_full_sizes_are_the_issue_workloads() -> None:
+    full = config.FULL
+    assert full.volume_shape == (512, 512, 512) and full.volume_dtype == "uint16"
+    assert full.volume_plain.chunks == (64, 64, 64)
+    assert full.volume_sharded.shards == (256, 256, 256) and full.volume_sharded.chunks == (32, 32, 32)
+    assert (full.region_count, full.region_edge) == (500, 32)
+    assert full.image_shape == (16384, 16384) and full.image_sharded.shards == (4096, 4096)
+    assert full.image_sharded.chunks == (256, 256) == full.image_plain.chunks
+    assert full.tile_count == 256
+    assert config.FULL.digest() != config.QUICK.digest()
+
+
+# --- HTTP server ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-9", (0, 10)),
+        ("bytes=90-", (90, 100)),
+        ("bytes=-10", (90, 100)),
+        ("bytes=-500", (0, 100)),
+        ("bytes=95-200", (95, 100)),
+        ("bytes=0-1,5-6", None),
+        ("items=0-1", None),
+    ],
+)
+def test_resolve_range(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert httpserver.resolve_range(header, 100) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=5-2"])
+def test_resolve_range_unsatisfiable(header: str) -> None:
+    with pytest.raises(httpserver.RangeNotSatisfiable):
+        httpserver.resolve_range(header, 100)
+
+
+async def test_server_serves_ranges_counts_requests_and_adds_latency(tmp_path: Path) -> None:
+    import aiohttp
+    from aiohttp import web
+
+    payload = bytes(range(256)) * 4
+    (tmp_path / "a.zarr" / "c").mkdir(parents=True)
+    (tmp_path / "a.zarr" / "c" / "0").write_bytes(payload)
+    (tmp_path / "secret").write_bytes(b"outside")
+    server = httpserver.BenchServer(tmp_path / "a.zarr", latency=0.05)
+    runner = web.AppRunner(server.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            async with session.get(f"{base}/c/0", headers={"Range": "bytes=10-19"}) as r:
+                assert r.status == 206 and await r.read() == payload[10:20]
+                assert r.headers["Content-Range"] == f"bytes 10-19/{len(payload)}"
+            assert loop.time() - started >= 0.05
+            async with session.get(f"{base}/c/0", headers={"Range": "bytes=-4"}) as r:
+                assert r.status == 206 and await r.read() == payload[-4:]
+            async with session.get(f"{base}/c/0") as r:
+                assert r.status == 200 and await r.read() == payload
+            async with session.head(f"{base}/c/0") as r:
+                assert r.status == 200 and r.headers["Content-Length"] == str(len(payload))
+            async with session.get(f"{base}/zarr.json") as r:
+                assert r.status == 404
+            async with session.get(f"{base}/../secret") as r:
+                assert r.status == 404
+            async with session.get(f"{base}/c/0", headers={"Range": "bytes=5000-"}) as r:
+                assert r.status == 416
+            async with session.get(f"{base}/__bench/stats") as r:
+                stats = await r.json()
+            assert stats["requests"] == 7
+            assert stats["bytes"] == 10 + 4 + len(payload)
+            assert stats["by_kind"]["GET 206"] == 2 and stats["by_kind"]["GET 404"] == 2
+            async with session.get(f"{base}/__bench/reset") as r:
+                assert r.status == 200
+            async with session.get(f"{base}/__bench/stats") as r:
+                assert (await r.json())["requests"] == 0
+    finally:
+        await runner.cleanup()
+
+
+# --- limits helpers ---------------------------------------------------------------------------
+
+
+def test_inner_chunks_are_cut_out_of_a_shard_by_its_index() -> None:
+    units = [b"first", b"", b"third!"]
+    body = units[0] + units[2]
+    entries = [(0, 5), (limits.MISSING, limits.MISSING), (5, 6)]
+    index = b"".join(struct.pack("<QQ", o, n) for o, n in entries) + b"\0\0\0\0"
+    assert limits.inner_chunks_of_shard(body + index, 3) == [b"first", b"third!"]
+
+
+def test_run_threaded_keeps_order() -> None:
+    items = list(range(37))
+    for threads in (1, 2, 3):
+        assert limits.run_threaded(lambda x: x * 2, items, threads) == [x * 2 for x in items]
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+
+def test_plan_alternates_libraries_and_covers_every_repeat() -> None:
+    workloads = [WORKLOADS["L3-read-c64"], WORKLOADS["L1-write-c64"]]
+    libraries = list(config.LIBRARIES)
+    jobs = plan(workloads, libraries, [], repeats=3)
+    assert len(jobs) == 2 * len(libraries) * 3
+    keys = {(j.workload.name, j.library, j.repeat) for j in jobs}
+    assert len(keys) == len(jobs)
+    first_of_each_repeat = [jobs[r * len(libraries)].library for r in range(3)]
+    assert len(set(first_of_each_repeat)) == 3
+    assert [j.workload.name for j in jobs[: 3 * len(libraries)]] == ["L3-read-c64"] * (3 * len(libraries))
+
+
+# --- summaries, goals, report -----------------------------------------------------------------
+
+
+def fake_run(workload: str, library: str, seconds: list[float], **phase: Any) -> list[dict[str, Any]]:
+    runs = []
+    for i, s in enumerate(seconds):
+        phases = {
+            phase.pop("name", "read") if i == 0 else "read": {
+                "seconds": s,
+                "payload_bytes": 1000,
+                "calls": 10,
+                "requests": None,
+                "http_bytes": None,
+            }
+        }
+        runs.append(
+            {
+                "workload": workload,
+                "library": library,
+                "repeat": i,
+                "phases": phases,
+                "peak_rss": 100 * 2**20,
+                "baseline_rss": 10 * 2**20,
+                "notes": {},
+                "version": "v",
+            }
+        )
+    return runs
+
+
+def test_summary_takes_median_min_max() -> None:
+    outcomes = summary.summarize(fake_run("L3-read-c64", "zarrio", [3.0, 1.0, 2.0]))
+    stat = outcomes[("L3-read-c64", "zarrio")].phases["read"]
+    assert (stat.median, stat.low, stat.high, stat.count) == (2.0, 1.0, 3.0, 3)
+    assert stat.per_call == pytest.approx(0.2)
+    assert stat.mb_per_s == pytest.approx(1000 / 2.0 / 1e6)
+
+
+def test_summary_keeps_errors_and_unsupported() -> None:
+    runs = [
+        {"workload": "H2-hierarchy", "library": "tensorstore", "unsupported": "no groups"},
+        {"workload": "L3-read-c64", "library": "zarrio", "error": "Boom: it broke"},
+    ]
+    outcomes = summary.summarize(runs)
+    assert outcomes[("H2-hierarchy", "tensorstore")].unsupported == "no groups"
+    assert outcomes[("L3-read-c64", "zarrio")].errors == ["Boom: it broke"]
+    assert outcomes[("L3-read-c64", "zarrio")].phases == {}
+
+
+def test_goals_compare_zarrio_with_the_best_peer() -> None:
+    runs = fake_run("L3-read-c64", "zarrio", [1.0, 1.0, 1.0])
+    runs += fake_run("L3-read-c64", "tensorstore", [2.0, 2.0, 2.0])
+    runs += fake_run("L3-read-c64", "zarr-python", [0.5, 0.5, 0.5])
+    outcomes = summary.summarize(runs)
+    results = {g.goal: g for g in goals.evaluate_goals(outcomes)}
+    beat = results["L3 read all, chunks 64³: at most the best peer"]
+    assert beat.holds is False and beat.measured.startswith("2.00x zarr-python")
+    assert results["L3 read all, sharded: at most the best peer"].holds is None
+
+
+def test_report_renders_every_section_and_marks_slower_ratios() -> None:
+    runs = fake_run("L3-read-c64", "zarrio", [1.0, 1.2, 1.1])
+    runs += fake_run("L3-read-c64", "tensorstore", [0.5, 0.5, 0.5])
+    runs += [{"workload": "L1-write-c64", "library": "zarrio", "error": "Boom"}]
+    results = {"meta": {"mode": "full", "repeats": 3, "date": "today", "commit": "abc", "machine": {}}, "runs": runs}
+    text = report.render_markdown(results)
+    for heading in ("## Goals", "## Time", "## zarrio / each peer", "## Throughput", "## HTTP", "## Limits"):
+        assert heading in text
+    assert "**2.20x**" in text  # 1.1 s / 0.5 s, bold because zarrio is slower
+    assert "1.10 s (1.00 s-1.20 s)" in text
+    assert "## Failed runs" in text and "Boom" in text
+
+
+def test_every_report_row_names_a_real_workload_and_phase() -> None:
+    for row in rows.ROWS:
+        assert row.workload in WORKLOADS
+    for _, workload in rows.LIMIT_ROWS:
+        assert workload in limits.LIMITS

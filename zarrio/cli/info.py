@@ -10,7 +10,7 @@ from ..errors import ListingNotSupportedError
 from ..group import AsyncGroup
 from .formatting import dump, format_bytes
 from .nodes import describe_codecs, open_node, opened_store
-from .stats import stored_stats
+from .stats import PROBE_LIMIT, stored_stats
 from .target import Target, parse_target
 
 __all__ = ["add_parser", "array_info", "group_info", "run"]
@@ -82,11 +82,14 @@ def format_array_info(info: dict[str, Any]) -> list[str]:
     dtype = data_type if isinstance(data_type, str) else dump(data_type).replace("\n", " ")
     chunks_total = info["nchunks"]
     stored = info["nchunks_stored"]
+    objects = "shards" if info["shards"] else "chunks"
     if stored is None:
-        stored_text = "unknown (the store cannot list keys and the chunk grid is too large to probe)"
-        size_text = "unknown"
+        stored_text = f"unknown (the store cannot list keys and the grid has over {PROBE_LIMIT} {objects} to probe)"
     else:
-        stored_text = f"{stored} of {chunks_total} {'shards' if info['shards'] else 'chunks'}"
+        stored_text = f"{stored} of {chunks_total} {objects}"
+    if info["stored_bytes"] is None:
+        size_text = "unknown (the store cannot list keys or report sizes)"
+    else:
         ratio = info["compression_ratio"]
         size_text = f"{format_bytes(info['stored_bytes'])} ({info['stored_bytes']} bytes)"
         size_text += f", ratio {ratio:.2f}" if ratio is not None else ""

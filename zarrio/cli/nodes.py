@@ -35,13 +35,26 @@ async def opened_store(target: Target, mode: Literal["r", "w"] = "r") -> AsyncIt
 
 
 async def open_node(store: Store, target: Target, *, writable: bool = False) -> AsyncArray | AsyncGroup:
-    """The array or group at ``target.node``; a clear error naming the target when there is none."""
+    """The array or group at ``target.node``; a clear error naming the target when there is none.
+
+    On a store that cannot list (HTTP), a group below the root is browsed through
+    the consolidated metadata of the root, where zarr-python and zarrio keep it.
+    """
+    mode: Literal["r", "r+"] = "r+" if writable else "r"
     try:
-        return await aio.open(store, path=target.node, mode="r+" if writable else "r")
+        node = await aio.open(store, path=target.node, mode=mode)
     except NodeNotFoundError as e:
         if e.path != target.node:
             raise
         raise NodeNotFoundError(target.node, f"no Zarr array or group at {target}") from e
+    if isinstance(node, AsyncGroup) and node.consolidated is None and target.node and not store.listable:
+        try:
+            root: AsyncArray | AsyncGroup | None = await aio.open(store, path="", mode=mode)
+        except NodeNotFoundError:
+            root = None  # a hierarchy without a root group
+        if isinstance(root, AsyncGroup) and root.consolidated is not None and target.node in root.consolidated:
+            return await root.getitem(target.node)
+    return node
 
 
 def browsing_error(target: Target, error: ListingNotSupportedError) -> ListingNotSupportedError:

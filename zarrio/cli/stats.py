@@ -13,7 +13,7 @@ from ..array import AsyncArray
 from ..errors import TransportError
 from ..stores import LocalStore, Store, ZipStore
 
-__all__ = ["StoredStats", "stored_stats"]
+__all__ = ["PROBE_LIMIT", "StoredStats", "stored_stats"]
 
 #: an unlistable store (HTTP) is probed key by key only up to this many chunks
 PROBE_LIMIT = 4096
@@ -23,10 +23,10 @@ CONCURRENCY = 32
 
 @dataclass(frozen=True)
 class StoredStats:
-    """``nchunks`` chunk (or shard) objects holding ``nbytes`` bytes in total."""
+    """``nchunks`` chunk (or shard) objects holding ``nbytes`` bytes in total (``None``: not known)."""
 
     nchunks: int
-    nbytes: int
+    nbytes: int | None
 
 
 def _is_chunk_key(key: str, meta_key: str, nested_prefixes: set[str]) -> bool:
@@ -83,14 +83,27 @@ async def _sizes_in_zip(store: ZipStore, keys: list[str]) -> list[int | None]:
     return await asyncio.get_running_loop().run_in_executor(None, read_directory)
 
 
+async def _count_by_probing(store: Store, keys: list[str]) -> int:
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def probe(key: str) -> bool:
+        async with limit:
+            return await store.exists(key)
+
+    return sum(await asyncio.gather(*(probe(k) for k in keys)))
+
+
 async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
-    """The array's stored chunks, or ``None`` when the store cannot list and the grid is too large to probe."""
-    if store.listable:
-        keys = await _listed_chunk_keys(store, array)
-    else:
+    """The array's stored chunks, or ``None`` when the store cannot list and the grid is too large to probe.
+
+    A store that cannot list (HTTP) is probed key by key, which counts the
+    chunks but cannot tell their sizes without downloading them: ``nbytes`` is then ``None``.
+    """
+    if not store.listable:
         if array.metadata.nchunks > PROBE_LIMIT:
             return None
-        keys = _grid_chunk_keys(array)
+        return StoredStats(nchunks=await _count_by_probing(store, _grid_chunk_keys(array)), nbytes=None)
+    keys = await _listed_chunk_keys(store, array)
     if isinstance(store, LocalStore):
         sizes = await _sizes_on_disk(store, keys)
     elif isinstance(store, ZipStore) and store.read_only:

@@ -132,6 +132,15 @@ class AsyncArray:
     def __repr__(self) -> str:
         return f"<AsyncArray {self.name} shape={self.shape} dtype={self.dtype}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as configuration (store, path, metadata, options), never the engine."""
+        from functools import partial
+
+        rebuild = partial(
+            AsyncArray, read_only=self.read_only, write_empty_chunks=self.write_empty_chunks, strict=self.strict
+        )
+        return (rebuild, (self.store, self.path, self.metadata))
+
     # ------------------------------------------------------------ data
     async def getitem(self, selection: Any = ...) -> Any:
         """Read a selection; returns a NumPy array (a NumPy scalar when every axis is an int)."""

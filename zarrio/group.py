@@ -70,6 +70,19 @@ class AsyncGroup:
     def __repr__(self) -> str:
         return f"<AsyncGroup {self.name}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as configuration (store, path, metadata, options)."""
+        from functools import partial
+
+        rebuild = partial(
+            AsyncGroup,
+            read_only=self.read_only,
+            use_consolidated=self.consolidated is not None,
+            consolidated=self.consolidated,
+            node_options=self.node_options,
+        )
+        return (rebuild, (self.store, self.path, self.metadata))
+
     # ------------------------------------------------------------ children
     def _make_node(self, rel: str, meta: NodeMetadata) -> AsyncArray | AsyncGroup:
         path = _paths.child_path(self.path, rel)

@@ -128,6 +128,9 @@ class Array:
     def __repr__(self) -> str:
         return f"<zarrio.Array {self.aio.name} shape={self.shape} dtype={self.dtype}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Array, (self.aio,))
+
     def get_orthogonal_selection(self, selection: Any) -> Any:
         return self[selection]
 
@@ -215,6 +218,9 @@ class Group:
 
     def __repr__(self) -> str:
         return f"<zarrio.Group {self.aio.name}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Group, (self.aio,))
 
     metadata = property(lambda self: self.aio.metadata)
     path = property(lambda self: self.aio.path)

@@ -20,6 +20,7 @@ from .zip import ZipStore
 
 if TYPE_CHECKING:
     from .http import HttpStore
+    from .object_store import ObjectStore
 
 __all__ = [
     "BlockingStore",
@@ -27,6 +28,7 @@ __all__ = [
     "HttpStore",
     "LocalStore",
     "MemoryStore",
+    "ObjectStore",
     "Store",
     "ZipStore",
     "as_store",
@@ -42,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from .http import HttpStore
 
         return HttpStore
+    if name == "ObjectStore":  # needs the optional obstore package
+        from .object_store import ObjectStore
+
+        return ObjectStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,0 +1,244 @@
+"""ObjectStore over obstore against a real S3-compatible server (moto's server mode on 127.0.0.1).
+
+The store conformance suite runs against it (writable and read-only), plus zarrio arrays on
+it (sharded partial reads through ranged GETs), listing, deletes, pickling as configuration
+(into a fresh interpreter) and typed transport errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+import zarrio
+from zarrio.errors import ReadOnlyError, StoreError, TransportError
+from zarrio.stores import Store
+from zarrio.testing import CountingStore, StoreSuite
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+try:
+    import boto3  # type: ignore[import-untyped]
+    from moto.server import ThreadedMotoServer
+    from obstore.store import S3Store
+
+    from zarrio.stores.object_store import ObjectStore
+except ImportError as missing:  # pragma: no cover - depends on the environment
+    if _in_ci():
+        raise
+    pytest.skip(f"the obstore extra or moto[server] is not installed ({missing})", allow_module_level=True)
+
+CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+BUCKET = "zarrio-tests"
+
+
+class S3Server:
+    """A moto S3 server on 127.0.0.1 and the settings obstore needs to reach it."""
+
+    def __init__(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=CREDENTIALS["access_key_id"],
+            aws_secret_access_key=CREDENTIALS["secret_access_key"],
+            region_name=CREDENTIALS["region"],
+        )
+        client.create_bucket(Bucket=BUCKET)
+
+    def backend(self, prefix: str | None = None, **options: Any) -> S3Store:
+        return S3Store(
+            BUCKET,
+            prefix=prefix,
+            endpoint=self.endpoint,
+            virtual_hosted_style_request=False,
+            client_options={"allow_http": True},
+            **CREDENTIALS,  # type: ignore[arg-type]
+            **options,
+        )
+
+    def store(self, *, read_only: bool = False) -> ObjectStore:
+        """An empty store: a fresh prefix in the shared bucket."""
+        return ObjectStore(self.backend(f"t-{uuid.uuid4().hex}"), read_only=read_only)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------- the conformance suite
+class TestObjectStoreS3(StoreSuite):
+    @pytest.fixture(autouse=True)
+    def _server(self, s3: S3Server) -> None:
+        self.s3 = s3
+
+    def make_store(self) -> Store:
+        return self.s3.store()
+
+
+class TestObjectStoreS3ReadOnly(StoreSuite):
+    @pytest.fixture(autouse=True)
+    def _server(self, s3: S3Server) -> None:
+        self.s3 = s3
+
+    async def populate(self, items: Mapping[str, bytes]) -> Store:
+        writer = self.s3.store()
+        for key, value in items.items():
+            await writer.set(key, value)
+        return ObjectStore(writer.backend, read_only=True)
+
+
+# ---------------------------------------------------------------- arrays on S3
+def test_array_round_trip_listing_and_delete(s3: S3Server) -> None:
+    store = s3.store()
+    data = np.arange(24 * 30, dtype="int32").reshape(24, 30)
+    zarrio.create_group(store, attributes={"kind": "demo"})
+    z = zarrio.create(store, data.shape, "int32", path="grid/values", chunks=(8, 10))
+    z[...] = data
+    opened = zarrio.open(store, path="grid/values")
+    assert isinstance(opened, zarrio.Array)
+    np.testing.assert_array_equal(opened[...], data)
+    np.testing.assert_array_equal(opened[3:17:2, [0, 29, 5]], data[3:17:2][:, [0, 29, 5]])
+    assert opened.nchunks_stored() == 9
+    root = zarrio.open_group(store)
+    assert root.attrs["kind"] == "demo"
+    assert [name for name, _ in root.members()] == ["grid"]
+    zarrio.delete_node(store, "grid")
+    assert sorted(zarrio.StoreView(store).list()) == ["zarr.json"]
+
+
+def test_sharded_partial_reads_use_ranged_gets(s3: S3Server) -> None:
+    counting = CountingStore(s3.store())
+    data = np.random.default_rng(0).random((64, 64))
+    z = zarrio.create(counting, data.shape, "float64", chunks=(8, 8), shards=(64, 64), codecs=[{"name": "zstd"}])
+    z[...] = data
+    shard_size = len(zarrio.StoreView(counting.inner).get("c/0/0") or b"")
+    assert shard_size > 16 * 8 * 8 * 8  # far bigger than one inner chunk
+    counting.reset()
+    reopened = zarrio.open_array(counting)
+    counting.reset()
+    tile = reopened[8:16, 16:24]
+    np.testing.assert_array_equal(tile, data[8:16, 16:24])
+    assert counting.counts["get"] == 0  # never the whole shard
+    assert counting.bytes_read < shard_size // 8
+    assert counting.counts["get_suffix"] + counting.counts["get_partial"] + counting.counts["get_ranges"] >= 2
+
+
+async def test_get_ranges_coalesces_into_few_requests(s3: S3Server) -> None:
+    store = s3.store()
+    value = os.urandom(100_000)
+    await store.set("blob", value)
+    calls: list[tuple[int, int]] = []
+    original = store.get_partial
+
+    async def spy(key: str, offset: int, length: int) -> bytes | None:
+        calls.append((offset, length))
+        return await original(key, offset, length)
+
+    store.get_partial = spy  # type: ignore[method-assign]
+    ranges = [(0, 100), (200, 100), (1000, 50), (90_000, 10), (90_100, 10), (99_990, 50)]
+    got = await store.get_ranges("blob", ranges)
+    assert got == [value[o : o + n] for o, n in ranges]
+    assert len(calls) == 2  # the close ranges merge; the two regions are far apart
+
+
+async def test_erase_prefix_removes_many_keys(s3: S3Server) -> None:
+    store = s3.store()
+    for i in range(30):
+        await store.set(f"a/{i}", b"x")
+    await store.set("ab", b"keep")
+    await store.erase_prefix("a/")
+    assert await store.list() == ["ab"]
+
+
+# ---------------------------------------------------------------- configuration, pickling, errors
+async def test_read_only_store_refuses_writes(s3: S3Server) -> None:
+    store = s3.store(read_only=True)
+    with pytest.raises(ReadOnlyError):
+        await store.set("k", b"v")
+    with pytest.raises(ReadOnlyError):
+        zarrio.create(store, 3, "int8")
+
+
+def test_pickle_is_configuration_and_one_instance_per_process(s3: S3Server) -> None:
+    store = s3.store()
+    zarrio.create(store, 4, "int16", path="p")[...] = np.arange(4, dtype="int16")
+    assert pickle.loads(pickle.dumps(store)) is store  # same process: the same instance (one request limit)
+    payload = pickle.dumps(zarrio.open_array(store, path="p"))
+    code = (
+        "import pickle, sys\n"
+        "a = pickle.loads(sys.stdin.buffer.read())\n"
+        "b = pickle.loads(pickle.dumps(a))\n"
+        "assert a.store.store is b.store.store\n"
+        "print(a[...].tolist(), type(a.store.store).__name__, a.store.store.read_only)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=payload, capture_output=True, timeout=60, check=False, env=os.environ.copy()
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().split() == ["[0,", "1,", "2,", "3]", "ObjectStore", "False"]
+
+
+def test_repr_and_url_name_the_bucket(s3: S3Server) -> None:
+    store = ObjectStore(s3.backend("some/prefix"), read_only=True)
+    assert store.url == f"s3://{BUCKET}/some/prefix"
+    assert repr(store) == f"ObjectStore('s3://{BUCKET}/some/prefix', read_only=True)"
+
+
+async def test_unreachable_endpoint_is_a_transport_error() -> None:
+    backend = S3Store(
+        BUCKET,
+        endpoint="http://127.0.0.1:9",  # discard port: nothing listens
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True, "connect_timeout": "1s"},
+        retry_config={"max_retries": 0, "retry_timeout": timedelta(seconds=1)},
+        **CREDENTIALS,  # type: ignore[arg-type]
+    )
+    store = ObjectStore(backend)
+    with pytest.raises(TransportError) as caught:
+        await store.get("a/zarr.json")
+    assert caught.value.key == "a/zarr.json"
+    assert caught.value.location == f"s3://{BUCKET}/a/zarr.json"
+    assert caught.value.__cause__ is not None
+    with pytest.raises(TransportError):
+        await store.set("k", b"v")
+    with pytest.raises(TransportError):
+        await store.list()
+
+
+def test_from_url_and_bad_url() -> None:
+    store = ObjectStore.from_url("memory:///")
+    zarrio.create(store, 5, "int32")[...] = np.arange(5, dtype="int32")
+    np.testing.assert_array_equal(zarrio.open_array(store)[...], np.arange(5, dtype="int32"))
+    with pytest.raises(StoreError) as caught:
+        ObjectStore.from_url("nosuchscheme://x/y")
+    assert caught.value.location == "nosuchscheme://x/y"
+
+
+def test_lazy_export() -> None:
+    import zarrio.stores
+
+    assert zarrio.stores.ObjectStore is ObjectStore

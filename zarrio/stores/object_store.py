@@ -1,0 +1,300 @@
+"""A store over `obstore <https://developmentseed.org/obstore/>`_: S3, GCS, Azure
+(and obstore's local, memory and HTTP stores), read and write.
+
+Install the optional extra: ``pip install "zarrio[obstore]"``. Wrap a
+configured obstore store, or build one from a URL::
+
+    from obstore.store import S3Store
+    store = ObjectStore(S3Store("bucket", prefix="data.zarr", region="eu-west-1"))
+    store = ObjectStore.from_url("s3://bucket/data.zarr", region="eu-west-1", read_only=True)
+
+Byte ranges are true ranged GETs; ``get_ranges`` coalesces nearby ranges
+(``coalesce_max_gap``, ``coalesce_max_size``) and fetches the merged ranges
+concurrently, as :class:`~zarrio.stores.HttpStore` does. Credentials are
+whatever the obstore store was configured with (keys, environment, a
+credential provider).
+
+Pickling: an ObjectStore pickles as its configuration (the obstore store's
+own pickled config, plus ``read_only`` and the limits), never as open
+connections. Every copy unpickled in one process resolves to one instance,
+so the request limit (``max_concurrency``) stays per process however many
+dask tasks carry the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import threading
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import obstore
+from obstore.exceptions import BaseError as ObstoreError
+
+from ..errors import StoreError, TransportError
+from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
+
+if TYPE_CHECKING:
+    from obstore.store import ObjectStore as ObstoreStore
+
+__all__ = ["ObjectStore"]
+
+#: objects listed per page when listing recursively
+_LIST_PAGE = 1000
+
+_instances: weakref.WeakValueDictionary[str, ObjectStore] = weakref.WeakValueDictionary()
+_instances_lock = threading.Lock()
+
+
+class ObjectStore(Store):
+    """A zarrio store over an obstore store (``obstore.store.S3Store``, ``GCSStore``,
+    ``AzureStore``, ...). Keys are paths below the obstore store's own prefix."""
+
+    partial_reads = True
+    listable = True
+
+    def __init__(
+        self,
+        store: ObstoreStore,
+        *,
+        read_only: bool = False,
+        max_concurrency: int = 64,
+        coalesce_max_gap: int = 64 * 1024,
+        coalesce_max_size: int = 16 * 1024 * 1024,
+    ) -> None:
+        if max_concurrency < 1:
+            raise StoreError(f"max_concurrency must be at least 1, not {max_concurrency}")
+        self.backend = store
+        self.read_only = read_only
+        self.max_concurrency = max_concurrency
+        self.coalesce_max_gap = coalesce_max_gap
+        self.coalesce_max_size = coalesce_max_size
+        self._identity = uuid.uuid4().hex
+        with _instances_lock:
+            _instances[self._identity] = self
+
+    @classmethod
+    def from_url(cls, url: str, *, read_only: bool = False, max_concurrency: int = 64, **options: Any) -> ObjectStore:
+        """An ObjectStore for ``s3://``, ``gs://``, ``az://``, ``abfs://``, ``https://``, ``file://``
+        or ``memory://`` URLs; ``options`` go to ``obstore.store.from_url`` (``region=``,
+        ``client_options=``, ``credential_provider=``, ...)."""
+        from obstore.store import from_url
+
+        try:
+            backend = from_url(url, **options)
+        except (ObstoreError, ValueError, TypeError) as e:
+            raise StoreError(f"cannot make an object store from {url!r}: {e}", location=url) from e
+        return cls(backend, read_only=read_only, max_concurrency=max_concurrency)
+
+    # ------------------------------------------------------------ identity
+    @property
+    def url(self) -> str:
+        """Where the store points, as a URL-like string (for messages)."""
+        return _describe(self.backend)
+
+    def _location(self, key: str = "") -> str:
+        base = self.url.rstrip("/")
+        return f"{base}/{key}" if key else base
+
+    def __repr__(self) -> str:
+        flags = ", read_only=True" if self.read_only else ""
+        return f"ObjectStore({self.url!r}{flags})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        options = (self.read_only, self.max_concurrency, self.coalesce_max_gap, self.coalesce_max_size)
+        return (_rebuild_object_store, (self._identity, self.backend, options))
+
+    # ------------------------------------------------------------ errors
+    def _failure(self, action: str, key: str, error: BaseException) -> StoreError:
+        location = self._location(key)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return TransportError(f"{action} {location} failed: {first_line}", key=key, location=location)
+
+    async def _size(self, key: str) -> int | None:
+        """The size of ``key`` in bytes, or ``None`` when it is missing."""
+        try:
+            meta = await obstore.head_async(self.backend, key)
+        except FileNotFoundError:
+            return None
+        except (ObstoreError, OSError) as e:
+            raise self._failure("HEAD", key, e) from e
+        return int(meta["size"])
+
+    # ------------------------------------------------------------ reads
+    async def get(self, key: str) -> bytes | None:
+        validate_key(key)
+        try:
+            result = await obstore.get_async(self.backend, key)
+            return bytes(await result.bytes_async())
+        except FileNotFoundError:
+            return None
+        except (ObstoreError, OSError) as e:
+            raise self._failure("GET", key, e) from e
+
+    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
+        validate_key(key)
+        offset, length = max(0, offset), max(0, length)
+        if length == 0:
+            return b"" if await self.exists(key) else None
+        try:
+            return bytes(await obstore.get_range_async(self.backend, key, start=offset, length=length))
+        except FileNotFoundError:
+            return None
+        except (ObstoreError, OSError) as e:
+            # a range starting at or past the end is refused by the backend (416): that is b""
+            size = await self._size(key)
+            if size is None:
+                return None
+            if offset >= size:
+                return b""
+            raise self._failure("GET range of", key, e) from e
+
+    async def get_suffix(self, key: str, length: int) -> bytes | None:
+        validate_key(key)
+        if length <= 0:
+            return b"" if await self.exists(key) else None
+        try:
+            result = await obstore.get_async(self.backend, key, options={"range": {"suffix": length}})
+            return bytes(await result.bytes_async())
+        except FileNotFoundError:
+            return None
+        except (ObstoreError, OSError) as e:
+            # an empty value cannot serve a suffix range: it is b""
+            size = await self._size(key)
+            if size is None:
+                return None
+            if size == 0:
+                return b""
+            raise self._failure("GET suffix of", key, e) from e
+
+    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
+        """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently."""
+        validate_key(key)
+        wanted = [(max(0, offset), max(0, length)) for offset, length in ranges]
+        nonempty = [i for i, (_, length) in enumerate(wanted) if length > 0]
+        if not nonempty:
+            return [b"" for _ in wanted] if await self.exists(key) else None
+        merged = coalesce_ranges(
+            [wanted[i] for i in nonempty], max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size
+        )
+        parts = await asyncio.gather(*(self.get_partial(key, offset, length) for (offset, length), _ in merged))
+        out = [b""] * len(wanted)
+        for ((start, _), members), data in zip(merged, parts, strict=True):
+            if data is None:
+                return None
+            view = memoryview(data)
+            for member in members:
+                offset, length = wanted[nonempty[member]]
+                out[nonempty[member]] = bytes(view[offset - start : offset - start + length])
+        return out
+
+    async def exists(self, key: str) -> bool:
+        validate_key(key)
+        return await self._size(key) is not None
+
+    async def _walk(self, directory: str) -> AsyncIterator[str]:
+        """Every key below ``directory`` ("" or a prefix ending in ``/``)."""
+        stream = obstore.list(self.backend, directory.rstrip("/") or None, chunk_size=_LIST_PAGE)
+        try:
+            async for page in stream:
+                for meta in page:
+                    yield meta["path"]
+        except FileNotFoundError:
+            return
+        except (ObstoreError, OSError) as e:
+            raise self._failure("LIST", directory, e) from e
+
+    async def list(self, prefix: str = "") -> builtins.list[str]:
+        validate_prefix(prefix)
+        # obstore prefixes match whole path segments; zarrio's match characters
+        directory = prefix[: prefix.rfind("/") + 1]
+        return [key async for key in self._walk(directory) if key.startswith(prefix)]
+
+    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
+        validate_prefix(prefix)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        try:
+            listing = await obstore.list_with_delimiter_async(self.backend, prefix.rstrip("/") or None)
+        except FileNotFoundError:
+            return [], []
+        except (ObstoreError, OSError) as e:
+            raise self._failure("LIST", prefix, e) from e
+        keys = [meta["path"][len(prefix) :] for meta in listing["objects"] if meta["path"].startswith(prefix)]
+        prefixes = [p[len(prefix) :].rstrip("/") for p in listing["common_prefixes"] if p.startswith(prefix)]
+        return keys, prefixes
+
+    # ------------------------------------------------------------ writes
+    async def set(self, key: str, value: bytes) -> None:
+        validate_key(key)
+        self._check_writable()
+        try:
+            await obstore.put_async(self.backend, key, bytes(value))
+        except (ObstoreError, OSError) as e:
+            raise self._failure("PUT", key, e) from e
+
+    async def erase(self, key: str) -> None:
+        validate_key(key)
+        self._check_writable()
+        try:
+            await obstore.delete_async(self.backend, key)
+        except FileNotFoundError:
+            return
+        except (ObstoreError, OSError) as e:
+            raise self._failure("DELETE", key, e) from e
+
+    async def erase_prefix(self, prefix: str) -> None:
+        """Erase every key under ``prefix`` with batched deletes (up to 1000 keys a request on S3)."""
+        validate_prefix(prefix)
+        self._check_writable()
+        keys = await self.list(prefix)
+        batches = [keys[i : i + _LIST_PAGE] for i in range(0, len(keys), _LIST_PAGE)]
+        try:
+            await asyncio.gather(*(obstore.delete_async(self.backend, batch) for batch in batches))
+        except FileNotFoundError:
+            return
+        except (ObstoreError, OSError) as e:
+            raise self._failure("DELETE", prefix, e) from e
+
+
+def _rebuild_object_store(identity: str, backend: ObstoreStore, options: tuple[bool, int, int, int]) -> ObjectStore:
+    """Unpickle: the instance this process already has for ``identity``, else a new one."""
+    with _instances_lock:
+        existing = _instances.get(identity)
+    if existing is not None:
+        return existing
+    read_only, max_concurrency, max_gap, max_size = options
+    store = ObjectStore(
+        backend,
+        read_only=read_only,
+        max_concurrency=max_concurrency,
+        coalesce_max_gap=max_gap,
+        coalesce_max_size=max_size,
+    )
+    with _instances_lock:
+        winner = _instances.setdefault(identity, store)
+        _instances.pop(store._identity, None)
+        store._identity = identity
+    return winner
+
+
+def _describe(backend: Any) -> str:
+    """A URL-like description of an obstore store: ``s3://bucket/prefix``, ``gs://...``, ..."""
+    config: dict[str, Any] = {}
+    try:
+        config = dict(getattr(backend, "config", None) or {})
+    except (TypeError, ValueError):
+        config = {}
+    prefix = str(getattr(backend, "prefix", None) or "").strip("/")
+    kind = type(backend).__name__
+    schemes = {"S3Store": ("s3", "bucket"), "GCSStore": ("gs", "bucket"), "AzureStore": ("az", "container_name")}
+    if kind in schemes:
+        scheme, field = schemes[kind]
+        name = config.get(field) or config.get(f"aws_{field}") or config.get(f"google_{field}") or "?"
+        return f"{scheme}://{name}/{prefix}".rstrip("/")
+    if kind == "HTTPStore":
+        return str(config.get("url", repr(backend)))
+    return f"{kind}:{prefix}" if prefix else repr(backend)

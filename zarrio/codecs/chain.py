@@ -4,7 +4,8 @@ A chain is ``array->array* , array->bytes , bytes->bytes*``. It is built once pe
 array (per chunk spec) with :meth:`CodecChain.from_json`, which fills in
 chunk-dependent defaults (``evolve``) and checks every codec against the spec it
 will see. Decoding never raises anything but a :class:`~zarrio.errors.CodecError`
-subclass for bad input bytes: foreign exceptions are translated and chained.
+subclass for bad input bytes: foreign exceptions are translated and chained
+(running out of memory is a :class:`~zarrio.errors.ResourceLimitError`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import CodecError, CorruptChunkError, MetadataError, ZarrioError
+from ..errors import CodecError, CorruptChunkError, MetadataError, ResourceLimitError, ZarrioError
 from .base import JSON, ArrayArrayCodec, ArrayBytesCodec, Buffer, BytesBytesCodec, ChunkSpec, Codec, codec_from_json
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def _translate(error: Exception, codec: Codec, action: str) -> ZarrioError:
         return error
     if isinstance(error, ZarrioError):
         return error
+    if isinstance(error, MemoryError):
+        return ResourceLimitError(f"not enough memory to {action} a chunk with codec {codec.name!r}")
     if action == "decode":
         return CorruptChunkError(f"cannot decode: {type(error).__name__}: {error}", codec=codec.name)
     return CodecError(f"cannot encode: {type(error).__name__}: {error}", codec=codec.name)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import MetadataError
+from ..errors import MetadataError, UnsupportedError
 from ._checks import relocate, require_extent_tuple, require_mapping
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import data_type_from_json
@@ -39,6 +39,9 @@ from .jsonio import dump_json
 
 __all__ = ["ArrayMetadata"]
 
+#: the highest rank an array may have: NumPy arrays have at most 64 dimensions (32 before NumPy 2),
+#: and a shard index has one more dimension than its array
+MAX_RANK = 32
 _REQUIRED = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs")
 _KNOWN = frozenset((*_REQUIRED, "zarr_format", "node_type", "attributes", "dimension_names", "storage_transformers"))
 _FOREIGN_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
@@ -70,6 +73,8 @@ class ArrayMetadata:
     def __post_init__(self) -> None:
         shape = require_extent_tuple(self.shape, "shape", minimum=0)
         chunk_shape = require_extent_tuple(self.chunk_shape, "chunk_grid", minimum=1)
+        if len(shape) > MAX_RANK:
+            raise UnsupportedError(f"arrays of rank {len(shape)} are not supported (at most {MAX_RANK})", field="shape")
         if len(shape) != len(chunk_shape):
             raise MetadataError(
                 f"chunk shape {list(chunk_shape)} has rank {len(chunk_shape)}, shape {list(shape)} has {len(shape)}",

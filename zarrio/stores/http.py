@@ -181,24 +181,34 @@ class HttpStore(Store):
         return await self._read(key, f"bytes=-{length}", lambda reply: self._ranged(reply, 0, length, suffix=True))
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
-        if not ranges:
-            return [] if await self.exists(key) else None
+        if any(offset < 0 or length < 0 for offset, length in ranges):
+            raise StoreError(f"negative byte range in {list(ranges)}", key=key, location=self.url)
+        wanted = [i for i, (_, length) in enumerate(ranges) if length > 0]
+        if not wanted:
+            return [b"" for _ in ranges] if await self.exists(key) else None
         if self.ranges_ignored:
             value = await self.get(key)
             return None if value is None else [value[offset : offset + length] for offset, length in ranges]
-        merged = coalesce_ranges(ranges, max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size)
-        tagged = [self._tagged_range(key, offset, length) for (offset, length), _ in merged]
-        parts = await asyncio.gather(*tagged)
-        etags = {etag for _, etag in parts if etag}
-        if len(etags) > 1:
+        merged = coalesce_ranges(
+            [ranges[i] for i in wanted], max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size
+        )
+        tasks = [asyncio.ensure_future(self._tagged_range(key, offset, length)) for (offset, length), _ in merged]
+        try:
+            parts = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if len({etag for _, etag in parts if etag}) > 1:
             raise TransportError("the object changed during a batched read (ETags differ)", key=key, location=self.url)
         out: builtins.list[bytes] = [b""] * len(ranges)
         for ((start, _), members), (data, _) in zip(merged, parts, strict=True):
             if data is None:
                 return None
-            for i in members:
-                offset, length = ranges[i]
-                out[i] = data[offset - start : offset - start + length]
+            for member in members:
+                offset, length = ranges[wanted[member]]
+                out[wanted[member]] = data[offset - start : offset - start + length]
         return out
 
     async def exists(self, key: str) -> bool:

@@ -1,0 +1,318 @@
+"""HttpStore against our fault-injecting server: correct bytes or a typed error, never wrong bytes, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from servers.faults import FaultServer
+
+from zarrio.errors import HttpStatusError, ListingNotSupportedError, ReadOnlyError, TransportError
+from zarrio.stores.http import HttpStore
+
+pytestmark = pytest.mark.timeout(30)
+
+VALUE = bytes(range(256)) * 40  # 10240 bytes
+FAST_RETRIES: dict[str, Any] = {"retries": 3, "backoff_initial": 0.005, "backoff_max": 0.02, "read_timeout": 5.0}
+
+
+@pytest.fixture(scope="module")
+def server_for_module() -> Iterator[FaultServer]:
+    with FaultServer(seed=1234) as server:
+        yield server
+
+
+@pytest.fixture
+def server(server_for_module: FaultServer) -> FaultServer:
+    server_for_module.reset()
+    server_for_module.files = {"data/v": VALUE, "data/empty": b""}
+    return server_for_module
+
+
+def make_store(server: FaultServer, **options: Any) -> HttpStore:
+    return HttpStore(server.url + "/data", **{**FAST_RETRIES, **options})
+
+
+# ---------------------------------------------------------------- retried statuses
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_transient_status_is_retried(server: FaultServer, status: int) -> None:
+    server.add_fault("status", "data/v", first=2, status=status)
+    store = make_store(server)
+    assert await store.get("data/v".removeprefix("data/")) == VALUE
+    assert server.count("data/v") == 3
+
+
+async def test_persistent_503_gives_up_after_the_retry_budget(server: FaultServer) -> None:
+    server.add_fault("status", "data/v", status=503)
+    store = make_store(server, retries=4)
+    with pytest.raises(HttpStatusError) as caught:
+        await store.get_partial("v", 0, 10)
+    assert caught.value.status == 503
+    assert caught.value.key == "v"
+    assert server.url in str(caught.value)
+    assert "5 attempts" in str(caught.value)
+    assert server.count("data/v") == 5
+
+
+@pytest.mark.parametrize("status", [400, 401, 405, 418])
+async def test_other_statuses_fail_at_once(server: FaultServer, status: int) -> None:
+    server.add_fault("status", "data/v", status=status)
+    store = make_store(server)
+    with pytest.raises(HttpStatusError) as caught:
+        await store.get("v")
+    assert caught.value.status == status
+    assert server.count("data/v") == 1
+
+
+async def test_retry_after_is_honoured(server: FaultServer) -> None:
+    server.add_fault("status", "data/v", first=1, status=503, retry_after="1")
+    store = make_store(server, backoff_max=0.01)
+    started = time.monotonic()
+    assert await store.get("v") == VALUE
+    assert time.monotonic() - started >= 0.95
+    assert server.count("data/v") == 2
+
+
+async def test_retry_after_is_capped_by_the_retry_deadline(server: FaultServer) -> None:
+    server.add_fault("status", "data/v", first=1, status=429, retry_after="3600")
+    store = make_store(server, retry_deadline=0.3)
+    started = time.monotonic()
+    assert await store.get("v") == VALUE
+    assert time.monotonic() - started < 10  # bounded by the deadline, not by the hour asked for
+
+
+async def test_random_faults_with_a_seed_never_give_wrong_bytes(server: FaultServer) -> None:
+    server.add_fault("status", "data/v", probability=0.3, status=503)
+    server.add_fault("truncate", "data/v", probability=0.2)
+    store = make_store(server, retries=8)
+    reads = [store.get_partial("v", i * 97, 300) for i in range(30)]
+    assert await asyncio.gather(*reads) == [VALUE[i * 97 : i * 97 + 300] for i in range(30)]
+    assert server.count("data/v") <= 30 * 9
+
+
+# ---------------------------------------------------------------- broken bodies and connections
+@pytest.mark.parametrize("fault", ["reset", "truncate"])
+async def test_broken_body_is_retried(server: FaultServer, fault: str) -> None:
+    server.add_fault(fault, "data/v", first=2)
+    store = make_store(server)
+    assert await store.get("v") == VALUE
+    assert await store.get_partial("v", 100, 5000) == VALUE[100:5100]
+    assert server.count("data/v") == 4
+
+
+@pytest.mark.parametrize("fault", ["reset", "truncate"])
+async def test_persistent_broken_body_is_a_transport_error(server: FaultServer, fault: str) -> None:
+    server.add_fault(fault, "data/v")
+    store = make_store(server, retries=2)
+    with pytest.raises(TransportError) as caught:
+        await store.get_partial("v", 0, 8000)
+    assert not isinstance(caught.value, HttpStatusError)
+    assert server.url in str(caught.value)
+    assert server.count("data/v") == 3
+
+
+async def test_trickle_hits_the_read_timeout_fast(server: FaultServer) -> None:
+    server.add_fault("trickle", "data/v", delay=2.0)
+    store = make_store(server, retries=1, read_timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="Timeout"):
+        await store.get("v")
+    assert time.monotonic() - started < 5
+    assert server.count("data/v") == 2
+
+
+async def test_total_timeout_is_a_deadline_for_the_whole_operation(server: FaultServer) -> None:
+    server.add_fault("latency", "data/v", delay=5.0)
+    store = make_store(server, total_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="total_timeout"):
+        await store.get("v")
+    assert time.monotonic() - started < 3
+
+
+async def test_connection_refused_is_retried_then_a_transport_error() -> None:
+    with FaultServer() as gone:
+        url = gone.url
+    store = HttpStore(url, **{**FAST_RETRIES, "retries": 2})
+    with pytest.raises(TransportError) as caught:
+        await store.get("x")
+    assert "3 attempts" in str(caught.value)
+    await store.close()
+
+
+# ---------------------------------------------------------------- range validation
+async def test_ignored_range_is_sliced_and_remembered(server: FaultServer) -> None:
+    server.add_fault("ignore_range", "data/v")
+    store = make_store(server)
+    assert await store.get_partial("v", 1000, 50) == VALUE[1000:1050]
+    assert store.ranges_ignored
+    assert await store.get_suffix("v", 77) == VALUE[-77:]
+    assert await store.get_ranges("v", [(0, 3), (9000, 10)]) == [VALUE[:3], VALUE[9000:9010]]
+    ranges_sent = [r.range for r in server.requests]
+    assert ranges_sent[0] == "bytes=1000-1049"
+    assert ranges_sent[1:] == [None, None]  # whole gets once the server was seen ignoring Range
+
+
+async def test_whole_value_answer_to_a_covering_range_is_not_range_ignoring(server: FaultServer) -> None:
+    server.files["data/small"] = b"abc"
+    server.add_fault("ignore_range", "data/small")
+    store = make_store(server)
+    assert await store.get_suffix("small", 10) == b"abc"
+    assert await store.get_partial("small", 0, 3) == b"abc"
+    assert not store.ranges_ignored
+
+
+async def test_wrong_content_range_is_an_error_not_wrong_bytes(server: FaultServer) -> None:
+    server.add_fault("wrong_content_range", "data/v")
+    store = make_store(server)
+    with pytest.raises(TransportError, match="Content-Range"):
+        await store.get_partial("v", 10, 20)
+    with pytest.raises(TransportError, match="Content-Range"):
+        await store.get_suffix("v", 20)
+    with pytest.raises(TransportError, match="Content-Range"):
+        await store.get_ranges("v", [(0, 10), (5000, 10)])
+
+
+async def test_unsatisfiable_ranges(server: FaultServer) -> None:
+    store = make_store(server)
+    assert await store.get_partial("v", len(VALUE), 10) == b""
+    assert await store.get_partial("v", len(VALUE) + 5, 10) == b""
+    assert await store.get_suffix("empty", 10) == b""
+    assert await store.get_partial("empty", 0, 10) == b""
+    assert await store.exists("empty")
+    assert [r.range for r in server.requests] == [
+        "bytes=10240-10249",
+        "bytes=10245-10254",
+        "bytes=-10",
+        "bytes=0-9",
+        "bytes=0-0",
+    ]
+
+
+# ---------------------------------------------------------------- missing keys
+async def test_404_and_403_mean_missing(server: FaultServer) -> None:
+    store = make_store(server)
+    server.add_fault("missing", "data/v")
+    assert await store.get("v") is None
+    assert await store.get_partial("v", 0, 4) is None
+    assert await store.get_ranges("v", [(0, 4), (100, 4)]) is None
+    assert await store.exists("v") is False
+    server.reset()
+    server.add_fault("status", "data/v", status=403)
+    assert await store.get_suffix("v", 4) is None
+    assert server.count("data/v") == 1
+
+
+async def test_missing_metadata_answers_are_cached(server: FaultServer) -> None:
+    store = make_store(server)
+    assert await store.get("a/zarr.json") is None
+    assert await store.exists("a/zarr.json") is False
+    assert await store.get("a/chunk") is None
+    assert await store.get("a/chunk") is None
+    assert server.count("data/a/zarr.json") == 1
+    assert server.count("data/a/chunk") == 2  # only metadata probes are remembered
+    server.files["data/a/zarr.json"] = b"{}"
+    assert await store.get("a/zarr.json") is None
+    store.clear_cache()
+    assert await store.get("a/zarr.json") == b"{}"
+
+
+# ---------------------------------------------------------------- batching, limits, sessions
+async def test_get_ranges_coalesces_nearby_ranges(server: FaultServer) -> None:
+    ranges = [(i * 500, 100) for i in range(20)]
+    expected = [VALUE[o : o + n] for o, n in ranges]
+    assert await make_store(server).get_ranges("v", ranges) == expected
+    assert server.count("data/v") == 1
+    server.reset()
+    assert await make_store(server, coalesce_max_gap=0).get_ranges("v", ranges) == expected
+    assert server.count("data/v") == 20
+    server.reset()
+    assert await make_store(server, coalesce_max_size=2600).get_ranges("v", ranges) == expected
+    assert server.count("data/v") == 4
+
+
+async def test_concurrency_limit_holds(server: FaultServer) -> None:
+    server.add_fault("latency", "data/*", delay=0.05)
+    server.files.update({f"data/k{i}": bytes([i]) * 10 for i in range(24)})
+    store = make_store(server, max_concurrency=4)
+    values = await asyncio.gather(*(store.get(f"k{i}") for i in range(24)))
+    assert values == [bytes([i]) * 10 for i in range(24)]
+    assert 2 <= server.max_in_flight <= 4
+
+
+def test_same_store_from_two_event_loops(server: FaultServer) -> None:
+    store = make_store(server)
+    assert asyncio.run(store.get("v")) == VALUE
+    assert asyncio.run(store.get_partial("v", 3, 4)) == VALUE[3:7]
+
+    async def on_a_new_loop_and_close() -> bytes | None:
+        async with store:
+            return await store.get_suffix("v", 5)
+
+    assert asyncio.run(on_a_new_loop_and_close()) == VALUE[-5:]
+
+
+async def test_a_users_session_is_used_and_left_open(server: FaultServer) -> None:
+    async with aiohttp.ClientSession(headers={"X-Mine": "yes"}) as session:
+        store = HttpStore(server.url + "/data", session=session)
+        assert await store.get("v") == VALUE
+        await store.close()
+        assert not session.closed
+        assert await store.get_partial("v", 0, 2) == VALUE[:2]
+    assert all(r.headers.get("X-Mine") == "yes" for r in server.requests)
+
+
+async def test_headers_and_params_are_sent(server: FaultServer) -> None:
+    store = HttpStore(server.url + "/data?sig=abc%2F1", headers={"Authorization": "Bearer t0k"}, params={"v": "2"})
+    assert await store.get("v") == VALUE
+    assert await store.get_partial("v", 1, 1) == VALUE[1:2]
+    assert await store.exists("v")
+    assert len(server.requests) == 3
+    for record in server.requests:
+        assert record.headers["Authorization"] == "Bearer t0k"
+        assert record.query == {"sig": "abc/1", "v": "2"}
+        assert record.path == "data/v"
+
+
+async def test_odd_keys_are_quoted_per_segment(server: FaultServer) -> None:
+    keys = ["a b/c#d", "p%/50%25", "ü/€", "q?/x?y=1&z", "plus+/~t"]
+    for key in keys:
+        server.files["data/" + key] = key.encode()
+    store = make_store(server)
+    assert [await store.get(key) for key in keys] == [key.encode() for key in keys]
+    assert [r.query for r in server.requests] == [{}] * len(keys)
+
+
+def test_pickles_as_its_configuration(server: FaultServer) -> None:
+    store = make_store(server, headers={"X-A": "1"}, max_concurrency=7)
+    assert asyncio.run(store.get_partial("v", 0, 4)) == VALUE[:4]
+    clone = pickle.loads(pickle.dumps(store))
+    assert isinstance(clone, HttpStore)
+    assert (clone.url, clone.max_concurrency, clone.headers) == (store.url, 7, store.headers)
+    assert clone.retry_policy == store.retry_policy
+    assert asyncio.run(clone.get_suffix("v", 4)) == VALUE[-4:]
+
+
+async def test_precondition_failure_says_the_object_changed(server: FaultServer) -> None:
+    store = make_store(server, headers={"If-Match": '"not-the-etag"'})
+    with pytest.raises(HttpStatusError, match="changed") as caught:
+        await store.get_partial("v", 0, 4)
+    assert caught.value.status == 412
+
+
+async def test_cannot_list_or_write(server: FaultServer) -> None:
+    store = make_store(server)
+    with pytest.raises(ListingNotSupportedError, match="consolidated metadata"):
+        await store.list()
+    with pytest.raises(ListingNotSupportedError):
+        await store.list_dir("a/")
+    with pytest.raises(ReadOnlyError):
+        await store.set("v", b"x")
+    with pytest.raises(ReadOnlyError):
+        await store.erase("v")
+    assert server.count() == 0

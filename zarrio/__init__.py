@@ -44,14 +44,25 @@ __all__ = [
     "create_group",
     "delete_node",
     "errors",
+    "from_dask",
     "open",
     "open_array",
     "open_group",
     "run",
     "stores",
+    "to_dask",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # the dask helpers import dask: load them on first use only (pip install "zarrio[dask]")
+    if name in ("to_dask", "from_dask"):
+        from . import dask as dask_helpers
+
+        return getattr(dask_helpers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Array | Group:

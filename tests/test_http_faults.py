@@ -153,9 +153,11 @@ async def test_ignored_range_is_sliced_and_remembered(server: FaultServer) -> No
     assert store.ranges_ignored
     assert await store.get_suffix("v", 77) == VALUE[-77:]
     assert await store.get_ranges("v", [(0, 3), (9000, 10)]) == [VALUE[:3], VALUE[9000:9010]]
-    ranges_sent = [r.range for r in server.requests]
-    assert ranges_sent[0] == "bytes=1000-1049"
-    assert ranges_sent[1:] == [None, None]  # whole gets once the server was seen ignoring Range
+    assert await store.exists("v") and not await store.exists("nope")
+    sent = [(r.method, r.range) for r in server.requests]
+    assert sent[0] == ("GET", "bytes=1000-1049")
+    # whole gets once the server was seen ignoring Range, and HEAD for existence
+    assert sent[1:] == [("GET", None), ("GET", None), ("HEAD", None), ("HEAD", None)]
 
 
 async def test_whole_value_answer_to_a_covering_range_is_not_range_ignoring(server: FaultServer) -> None:

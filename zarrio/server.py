@@ -62,11 +62,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise RangeNotSatisfiable
         return max(0, size - length), size
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None
     if first >= size:
         raise RangeNotSatisfiable
+    last = int(last_text) if last_text else size - 1
     return first, min(last, size - 1) + 1
 
 
@@ -149,7 +149,7 @@ class DevServer:
 
     def _make_app(self) -> web.Application:
         app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)  # also answers HEAD
+        app.router.add_get("/{tail:.*}", self._handle)  # allow_head: also answers HEAD
         return app
 
     # ------------------------------------------------------------ on the running loop

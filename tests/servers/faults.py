@@ -216,7 +216,7 @@ class FaultServer:
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
             app = web.Application()
-            app.router.add_route("GET", "/{tail:.*}", self._handle)
+            app.router.add_get("/{tail:.*}", self._handle)  # and HEAD
             runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -23,6 +23,50 @@ class _PerThread(threading.local):
     decompressor: zstandard.ZstdDecompressor | None = None
 
 
+_FRAME_MAGIC = b"\x28\xb5\x2f\xfd"
+_SKIPPABLE_MAGIC_TAIL = b"\x2a\x4d\x18"  # skippable frames: 0x184D2A50 .. 0x184D2A5F
+_CHECKSUM_FLAG = 0x04
+_RESERVED_BLOCK = 3
+_RLE_BLOCK = 1
+
+
+def check_whole_frames(data: Buffer, codec: str = "zstd") -> None:
+    """Raise CorruptChunkError unless ``data`` is a sequence of complete zstd (or skippable) frames.
+
+    Walks the frame and block headers only (no decompression), as ``ZSTD_findFrameCompressedSize`` does.
+    """
+    view = memoryview(data).cast("B")
+    total = view.nbytes
+    position = 0
+    while position < total:
+        if total - position < 8:
+            raise CorruptChunkError(f"truncated zstd frame at byte {position}", codec=codec)
+        magic = bytes(view[position : position + 4])
+        if magic[1:] == _SKIPPABLE_MAGIC_TAIL and magic[0] & 0xF0 == 0x50:
+            position += 8 + int.from_bytes(view[position + 4 : position + 8], "little")
+            continue
+        if magic != _FRAME_MAGIC:
+            raise CorruptChunkError(f"no zstd frame at byte {position}", codec=codec)
+        try:
+            header = zstandard.frame_header_size(bytes(view[position : position + 18]))
+        except zstandard.ZstdError as e:
+            raise CorruptChunkError(f"invalid zstd frame header: {e}", codec=codec) from e
+        has_checksum = bool(view[position + 4] & _CHECKSUM_FLAG)
+        position += header
+        last = False
+        while not last:
+            if total - position < 3:
+                raise CorruptChunkError("truncated zstd block header", codec=codec)
+            block = int.from_bytes(view[position : position + 3], "little")
+            last, kind, size = bool(block & 1), (block >> 1) & 3, block >> 3
+            if kind == _RESERVED_BLOCK:
+                raise CorruptChunkError("reserved zstd block type", codec=codec)
+            position += 3 + (1 if kind == _RLE_BLOCK else size)
+        position += 4 if has_checksum else 0
+    if position != total:
+        raise CorruptChunkError(f"truncated zstd frame: {total} bytes, the frames need {position}", codec=codec)
+
+
 @register_codec("zstd")
 class ZstdCodec(BytesBytesCodec):
     def __init__(self, level: int = 0, checksum: bool = False) -> None:
@@ -61,6 +105,9 @@ class ZstdCodec(BytesBytesCodec):
         """Decompress every frame straight into ``out``, which the frames must fill exactly."""
         if not memoryview(data).nbytes:
             raise CorruptChunkError("empty zstd stream", codec=self.name)
+        # the stream reader stops quietly at the end of its input: check first that the input
+        # is whole frames (a frame cut inside its checksum would otherwise decode without it)
+        check_whole_frames(data, self.name)
         try:
             with self._decompressor().stream_reader(data, read_across_frames=True, closefd=False) as reader:
                 filled = 0

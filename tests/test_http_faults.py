@@ -180,6 +180,25 @@ async def test_wrong_content_range_is_an_error_not_wrong_bytes(server: FaultServ
         await store.get_ranges("v", [(0, 10), (5000, 10)])
 
 
+async def test_short_ranged_body_is_retried_then_an_error(server: FaultServer) -> None:
+    server.add_fault("short_body", "data/v", first=1)
+    store = make_store(server)
+    assert await store.get_partial("v", 100, 1000) == VALUE[100:1100]
+    assert server.count("data/v") == 2
+    server.add_fault("short_body", "data/v")
+    with pytest.raises(TransportError, match="short body"):
+        await store.get_suffix("v", 1000)
+    assert server.count("data/v") == 2 + 4
+
+
+async def test_a_value_changing_during_a_batched_read_is_an_error(server: FaultServer) -> None:
+    server.add_fault("new_etag", "data/v")
+    store = make_store(server, coalesce_max_gap=0)
+    assert await store.get_ranges("v", [(0, 10)]) == [VALUE[:10]]  # one request: nothing to compare
+    with pytest.raises(TransportError, match="changed"):
+        await store.get_ranges("v", [(0, 10), (5000, 10)])
+
+
 async def test_unsatisfiable_ranges(server: FaultServer) -> None:
     store = make_store(server)
     assert await store.get_partial("v", len(VALUE), 10) == b""

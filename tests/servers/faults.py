@@ -13,7 +13,10 @@ a ``probability`` drawn from a seeded generator:
 * ``truncate``: announce the full ``Content-Length``, send half, close cleanly;
 * ``ignore_range``: answer 200 with the whole body whatever ``Range`` says;
 * ``wrong_content_range``: answer 206 for the range shifted by one byte, saying so in ``Content-Range``;
-* ``trickle``: send the body one byte every ``delay`` seconds.
+* ``trickle``: send the body one byte every ``delay`` seconds;
+* ``short_body``: a 206 whose ``Content-Range`` names the requested range but whose body
+  (and ``Content-Length``) holds only its first half;
+* ``new_etag``: a different ``ETag`` on every answer, as if the value changed between requests.
 
 It counts requests and body bytes per path, the most requests in flight at
 once, and records every request's method, path, headers and query.
@@ -38,7 +41,18 @@ from zarrio.server import RangeNotSatisfiable, parse_range
 __all__ = ["FAULT_KINDS", "Fault", "FaultServer", "RequestRecord"]
 
 FAULT_KINDS = frozenset(
-    {"latency", "status", "missing", "reset", "truncate", "ignore_range", "wrong_content_range", "trickle"}
+    {
+        "latency",
+        "status",
+        "missing",
+        "reset",
+        "truncate",
+        "ignore_range",
+        "wrong_content_range",
+        "trickle",
+        "short_body",
+        "new_etag",
+    }
 )
 STARTUP_TIMEOUT = 10.0
 
@@ -158,6 +172,8 @@ class FaultServer:
         if body is None or kind == "missing":
             return web.Response(status=404, text="not found")
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if kind == "new_etag":
+            etag = f'"{etag[1:-1]}-{len(self.requests)}"'
         headers = {"ETag": etag, "Accept-Ranges": "bytes"}
         if_match = request.headers.get("If-Match")
         if if_match and if_match != "*" and etag not in if_match:
@@ -172,6 +188,8 @@ class FaultServer:
         if span is not None:
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(body)}"
         payload = body[start:stop]
+        if span is not None and kind == "short_body":
+            payload = payload[: len(payload) // 2]
         status = 206 if span is not None else 200
         if request.method == "HEAD" or kind not in ("reset", "truncate", "trickle"):
             with self._lock:

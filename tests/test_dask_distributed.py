@@ -1,0 +1,140 @@
+# mypy: disable-error-code="no-untyped-call"
+"""zarrio on a real dask.distributed LocalCluster: 2 worker processes on 127.0.0.1 read an
+array through zarrio (a directory store, and an HTTP source served by zarrio.server), compute
+on it, and write the result through zarrio; the values are checked here. Arrays travel to the
+workers pickled as configuration; request limits stay per process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import zarrio
+import zarrio.server
+from zarrio import _runtime
+from zarrio.stores import HttpStore, LocalStore
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+try:
+    import dask
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from zarrio.dask import from_dask, to_dask
+except ImportError as missing:  # pragma: no cover - depends on the environment
+    if _in_ci():
+        raise
+    pytest.skip(f"the dask extra (dask[distributed]) is not installed ({missing})", allow_module_level=True)
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with warnings.catch_warnings():
+        # distributed may warn about the machine (memory limits, ports) while starting; not our concern here
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,  # logging.ERROR
+        )
+        dask_client = Client(cluster, set_as_default=False)
+    try:
+        yield dask_client
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dask_client.close(timeout=20)
+            cluster.close(timeout=20)
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """A sharded float array on disk (zstd inner chunks) and its values."""
+    data = np.random.default_rng(7).standard_normal((96, 80)).astype("float32")
+    root = tmp_path / "source.zarr"
+    z = zarrio.create(
+        root, data.shape, "float32", path="temperature", chunks=(16, 20), shards=(32, 40), codecs=[{"name": "zstd"}]
+    )
+    z[...] = data
+    zarrio.consolidate_metadata(root)
+    return root, data
+
+
+def _compute_and_write(client: Client, z: zarrio.Array, out: Path) -> tuple[np.ndarray, float]:
+    """On the cluster: anomaly = 2*x - mean over rows, written through zarrio; also the global maximum."""
+    with dask.config.set(scheduler=client.get):
+        x = to_dask(z)
+        anomaly = 2 * x - x.mean(axis=0, keepdims=True)
+        written = from_dask(anomaly, out, path="anomaly", chunks=(24, 20))
+        peak = float(x.max().compute())
+    return np.asarray(written[...]), peak
+
+
+def test_directory_store_read_compute_write_on_two_worker_processes(
+    client: Client, source: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    root, data = source
+    pids = set(client.run(os.getpid).values())
+    assert len(pids) == 2 and os.getpid() not in pids  # two real worker processes
+    z = zarrio.open_array(root, path="temperature", mode="r")
+    result, peak = _compute_and_write(client, z, tmp_path / "out.zarr")
+    expected = 2 * data - data.mean(axis=0, keepdims=True)
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(zarrio.open_array(tmp_path / "out.zarr", path="anomaly")[...], result)
+    assert peak == pytest.approx(float(data.max()))
+
+
+def test_http_source_read_compute_write(client: Client, source: tuple[Path, np.ndarray], tmp_path: Path) -> None:
+    root, data = source
+    with zarrio.server.serve(root) as server:
+        z = zarrio.open_array(HttpStore(server.url), path="temperature")
+        result, peak = _compute_and_write(client, z, tmp_path / "out.zarr")
+        requests_served = server.request_count
+    expected = 2 * data - data.mean(axis=0, keepdims=True)
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+    assert peak == pytest.approx(float(data.max()))
+    assert requests_served > 6  # the workers read the shards over HTTP
+
+
+def test_workers_write_in_parallel_without_locks(client: Client, tmp_path: Path) -> None:
+    values = da.arange(200 * 60, dtype="int64", chunks=1000).reshape(200, 60)  # blocks unaligned to chunks
+    with dask.config.set(scheduler=client.get):
+        z = from_dask(values, tmp_path / "w.zarr", chunks=(10, 30), shards=(40, 60))
+    np.testing.assert_array_equal(z[...], np.arange(200 * 60, dtype="int64").reshape(200, 60))
+
+
+def _limits_in_worker(payload: bytes) -> dict[str, Any]:
+    """Unpickle the same array twice, as two tasks would, and report which request limiter each copy gets."""
+    first, second = pickle.loads(payload), pickle.loads(payload)
+
+    async def limiters() -> tuple[int, int]:
+        return id(_runtime.store_limiter(first.aio.store)), id(_runtime.store_limiter(second.aio.store))
+
+    a, b = zarrio.run(limiters())
+    return {"pid": os.getpid(), "same": a == b, "read": first[0:2, 0:2].tolist()}
+
+
+def test_request_limits_stay_per_process(client: Client, source: tuple[Path, np.ndarray]) -> None:
+    root, data = source
+    payload = pickle.dumps(zarrio.open_array(LocalStore(root), path="temperature"))
+    reports = client.run(_limits_in_worker, payload)
+    assert len({r["pid"] for r in reports.values()}) == 2
+    for report in reports.values():
+        assert report["same"]  # copies in one process share one limiter: the limit is not multiplied
+        assert report["read"] == data[0:2, 0:2].tolist()

@@ -10,6 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from servers.faults import FaultServer
 
 from zarrio.errors import HttpStatusError, ListingNotSupportedError, ReadOnlyError, TransportError
@@ -337,3 +339,34 @@ async def test_cannot_list_or_write(server: FaultServer) -> None:
     with pytest.raises(ReadOnlyError):
         await store.erase("v")
     assert server.count() == 0
+
+
+# ---------------------------------------------------------------- property: right bytes or a typed error
+@settings(max_examples=40, deadline=None)
+@given(
+    ranges=st.lists(st.tuples(st.integers(0, 11_000), st.integers(0, 3000)), min_size=1, max_size=8),
+    fault=st.sampled_from(["reset", "truncate", "ignore_range", "wrong_content_range", "short_body", "status"]),
+    probability=st.sampled_from([0.0, 0.3, 1.0]),
+    gap=st.sampled_from([0, 1024, 1 << 20]),
+)
+def test_any_faults_give_right_bytes_or_a_typed_error(
+    server_for_module: FaultServer, ranges: list[tuple[int, int]], fault: str, probability: float, gap: int
+) -> None:
+    server = server_for_module
+    server.reset()
+    server.files = {"data/v": VALUE}
+    server.add_fault(fault, "data/v", probability=probability)
+    store = make_store(server, retries=2, coalesce_max_gap=gap)
+
+    async def read() -> tuple[list[bytes] | None, list[bytes | None]]:
+        batched = await store.get_ranges("v", ranges)
+        single = [await store.get_partial("v", offset, length) for offset, length in ranges[:2]]
+        return batched, single
+
+    try:
+        batched, single = asyncio.run(read())
+    except TransportError:
+        assert probability > 0 and fault != "ignore_range"
+        return
+    assert batched == [VALUE[o : o + n] for o, n in ranges]
+    assert single == [VALUE[o : o + n] for o, n in ranges[:2]]

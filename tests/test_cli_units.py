@@ -288,6 +288,15 @@ def test_plan_block_aligns_with_both_grids() -> None:
     assert plan_block((1000, 1000), (10, 10), (300, 300), 8, 800) == (10, 10)
 
 
+def test_plan_block_growth_stops_at_max_chunks() -> None:
+    # aligned with the 200x200 source chunks (2500 chunks of 4x4), then no further growth past 4096 chunks
+    assert plan_block((2000, 2000), (4, 4), (200, 200), 8, 16 << 20, chunks=(4, 4), max_chunks=4096) == (200, 200)
+    grown = plan_block((2000, 2000), (4, 4), (4, 4), 8, 16 << 20, chunks=(4, 4), max_chunks=4096)
+    assert (grown[0] // 4) * (grown[1] // 4) <= 4096 and grown[1] >= 128
+    # sharded destination: counts inner chunks, blocks stay whole shards
+    assert plan_block((64, 64), (16, 16), (16, 16), 1, 1 << 20, chunks=(4, 4), max_chunks=16) == (16, 16)
+
+
 def test_plan_block_never_exceeds_the_target_once_above_a_unit() -> None:
     for shape, unit, source, target in [
         ((5000, 300), (100, 30), (64, 64), 1 << 16),

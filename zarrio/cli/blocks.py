@@ -5,8 +5,9 @@ unsharded) along every axis, so every destination chunk is written whole and
 never read back. Where memory allows, a block also spans whole source chunks
 (the least common multiple of both grids), so each source chunk is decoded
 once instead of once per destination unit it overlaps. Blocks then grow,
-trailing axes first, until they hold about ``target_bytes``: fewer, larger
-requests, each still small enough for the progress line to move steadily.
+trailing axes first, until they hold about ``target_bytes`` or ``max_chunks``
+destination chunks: fewer, larger requests, each still small enough for the
+progress line to move steadily.
 """
 
 from __future__ import annotations
@@ -25,10 +26,26 @@ def _block_bytes(block: Sequence[int], shape: Sequence[int], itemsize: int) -> i
     return math.prod(min(b, s) for b, s in zip(block, shape, strict=True)) * itemsize
 
 
+def _chunks_in(block: Sequence[int], shape: Sequence[int], chunks: Sequence[int]) -> int:
+    return math.prod(-(-min(b, s) // c) for b, s, c in zip(block, shape, chunks, strict=True))
+
+
 def plan_block(
-    shape: Sequence[int], unit: Sequence[int], source_chunks: Sequence[int], itemsize: int, target_bytes: int
+    shape: Sequence[int],
+    unit: Sequence[int],
+    source_chunks: Sequence[int],
+    itemsize: int,
+    target_bytes: int,
+    *,
+    chunks: Sequence[int] | None = None,
+    max_chunks: int | None = None,
 ) -> tuple[int, ...]:
-    """The block shape for copying an array of ``shape``; never smaller than ``unit``."""
+    """The block shape for copying an array of ``shape``; never smaller than ``unit``.
+
+    ``chunks`` is the destination's chunk shape (inner chunks when sharded) that
+    ``max_chunks`` counts; growing a block beyond source alignment stops at either limit.
+    """
+    inner = tuple(chunks) if chunks is not None else tuple(unit)
     itemsize = max(itemsize, 1)
     block = list(unit)
     limits = [max(_round_up(s, u), u) for s, u in zip(shape, unit, strict=True)]
@@ -41,6 +58,8 @@ def plan_block(
         while block[axis] < limits[axis]:
             trial = [*block[:axis], min(block[axis] * 2, limits[axis]), *block[axis + 1 :]]
             if trial[axis] % unit[axis] or _block_bytes(trial, shape, itemsize) > target_bytes:
+                break
+            if max_chunks is not None and _chunks_in(trial, shape, inner) > max_chunks:
                 break
             block = trial
     return tuple(block)

@@ -35,6 +35,8 @@ Region = tuple[slice, ...]
 
 #: a re-encoding copy reads and writes blocks of about this many bytes (less when memory is tight)
 BLOCK_BYTES = 16 << 20
+#: ... and, beyond alignment with the source chunks, of at most this many destination chunks
+BLOCK_CHUNKS = 4096
 
 
 def unit_regions(shape: tuple[int, ...], unit: tuple[int, ...]) -> Iterator[Region]:
@@ -91,7 +93,9 @@ async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: 
     itemsize = max(source.dtype.itemsize, 1)
     unit = tuple(destination.metadata.chunk_shape)
     target = max(math.prod(unit) * itemsize, min(memory_budget // jobs, BLOCK_BYTES))
-    block = plan_block(source.shape, unit, source.chunks, itemsize, target)
+    block = plan_block(
+        source.shape, unit, source.chunks, itemsize, target, chunks=destination.chunks, max_chunks=BLOCK_CHUNKS
+    )
     regions = unit_regions(source.shape, block)
     block_bytes = math.prod(min(b, s) for b, s in zip(block, source.shape, strict=True)) * itemsize
 

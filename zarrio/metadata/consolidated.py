@@ -30,7 +30,14 @@ FIELD = "consolidated_metadata"
 
 
 def _check_relative_path(key: str) -> None:
-    if not key or key.startswith("/") or key.endswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+    if (
+        not key
+        or "\\" in key
+        or "\x00" in key
+        or key.startswith("/")
+        or key.endswith("/")
+        or any(part in ("", ".", "..") for part in key.split("/"))
+    ):
         raise MetadataError(f"invalid node path {key!r} in consolidated metadata", field=FIELD)
 
 

@@ -191,3 +191,30 @@ print(a.chunks, a.shards, int(a[94, 59]), int(a[99, 0]), int(np.asarray(a[:]).su
     expected = expected_a()
     assert " ".join(out[:4]) == "(8, 8) (16, 16)"
     assert [int(v) for v in out[4:]] == [int(expected[94, 59]), int(expected[99, 0]), int(expected.sum())]
+
+
+def test_cp_interrupted_leaves_no_zip(tmp_path: Path) -> None:
+    import signal
+
+    from zarrio.server import serve
+
+    build_hierarchy(tmp_path / "site" / "data.zarr")
+    archive = tmp_path / "partial.zip"
+    with serve(tmp_path / "site", latency=0.05) as server:  # 60 chunks one at a time: about 3 s
+        argv = ["cp", f"{server.url}/data.zarr::g/a", str(archive), "--jobs", "1", "--progress"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zarrio.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            assert proc.stderr is not None
+            assert proc.stderr.read(len(b"\rcopying")) == b"\rcopying"  # the copy has started
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130
+    assert err.decode().rstrip().splitlines()[-1] == "zarrio: error: interrupted"
+    assert "Traceback" not in err.decode()
+    assert not archive.exists()

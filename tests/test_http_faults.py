@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import pickle
 import time
 from collections.abc import Iterator
@@ -278,6 +279,27 @@ def test_same_store_from_two_event_loops(server: FaultServer) -> None:
             return await store.get_suffix("v", 5)
 
     assert asyncio.run(on_a_new_loop_and_close()) == VALUE[-5:]
+
+
+def test_sessions_of_finished_loops_are_dropped(server: FaultServer) -> None:
+    store = make_store(server)
+    for _ in range(5):
+        assert asyncio.run(store.get_partial("v", 0, 1)) == VALUE[:1]
+    assert asyncio.run(store.get_partial("v", 1, 1)) == VALUE[1:2]
+    assert len(store._sessions) == 1  # the last loop's; earlier ones were purged, not one per run
+
+
+async def test_a_dropped_store_closes_its_session_quietly(server: FaultServer) -> None:
+    store = make_store(server)
+    assert await store.get("v") == VALUE
+    session = store._sessions[asyncio.get_running_loop()][0]
+    del store
+    gc.collect()
+    for _ in range(100):
+        if session.closed:
+            break
+        await asyncio.sleep(0.01)
+    assert session.closed
 
 
 async def test_a_users_session_is_used_and_left_open(server: FaultServer) -> None:

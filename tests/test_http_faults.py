@@ -281,6 +281,15 @@ def test_same_store_from_two_event_loops(server: FaultServer) -> None:
     assert asyncio.run(on_a_new_loop_and_close()) == VALUE[-5:]
 
 
+async def test_connections_are_kept_alive(server: FaultServer) -> None:
+    store = make_store(server)
+    for i in range(10):
+        assert await store.get_partial("v", i, 1) == VALUE[i : i + 1]
+    assert await store.get("nope") is None  # a 404 answer leaves the connection reusable too
+    assert await store.get("v") == VALUE
+    assert len({record.peer for record in server.requests}) == 1
+
+
 def test_sessions_of_finished_loops_are_dropped(server: FaultServer) -> None:
     store = make_store(server)
     for _ in range(5):

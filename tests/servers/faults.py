@@ -77,6 +77,8 @@ class RequestRecord:
     range: str | None
     headers: dict[str, str]
     query: dict[str, str]
+    #: the client's (host, port): one per connection, so it shows connection reuse
+    peer: tuple[str, int] | None
 
 
 class FaultServer:
@@ -144,8 +146,9 @@ class FaultServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         record = RequestRecord(
-            request.method, path, request.headers.get("Range"), dict(request.headers), dict(request.query)
+            request.method, path, request.headers.get("Range"), dict(request.headers), dict(request.query), peer
         )
         with self._lock:
             generation = self._generation

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_DATA_DIR, DOCS_DIR, LIBRARIES, REPO_DIR, RESULTS_DIR, data_paths, sizes_for
-from .driver import git_commit, machine, now_utc, plan, run_plan
+from .driver import MAX_QUIET_WAIT_SECONDS, git_commit, machine, now_utc, plan, run_plan
 from .limits import LIMITS
 from .workloads import WORKLOADS, Workload
 
@@ -39,6 +39,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--docs-dir", type=Path, default=None, help="where results.md/png go (default: by mode)")
     parser.add_argument("--merge", action="store_true", help="replace only the re-run workloads in the output")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the report from the output")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=MAX_QUIET_WAIT_SECONDS,
+        help="longest wait (s) for other processes to go quiet before each run; 0: no waiting, no re-runs",
+    )
     return parser.parse_args(argv)
 
 
@@ -89,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = data_paths(args.data_dir, sizes)
     jobs = plan(workloads, libraries, limits, repeats)
     print(f"[bench] {mode} run: {len(jobs)} child processes ({repeats} repeats)", flush=True)
-    runs = run_plan(jobs, args.data_dir, args.quick, paths.root)
+    runs = run_plan(jobs, args.data_dir, args.quick, paths.root, args.quiet_wait)
     results: dict[str, Any] = {
         "meta": {
             "date": now_utc(),

@@ -132,11 +132,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_guarded(job: Job, data_dir: Path, quick: bool, server_url: str | None, probe: LoadProbe) -> dict[str, Any]:
-    """Run a child when the machine is quiet; run it again if other processes disturbed it."""
+def run_guarded(
+    job: Job, data_dir: Path, quick: bool, server_url: str | None, probe: LoadProbe, quiet_wait: float
+) -> dict[str, Any]:
+    """Run a child when the machine is quiet; run it again if other processes disturbed it.
+
+    ``quiet_wait`` is the longest wait for quiet before each attempt; 0 disables waiting and re-runs.
+    """
     best: dict[str, Any] | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        waited = probe.wait_for_quiet(QUIET_CORES, MAX_QUIET_WAIT_SECONDS)
+    attempts = MAX_ATTEMPTS if quiet_wait > 0 else 1
+    for attempt in range(1, attempts + 1):
+        waited = probe.wait_for_quiet(QUIET_CORES, quiet_wait) if quiet_wait > 0 else 0.0
         probe.start()
         result = run_child(job, data_dir, quick, server_url)
         result["background_cores"] = round(probe.background_cores(), 3)
@@ -150,13 +156,19 @@ def run_guarded(job: Job, data_dir: Path, quick: bool, server_url: str | None, p
     return best
 
 
-def run_plan(jobs: Sequence[Job], data_dir: Path, quick: bool, server_root: Path | None) -> list[dict[str, Any]]:
+def run_plan(
+    jobs: Sequence[Job],
+    data_dir: Path,
+    quick: bool,
+    server_root: Path | None,
+    quiet_wait: float = MAX_QUIET_WAIT_SECONDS,
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     needs_server = any(job.workload.http for job in jobs)
 
     def execute(server_url: str | None, probe: LoadProbe) -> None:
         for i, job in enumerate(jobs, 1):
-            result = run_guarded(job, data_dir, quick, server_url, probe)
+            result = run_guarded(job, data_dir, quick, server_url, probe, quiet_wait)
             results.append(result)
             print(f"[{i:>3}/{len(jobs)}] {describe(result)}", flush=True)
 

@@ -26,11 +26,11 @@ class ZarrPythonAdapter(Adapter):
 
     def setup(self) -> None:
         import zarr
+        import zarr.api.asynchronous
+        import zarr.storage
 
         if self.name == "zarr-python-zarrs":
             import zarrs  # noqa: F401  (the pipeline class must be importable)
-        import zarr.api.asynchronous
-        import zarr.storage
 
         zarr.config.set({"codec_pipeline.path": self.pipeline})
         warnings.filterwarnings("ignore", module="zarr")

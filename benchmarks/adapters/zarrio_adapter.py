@@ -18,6 +18,8 @@ class ZarrioAdapter(Adapter):
         self._stores: list[Any] = []
 
     def setup(self) -> None:
+        import aiohttp  # noqa: F401  (HttpStore's client: imported here so no timed step pays for it)
+
         import zarrio
         import zarrio.aio
         import zarrio.stores  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class ZarrPythonAdapter(Adapter):
 
         if self.name == "zarr-python-zarrs":
             import zarrs  # noqa: F401  (the pipeline class must be importable)
+        importlib.import_module("fsspec.implementations.http")  # FsspecStore's HTTP client, imported before timing
 
         zarr.config.set({"codec_pipeline.path": self.pipeline})
         warnings.filterwarnings("ignore", module="zarr")

@@ -253,6 +253,7 @@ class HttpStore(Store):
         return [], []
 
     async def close(self) -> None:
+        """Close the current loop's session (not a user's); a later read opens a new one."""
         with self._lock:
             entry = self._sessions.pop(asyncio.get_running_loop(), None)
         if entry is not None:

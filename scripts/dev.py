@@ -5,6 +5,7 @@
     python3 scripts/dev.py test      # set up, then run the whole pytest suite
     python3 scripts/dev.py setup     # only set up
     python3 scripts/dev.py test -- -k conformance -x   # extra arguments go to pytest
+    python3 scripts/dev.py bench -- --quick   # benchmarks/ on .venv-ref (installs benchmarks/requirements.txt)
 
 Setting up is idempotent and fast when already done. It creates or refreshes:
 
@@ -290,9 +291,31 @@ def run_demo(env: dict[str, str], demo_args: Sequence[str]) -> int:
     return status
 
 
+def run_bench(env: dict[str, str], bench_args: Sequence[str]) -> int:
+    """Install the benchmark suite's extra packages into .venv-ref (again only when its requirements change), run it."""
+    if "ZARRIO_REF_PYTHON" not in env:
+        log("the benchmarks need .venv-ref (Python 3.12); see the warning above")
+        return 1
+    python = venv_python(VENV_REF)
+    requirements = REPO / "benchmarks" / "requirements.txt"
+    stamp = VENV_REF / ".zarrio-bench-stamp"
+    expected = spec_hash(requirements.read_text(encoding="utf-8"))
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != expected:
+        try:
+            run([python, "-m", "pip", "install", "--quiet", "-r", requirements])
+            run([python, "-m", "pip", "install", "--quiet", "--no-deps", "-e", REPO])
+        except SetupError as error:
+            log(f"SETUP FAILED: {error}")
+            return 1
+        stamp.write_text(expected + "\n", encoding="utf-8")
+    command = [str(python), "-m", "benchmarks", *bench_args]
+    log("$ " + " ".join(command))
+    return subprocess.run(command, cwd=REPO, env=env, check=False).returncode
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("setup", "demo", "test"))
+    parser.add_argument("command", choices=("setup", "demo", "test", "bench"))
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="arguments passed on to pytest or the demo")
     args = parser.parse_args(argv)
     if args.extra and args.extra[0] == "--":
@@ -311,6 +334,8 @@ def main(argv: Sequence[str]) -> int:
         return run_demo(env, args.extra)
     if args.command == "test":
         return run_tests(env, args.extra)
+    if args.command == "bench":
+        return run_bench(env, args.extra)
     return 0
 
 

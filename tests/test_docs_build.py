@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,9 +76,37 @@ def test_api_reference_renders_the_docstrings(built_site: Path) -> None:
     assert ":class:`" not in stores, "a reST role reached the page: docs/hooks/rst_roles.py should rewrite it"
 
 
+def test_no_fence_leaks_into_a_page(built_site: Path) -> None:
+    """Every fenced block was rendered as code: no page shows a raw ``` line."""
+    for page in built_site.rglob("*.html"):
+        assert "```" not in page.read_text(encoding="utf-8"), f"{page.relative_to(built_site)} shows a raw fence"
+
+
 def test_site_needs_no_network(built_site: Path) -> None:
     """No page loads a script, a stylesheet or a font from another host."""
     for page in built_site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         for marker in ('src="http', 'href="https://fonts.', "fonts.googleapis", "cdn.jsdelivr", "unpkg.com"):
             assert marker not in text, f"{page.relative_to(built_site)} fetches from the network ({marker})"
+
+
+def _load_hook(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"docs_hook_{name}", REPO_ROOT / "docs" / "hooks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fence_hook_drops_the_no_run_flag_and_keeps_attributes() -> None:
+    strip = _load_hook("fences").strip_test_flags
+    page = '```python no-run needs the internet\nx\n```\n~~~py skip title="a.py" why\ny\n~~~\n```python\nz\n```\n'
+    assert strip(page) == '```python\nx\n```\n~~~py title="a.py"\ny\n~~~\n```python\nz\n```\n'
+
+
+def test_rst_hook_turns_roles_literals_and_tables_into_markdown() -> None:
+    convert = _load_hook("rst_roles").markdown_docstring
+    text = "See :class:`~zarrio.errors.FacadeError` and :func:`zarrio.run`. Example::\n\n    x = 1\n"
+    assert convert(text) == "See `FacadeError` and `zarrio.run`. Example:\n\n    x = 1\n"
+    table = "===  ===\na    b\n===  ===\n1    2\n     more\n===  ===\n"
+    assert convert(table) == "\n| a | b |\n|---|---|\n| 1 | 2 more |\n\n"

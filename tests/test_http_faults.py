@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import pickle
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -252,6 +253,7 @@ async def test_get_ranges_coalesces_nearby_ranges(server: FaultServer) -> None:
     expected = [VALUE[o : o + n] for o, n in ranges]
     assert await make_store(server).get_ranges("v", ranges) == expected
     assert server.count("data/v") == 1
+    assert server.bytes_sent["data/v"] == 19 * 500 + 100  # one span from the first byte to the last
     server.reset()
     assert await make_store(server, coalesce_max_gap=0).get_ranges("v", ranges) == expected
     assert server.count("data/v") == 20
@@ -288,6 +290,27 @@ async def test_connections_are_kept_alive(server: FaultServer) -> None:
     assert await store.get("nope") is None  # a 404 answer leaves the connection reusable too
     assert await store.get("v") == VALUE
     assert len({record.peer for record in server.requests}) == 1
+
+
+def test_one_store_used_from_two_threads_at_once(server: FaultServer) -> None:
+    server.add_fault("latency", "data/*", delay=0.02)
+    store = make_store(server, max_concurrency=3)
+    results: dict[int, list[bytes | None]] = {}
+
+    def reader(n: int) -> None:
+        async def read_many() -> list[bytes | None]:
+            return await asyncio.gather(*(store.get_partial("v", n * 100 + i, 10) for i in range(12)))
+
+        results[n] = asyncio.run(read_many())
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    for n in range(2):
+        assert results[n] == [VALUE[n * 100 + i : n * 100 + i + 10] for i in range(12)]
+    assert server.max_in_flight <= 2 * 3  # one limiter per event loop
 
 
 def test_sessions_of_finished_loops_are_dropped(server: FaultServer) -> None:

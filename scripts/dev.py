@@ -9,7 +9,8 @@
 
 Setting up is idempotent and fast when already done. It creates or refreshes:
 
-- `.venv`     on this interpreter (Python 3.11), with `pip install -e ".[test,dev]"`;
+- `.venv`     on this interpreter (Python 3.11), with `pip install -e ".[<every extra>]"` (test, dev,
+  docs and the optional integrations: their tests run too);
 - `.venv-ref` on Python 3.12 with zarr-python 3.4.2 and tensorstore, the reference
   implementations used by the interop tests and the conformance write verifier;
 - nginx (Debian's `nginx-light`), installed with apt-get when missing and we are root;
@@ -35,6 +36,7 @@ import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
@@ -43,6 +45,8 @@ STAMP_NAME = ".zarrio-setup-stamp"
 REF_REQUIREMENTS = ("zarr==3.4.2", "tensorstore==0.1.86", "numpy", "google-crc32c")
 REF_MIN_VERSION = (3, 12)
 PYTEST_NO_TESTS_RAN = 5
+# Bump when the way the venvs are installed changes, so that existing stamps no longer match.
+SETUP_RECIPE = 2
 
 
 class SetupError(Exception):
@@ -91,11 +95,22 @@ def spec_hash(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def main_venv_spec() -> str:
-    """Hash of what `pip install -e .[test,dev]` depends on: dependency lists, build system, entry points."""
+def read_project_table() -> dict[str, Any]:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return dict(pyproject)
+
+
+def all_extras() -> list[str]:
+    """Every optional-dependency group of pyproject.toml: the tests of each extra run in CI."""
+    return sorted(read_project_table().get("project", {}).get("optional-dependencies", {}))
+
+
+def main_venv_spec() -> str:
+    """Hash of what `pip install -e .[<all extras>]` depends on: dependency lists, build system, entry points."""
+    pyproject = read_project_table()
     project = pyproject.get("project", {})
     return spec_hash(
+        SETUP_RECIPE,
         pyproject.get("build-system"),
         project.get("dependencies"),
         project.get("optional-dependencies"),
@@ -133,7 +148,8 @@ def setup_main_venv() -> None:
         log(".venv is up to date")
         return
     ensure_venv(VENV, sys.executable, (3, 11))
-    run([venv_python(VENV), "-m", "pip", "install", "--quiet", "-e", ".[test,dev]"], cwd=REPO)
+    extras = ",".join(all_extras())
+    run([venv_python(VENV), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]" if extras else "."], cwd=REPO)
     write_stamp(VENV, expected)
     log(".venv ready")
 

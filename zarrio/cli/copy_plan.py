@@ -53,11 +53,14 @@ def _fits(shards: tuple[int, ...], chunks: tuple[int, ...]) -> bool:
 
 
 def _inner_codecs(source: AsyncArray) -> list[dict[str, Any]]:
-    """The source's codecs for one (inner) chunk: the sharding codec's list when sharded."""
-    codecs = source.codecs
-    if source.shards is not None and codecs and codecs[0].get("name") == "sharding_indexed":
-        return list(codecs[0]["configuration"]["codecs"])
-    return list(codecs)
+    """The source's codecs for one innermost chunk: sharding codecs (nested ones too) replaced by their contents."""
+    codecs = list(source.codecs)
+    while True:
+        at = next((i for i, c in enumerate(codecs) if c.get("name") == "sharding_indexed"), None)
+        if at is None:
+            return codecs
+        inner = list(codecs[at].get("configuration", {}).get("codecs", []))
+        codecs = [*codecs[:at], *inner, *codecs[at + 1 :]]
 
 
 def _rank_mismatch(option: str, extents: tuple[int, ...], source: AsyncArray) -> str:

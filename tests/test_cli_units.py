@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from zarrio import aio
 from zarrio.array import AsyncArray
+from zarrio.cli import copier
 from zarrio.cli.blocks import plan_block
 from zarrio.cli.copier import CopyJob, chunk_count, run_jobs, unit_regions
 from zarrio.cli.copy_options import LayoutOptions, parse_codecs_option, parse_extents_option
@@ -360,12 +361,15 @@ async def test_destination_layout_keeps_or_changes_each_part() -> None:
     assert destination_layout(plain, LayoutOptions(shards=(16,)))["shards"] == (16,)
 
 
-@pytest.mark.parametrize(("jobs", "memory", "expected"), [(8, 8 * 200, 8), (3, 3 * 200, 3), (8, 2 * 200, 2), (8, 1, 1)])
-async def test_reencode_holds_a_bounded_number_of_blocks(jobs: int, memory: int, expected: int) -> None:
+@pytest.mark.parametrize(("jobs", "memory", "expected"), [(8, 1 << 30, 8), (3, 1 << 30, 3), (8, 2 * 400, 2), (8, 1, 1)])
+async def test_reencode_holds_a_bounded_number_of_blocks(
+    jobs: int, memory: int, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = await _array((40, 40), (10, 10))
     await source.setitem(..., np.arange(1600, dtype="uint16").reshape(40, 40))
-    destination = await _array((40, 40), (10, 10))  # 100 items of 2 bytes: 200 bytes a unit
-    # the memory budget allows blocks of one unit only, and at most memory // 200 of them at once
+    destination = await _array((40, 40), (10, 10))
+    # blocks of one 200-byte unit (100 uint16); a job holds its block and one 200-byte source chunk
+    monkeypatch.setattr(copier, "BLOCK_BYTES", 200)
     in_flight = 0
     peak = 0
     read = source.getitem

@@ -74,8 +74,8 @@ def _flatten(group: BaseExceptionGroup[Any]) -> list[BaseException]:
     return out
 
 
-def _parallelism(unit_bytes: int, jobs: int, memory_budget: int) -> int:
-    return max(1, min(jobs, memory_budget // max(unit_bytes, 1)))
+def _parallelism(bytes_per_job: int, jobs: int, memory_budget: int) -> int:
+    return max(1, min(jobs, memory_budget // max(bytes_per_job, 1)))
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: 
     )
     regions = unit_regions(source.shape, block)
     block_bytes = math.prod(min(b, s) for b, s in zip(block, source.shape, strict=True)) * itemsize
+    # a block in flight holds its data, and at least one decoded source chunk on its way into it
+    source_chunk_bytes = math.prod(min(c, s) for c, s in zip(source.chunks, source.shape, strict=True)) * itemsize
 
     async def worker() -> None:
         for region in regions:  # one shared iterator: each region is taken by exactly one worker
@@ -106,7 +108,7 @@ async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: 
             await destination.setitem(selection, data)
             progress.advance(int(np.asarray(data).nbytes), chunk_count(_region_extents(region), destination.chunks))
 
-    await _run_workers(_parallelism(block_bytes, jobs, memory_budget), worker)
+    await _run_workers(_parallelism(block_bytes + source_chunk_bytes, jobs, memory_budget), worker)
 
 
 async def _stored_keys(source: AsyncArray) -> list[str]:

@@ -104,6 +104,12 @@ def test_top_level_help_lists_every_command() -> None:
         assert f"    {command}" in out
 
 
+def test_version() -> None:
+    import importlib.metadata
+
+    assert ok("--version").strip() == f"zarrio {importlib.metadata.version('zarrio')}"
+
+
 def test_no_command_is_a_usage_error() -> None:
     proc = run_cli()
     assert proc.returncode == 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import inspect
 import os
 import sys
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "::node/path (e.g. data.zarr::group/array). Run 'zarrio COMMAND --help' for a command's options.",
     )
     parser.add_argument("--debug", action="store_true", default=False, help="show the full traceback on errors")
+    parser.add_argument("--version", action="version", version=f"zarrio {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parents = [common]
     info.add_parser(commands, parents)
@@ -58,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_parser(commands, parents)
     serve.add_parser(commands, parents)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("zarrio")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "(not installed)"
 
 
 def _fail(message: str, status: int) -> int:

@@ -24,10 +24,10 @@ import numpy as np
 from .. import _paths
 from ..array import AsyncArray
 from ..errors import ZarrioError
-from ..stores import Store
 from .blocks import plan_block
 from .copy_plan import ArrayCopy
 from .progress import Progress
+from .stats import grid_chunk_keys, listed_chunk_keys
 
 __all__ = ["CopyJob", "chunk_count", "plan_jobs", "run_jobs", "unit_regions"]
 
@@ -113,15 +113,7 @@ async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: 
 
 async def _stored_keys(source: AsyncArray) -> list[str]:
     """The source's chunk objects: listed, or every key of the grid when the store cannot list."""
-    store: Store = source.store
-    prefix = _paths.prefix_of(source.path)
-    meta_key = _paths.meta_key(source.path)
-    if store.listable:
-        keys = await store.list(prefix)
-        nested = {k[: -len("zarr.json")] for k in keys if k.endswith("/zarr.json") and k != meta_key}
-        return sorted(k for k in keys if k != meta_key and not any(k.startswith(n) for n in nested))
-    grid = source.metadata.chunk_grid_shape
-    return [prefix + source.metadata.encode_chunk_key(c) for c in itertools.product(*(range(n) for n in grid))]
+    return await listed_chunk_keys(source.store, source) if source.store.listable else grid_chunk_keys(source)
 
 
 def _chunks_per_object(source: AsyncArray) -> int:

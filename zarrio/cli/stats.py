@@ -13,7 +13,7 @@ from ..array import AsyncArray
 from ..errors import TransportError
 from ..stores import LocalStore, Store, ZipStore
 
-__all__ = ["PROBE_LIMIT", "StoredStats", "stored_stats"]
+__all__ = ["PROBE_LIMIT", "StoredStats", "grid_chunk_keys", "listed_chunk_keys", "stored_stats"]
 
 #: an unlistable store (HTTP) is probed key by key only up to this many chunks
 PROBE_LIMIT = 4096
@@ -33,7 +33,8 @@ def _is_chunk_key(key: str, meta_key: str, nested_prefixes: set[str]) -> bool:
     return key != meta_key and not any(key.startswith(p) for p in nested_prefixes)
 
 
-async def _listed_chunk_keys(store: Store, array: AsyncArray) -> list[str]:
+async def listed_chunk_keys(store: Store, array: AsyncArray) -> list[str]:
+    """The array's chunk (or shard) keys in a listable store, sorted; nodes nested below it are not its chunks."""
     prefix = _paths.prefix_of(array.path)
     keys = await store.list(prefix)
     meta = _paths.meta_key(array.path)
@@ -41,7 +42,8 @@ async def _listed_chunk_keys(store: Store, array: AsyncArray) -> list[str]:
     return sorted(k for k in keys if _is_chunk_key(k, meta, nested))
 
 
-def _grid_chunk_keys(array: AsyncArray) -> list[str]:
+def grid_chunk_keys(array: AsyncArray) -> list[str]:
+    """Every chunk (or shard) key of the array's grid, stored or not, in C order."""
     prefix = _paths.prefix_of(array.path)
     grid = array.metadata.chunk_grid_shape
     return [prefix + array.metadata.encode_chunk_key(c) for c in itertools.product(*(range(n) for n in grid))]
@@ -102,8 +104,8 @@ async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
     if not store.listable:
         if array.metadata.nchunks > PROBE_LIMIT:
             return None
-        return StoredStats(nchunks=await _count_by_probing(store, _grid_chunk_keys(array)), nbytes=None)
-    keys = await _listed_chunk_keys(store, array)
+        return StoredStats(nchunks=await _count_by_probing(store, grid_chunk_keys(array)), nbytes=None)
+    keys = await listed_chunk_keys(store, array)
     if isinstance(store, LocalStore):
         sizes = await _sizes_on_disk(store, keys)
     elif isinstance(store, ZipStore) and store.read_only:

@@ -405,6 +405,15 @@ def test_cp_removes_sharding_and_keeps_consolidation(hierarchy: Path, tmp_path: 
     assert document["attributes"] == {"kind": "demo"}
 
 
+def test_cp_into_a_consolidated_hierarchy_refreshes_it(hierarchy: Path, tmp_path: Path) -> None:
+    destination = tmp_path / "target.zarr"
+    ok("cp", str(hierarchy), str(destination))  # consolidated, like its source
+    ok("cp", f"{hierarchy}::b", f"{destination}::g/b2", "--chunks", "10", "--shards", "none")
+    document = json.loads((destination / "zarr.json").read_text())
+    assert sorted(document["consolidated_metadata"]["metadata"]) == ["b", "g", "g/a", "g/b2", "s"]
+    assert "    b2 (50,) float32" in ok("tree", str(destination)).splitlines()
+
+
 def test_cp_rank_mismatch_writes_nothing(hierarchy: Path, tmp_path: Path) -> None:
     archive = tmp_path / "bad.zip"
     line = fails("cp", str(hierarchy), str(archive), "--chunks", "16,16", status=2)

@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from .. import aio
-from ..group import AsyncGroup
+from .. import _paths, aio
+from ..group import AsyncGroup, read_node_metadata
+from ..metadata import GroupMetadata
+from ..stores import Store
 from .copier import plan_jobs, run_jobs
 from .copy_options import LayoutOptions, parse_codecs_option, parse_extents_option
 from .copy_plan import check_not_overlapping, create_destination
@@ -16,7 +18,7 @@ from .progress import Progress
 from .target import parse_target
 from .usage import UsageError
 
-__all__ = ["add_parser", "layout_options", "run"]
+__all__ = ["add_parser", "layout_options", "refresh_consolidated_ancestors", "run"]
 
 MIB = 1 << 20
 
@@ -83,4 +85,13 @@ async def run(args: argparse.Namespace) -> int:
                 progress.close()
             if isinstance(source, AsyncGroup) and source.metadata.consolidated_metadata is not None:
                 await aio.consolidate_metadata(destination_store, destination_target.node)
+            await refresh_consolidated_ancestors(destination_store, destination_target.node)
     return 0
+
+
+async def refresh_consolidated_ancestors(store: Store, path: str) -> None:
+    """Re-consolidate the ancestors of ``path`` that hold consolidated metadata, so they list the new node."""
+    for ancestor in _paths.parent_paths(path):
+        meta = await read_node_metadata(store, ancestor)
+        if isinstance(meta, GroupMetadata) and meta.consolidated_metadata is not None:
+            await aio.consolidate_metadata(store, ancestor)

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VENV_REF = REPO / ".venv-ref"
 STAMP_NAME = ".zarrio-setup-stamp"
-REF_REQUIREMENTS = ("zarr==3.4.2", "tensorstore==0.1.86", "numpy", "google-crc32c")
+REF_REQUIREMENTS = ("zarr==3.4.2", "tensorstore==0.1.86", "numpy", "google-crc32c", "xarray")
 REF_MIN_VERSION = (3, 12)
 PYTEST_NO_TESTS_RAN = 5
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.

@@ -100,16 +100,40 @@ def test_directory_store_read_compute_write_on_two_worker_processes(
     assert peak == pytest.approx(float(data.max()))
 
 
+_unpickled_http_stores = 0
+
+
+class TrackedHttpStore(HttpStore):
+    """An HttpStore that counts how often it is unpickled in the current process."""
+
+    def __setstate__(self, config: dict[str, Any]) -> None:
+        global _unpickled_http_stores
+        _unpickled_http_stores += 1
+        super().__setstate__(config)
+
+
+def _http_stores_unpickled_here() -> int:
+    return _unpickled_http_stores
+
+
 def test_http_source_read_compute_write(client: Client, source: tuple[Path, np.ndarray], tmp_path: Path) -> None:
     root, data = source
     with zarrio.server.serve(root) as server:
-        z = zarrio.open_array(HttpStore(server.url), path="temperature")
+        z = zarrio.open_array(TrackedHttpStore(server.url), path="temperature")
         result, peak = _compute_and_write(client, z, tmp_path / "out.zarr")
+        with dask.config.set(scheduler=client.get):
+            total = float(to_dask(z, chunks=(16, 20)).sum().compute())  # 24 read tasks
         requests_served = server.request_count
     expected = 2 * data - data.mean(axis=0, keepdims=True)
     np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
     assert peak == pytest.approx(float(data.max()))
+    assert total == pytest.approx(float(data.sum(dtype="float64")), rel=1e-4)
     assert requests_served > 6  # the workers read the shards over HTTP
+    unpickled = client.run(_http_stores_unpickled_here)
+    assert sum(unpickled.values()) >= 1
+    # the array (and its store, with its session and request limit) travels once per worker and graph,
+    # not once per task: at most one copy per computation in each process
+    assert all(count <= 3 for count in unpickled.values()), unpickled
 
 
 def test_workers_write_in_parallel_without_locks(client: Client, tmp_path: Path) -> None:

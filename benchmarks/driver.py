@@ -7,6 +7,7 @@ is spread over all libraries rather than charged to one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -28,7 +29,7 @@ CHILD_TIMEOUT_SECONDS = 900
 #: a child during which other processes kept more than this many cores busy is run again
 NOISY_CORES = 0.25
 QUIET_CORES = 0.15
-MAX_QUIET_WAIT_SECONDS = 10.0
+MAX_QUIET_WAIT_SECONDS = 5.0
 MAX_ATTEMPTS = 2
 LIMITS_LIBRARY = "limits"
 
@@ -112,9 +113,24 @@ def http_server(root: Path, latency: float = HTTP_LATENCY_SECONDS) -> Iterator[t
 
 
 def git_commit() -> str:
+    """The commit of the working tree, ``+dirty`` when zarrio/ has uncommitted changes."""
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "zarrio"], cwd=REPO_DIR, capture_output=True, text=True)
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def zarrio_state() -> str:
+    """Which zarrio code a child runs: the last commit touching zarrio/ plus a hash of uncommitted changes."""
+    last = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", "zarrio"], cwd=REPO_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "zarrio"], cwd=REPO_DIR, capture_output=True).stdout
+    untracked = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard", "--", "zarrio"], cwd=REPO_DIR, capture_output=True
+    ).stdout
+    for name in untracked.decode().split():
+        diff += name.encode() + (REPO_DIR / name).read_bytes()
+    return last + (f"+{hashlib.sha256(diff).hexdigest()[:8]}" if diff else "")
 
 
 def machine() -> dict[str, Any]:
@@ -145,6 +161,7 @@ def run_guarded(
         waited = probe.wait_for_quiet(QUIET_CORES, quiet_wait) if quiet_wait > 0 else 0.0
         probe.start()
         result = run_child(job, data_dir, quick, server_url)
+        result["zarrio_state"] = zarrio_state()
         result["background_cores"] = round(probe.background_cores(), 3)
         result["quiet_wait_seconds"] = round(waited, 1)
         result["attempt"] = attempt

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import LIBRARIES, PEERS
+from .driver import NOISY_CORES
 from .goals import GoalResult, evaluate_goals
 from .rows import HTTP_ROWS, LIMIT_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, best_peer, ratio, rss_ratio
 from .summary import Stat, summarize
@@ -158,6 +159,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     goals = evaluate_goals(outcomes)
     machine = meta.get("machine", {})
     failures = [r for r in results["runs"] if "error" in r]
+    states = sorted({r["zarrio_state"] for r in results["runs"] if r.get("zarrio_state")})
     lines = [
         "# Benchmark results",
         "",
@@ -169,6 +171,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         "Cells are median (min-max) over the repeats. **Bold** ratios are above 1.0 (zarrio slower). "
         "HTTP workloads go through a local server adding 20 ms to every request. Method, goals and "
         "analysis: [docs/performance.md](../performance.md).",
+        "",
+        machine_load_note(results["runs"]),
+        "",
+        f"zarrio code measured: {', '.join(f'`{x}`' for x in states) or 'not recorded'} (last commit touching "
+        "zarrio/, plus a hash of uncommitted changes when there were any).",
         "",
         "![results](results.png)",
         "",
@@ -211,6 +218,20 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def machine_load_note(runs: list[dict[str, Any]]) -> str:
+    """One sentence on how busy the rest of the machine was during the runs."""
+    loads = sorted(r["background_cores"] for r in runs if "background_cores" in r)
+    if not loads:
+        return "The load from other processes was not recorded."
+    noisy = sum(1 for x in loads if x > NOISY_CORES)
+    median = loads[len(loads) // 2]
+    return (
+        f"Other processes on the machine kept a median {median:.2f} cores busy while a run was going on "
+        f"(the highest {loads[-1]:.2f}); {noisy} of {len(loads)} runs saw more than {NOISY_CORES} cores "
+        "of other work even after one re-run, so treat small differences with care."
+    )
 
 
 def write_report(results: dict[str, Any], docs_dir: Path) -> None:

@@ -94,6 +94,8 @@ def imports_of(package_dir: Path, file: Path) -> list[Import]:
             for alias in node.names:
                 candidate = f"{base}.{alias.name}"
                 targets.append(candidate if is_module(package_dir, candidate) else base)
+        else:
+            continue
         for target in targets:
             if target == package or target.startswith(package + "."):
                 found.append(Import(importer, target, node.lineno))

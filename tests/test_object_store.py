@@ -32,6 +32,7 @@ def _in_ci() -> bool:
 
 try:
     import boto3  # type: ignore[import-untyped]
+    import obstore.store
     from moto.server import ThreadedMotoServer
     from obstore.store import S3Store
 
@@ -109,6 +110,11 @@ class TestObjectStoreS3ReadOnly(StoreSuite):
         for key, value in items.items():
             await writer.set(key, value)
         return ObjectStore(writer.backend, read_only=True)
+
+
+class TestObjectStoreObstoreMemory(StoreSuite):
+    def make_store(self) -> Store:
+        return ObjectStore(obstore.store.MemoryStore())
 
 
 # ---------------------------------------------------------------- arrays on S3

@@ -271,3 +271,50 @@ def test_a_huge_read_over_tiny_chunks_is_refused_quickly(shape: list[int], chunk
     done = _run_bounded(HUGE_READ.format(shape=shape, chunk=chunk), timeout=4)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "refused"
+
+
+HUGE_CHUNK_WRITE = """
+    import asyncio, json, zarrio
+    from zarrio.errors import ResourceLimitError
+    from zarrio.stores import MemoryStore
+    doc = {"zarr_format": 3, "node_type": "array", "shape": [2**40], "data_type": "uint8",
+           "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2**40]}},
+           "chunk_key_encoding": {"name": "default"}, "fill_value": 0,
+           "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
+    store = MemoryStore()
+    asyncio.run(store.set("zarr.json", json.dumps(doc).encode()))
+    a = zarrio.open(store)
+    try:
+        a[0] = 1
+    except ResourceLimitError:
+        print("refused")
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/kernels.py: a write into a chunk of 2**40 elements builds np.full(chunk_shape) and raises a "
+    "bare MemoryError (or is OOM-killed where memory overcommits). Needed: refuse chunks whose decoded size "
+    "exceeds max_read_bytes with ResourceLimitError before allocating, in ChunkKernels.merge/build_shard "
+    "(and before decoding on reads), e.g. one check of spec.nbytes when the engine is built or per operation.",
+)
+def test_a_write_into_a_chunk_too_large_for_memory_is_refused() -> None:
+    done = _run_bounded(HUGE_CHUNK_WRITE, timeout=20)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "refused"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="aio.open/array.py: max_read_bytes (ChunkEngine, default 64 GiB) is not user-settable. Needed: accept "
+    "max_read_bytes= in zarrio.open/open_array/create (and AsyncArray), passed to ChunkEngine, and consider "
+    "defaulting it to min(64 GiB, physical memory) so 'would not fit in memory' is judged per machine.",
+)
+def test_the_read_size_limit_is_configurable() -> None:
+    store = MemoryStore()
+    asyncio.run(store.set("a/zarr.json", _document({"shape": [1000], "chunk_grid": grid(100)})))
+    a = zarrio.open_array(store, path="a", mode="r", max_read_bytes=400)
+    assert a[:100].shape == (100,)
+    with pytest.raises(ResourceLimitError):
+        a[:101]

@@ -308,3 +308,23 @@ def test_sync_call_with_a_timeout_is_cancelled_and_the_store_stays_usable(server
     server.reset()
     np.testing.assert_array_equal(a[:32, :32], EXPECTED[:32, :32])
     zarrio.run(store.close())
+
+
+async def test_async_read_cancelled_by_a_timeout_leaves_no_task_and_a_usable_store(server: FaultServer) -> None:
+    server.add_fault("latency", "d/shards/c/*", delay=3.0, first=8)
+    store = HttpStore(server.url + "/d", **QUICK)
+    try:
+        a = await aio.open_array(store, path="shards", mode="r")
+        before = set(asyncio.all_tasks())
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await a.getitem(...)
+        assert time.monotonic() - started < 1.5
+        await asyncio.sleep(0)
+        left = [t for t in asyncio.all_tasks() - before if not t.done()]
+        assert left == [], left
+        server.reset()
+        np.testing.assert_array_equal(await a.getitem((slice(0, 64), slice(64, 128))), EXPECTED[:64, 64:128])
+    finally:
+        await store.close()

@@ -208,6 +208,37 @@ def test_pickle_is_configuration_and_one_instance_per_process(s3: S3Server) -> N
     assert done.stdout.decode().split() == ["[0,", "1,", "2,", "3]", "ObjectStore", "False"]
 
 
+def _get_in_child(store: ObjectStore, results: Any) -> None:
+    try:
+        zarrio.StoreView(store).get("k")
+        results.put("no error")
+    except StoreError as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_gets_an_error_not_a_hang(s3: S3Server) -> None:
+    import multiprocessing
+    import warnings
+
+    store = s3.store()
+    zarrio.StoreView(store).set("k", b"v")  # obstore's runtime now runs in this process
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork of a multi-threaded process
+        child = context.Process(target=_get_in_child, args=(store, results))
+        child.start()
+    try:
+        outcome = results.get(timeout=30)
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    assert outcome.startswith("StoreError: obstore cannot be used in a process forked"), outcome
+    assert zarrio.StoreView(store).get("k") == b"v"  # the parent is unaffected
+
+
 def test_repr_and_url_name_the_bucket(s3: S3Server) -> None:
     store = ObjectStore(s3.backend("some/prefix"), read_only=True)
     assert store.url == f"s3://{BUCKET}/some/prefix"

@@ -1,5 +1,5 @@
 """A store over `obstore <https://developmentseed.org/obstore/>`_: S3, GCS, Azure
-(and obstore's local, memory and HTTP stores), read and write.
+(and obstore's memory and HTTP stores), read and write.
 
 Install the optional extra: ``pip install "zarrio[obstore]"``. Wrap a
 configured obstore store, or build one from a URL::
@@ -19,12 +19,18 @@ own pickled config, plus ``read_only`` and the limits), never as open
 connections. Every copy unpickled in one process resolves to one instance,
 so the request limit (``max_concurrency``) stays per process however many
 dask tasks carry the store.
+
+obstore's I/O runtime does not survive ``fork``: in a process forked after
+obstore did I/O, every operation raises :class:`~zarrio.errors.StoreError`
+(rather than hang). Start worker processes with ``spawn`` or ``forkserver``
+(dask.distributed does).
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import os
 import threading
 import uuid
 import weakref
@@ -46,6 +52,8 @@ __all__ = ["ObjectStore"]
 _LIST_PAGE = 1000
 
 _instances: weakref.WeakValueDictionary[str, ObjectStore] = weakref.WeakValueDictionary()
+#: the process that first did I/O through obstore (its runtime's threads exist only there)
+_io_pid: int | None = None
 _instances_lock = threading.Lock()
 
 
@@ -107,6 +115,30 @@ class ObjectStore(Store):
         options = (self.read_only, self.max_concurrency, self.coalesce_max_gap, self.coalesce_max_size)
         return (_rebuild_object_store, (self._identity, self.backend, options))
 
+    # ------------------------------------------------------------ checks
+    def _check_process(self, key: str) -> None:
+        """obstore's I/O runtime does not survive ``fork``: refuse, instead of hanging, in a
+        process forked after obstore was used (spawned processes are fine)."""
+        global _io_pid
+        pid = os.getpid()
+        if _io_pid is None:
+            _io_pid = pid
+        elif _io_pid != pid:
+            raise StoreError(
+                "obstore cannot be used in a process forked after obstore was used in its parent; "
+                "start workers with the 'spawn' or 'forkserver' method (dask.distributed spawns)",
+                key=key,
+                location=self._location(key),
+            )
+
+    def _check_key(self, key: str) -> None:
+        validate_key(key)
+        self._check_process(key)
+
+    def _check_prefix(self, prefix: str) -> None:
+        validate_prefix(prefix)
+        self._check_process(prefix)
+
     # ------------------------------------------------------------ errors
     def _failure(self, action: str, key: str, error: BaseException) -> StoreError:
         location = self._location(key)
@@ -125,7 +157,7 @@ class ObjectStore(Store):
 
     # ------------------------------------------------------------ reads
     async def get(self, key: str) -> bytes | None:
-        validate_key(key)
+        self._check_key(key)
         try:
             result = await obstore.get_async(self.backend, key)
             return bytes(await result.bytes_async())
@@ -135,7 +167,7 @@ class ObjectStore(Store):
             raise self._failure("GET", key, e) from e
 
     async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
-        validate_key(key)
+        self._check_key(key)
         offset, length = max(0, offset), max(0, length)
         if length == 0:
             return b"" if await self.exists(key) else None
@@ -153,7 +185,7 @@ class ObjectStore(Store):
             raise self._failure("GET range of", key, e) from e
 
     async def get_suffix(self, key: str, length: int) -> bytes | None:
-        validate_key(key)
+        self._check_key(key)
         if length <= 0:
             return b"" if await self.exists(key) else None
         try:
@@ -172,7 +204,7 @@ class ObjectStore(Store):
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently."""
-        validate_key(key)
+        self._check_key(key)
         wanted = [(max(0, offset), max(0, length)) for offset, length in ranges]
         nonempty = [i for i, (_, length) in enumerate(wanted) if length > 0]
         if not nonempty:
@@ -192,7 +224,7 @@ class ObjectStore(Store):
         return out
 
     async def exists(self, key: str) -> bool:
-        validate_key(key)
+        self._check_key(key)
         return await self._size(key) is not None
 
     async def _walk(self, directory: str) -> AsyncIterator[str]:
@@ -208,13 +240,13 @@ class ObjectStore(Store):
             raise self._failure("LIST", directory, e) from e
 
     async def list(self, prefix: str = "") -> builtins.list[str]:
-        validate_prefix(prefix)
+        self._check_prefix(prefix)
         # obstore prefixes match whole path segments; zarrio's match characters
         directory = prefix[: prefix.rfind("/") + 1]
         return [key async for key in self._walk(directory) if key.startswith(prefix)]
 
     async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
-        validate_prefix(prefix)
+        self._check_prefix(prefix)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         try:
@@ -229,7 +261,7 @@ class ObjectStore(Store):
 
     # ------------------------------------------------------------ writes
     async def set(self, key: str, value: bytes) -> None:
-        validate_key(key)
+        self._check_key(key)
         self._check_writable()
         try:
             await obstore.put_async(self.backend, key, bytes(value))
@@ -237,7 +269,7 @@ class ObjectStore(Store):
             raise self._failure("PUT", key, e) from e
 
     async def erase(self, key: str) -> None:
-        validate_key(key)
+        self._check_key(key)
         self._check_writable()
         try:
             await obstore.delete_async(self.backend, key)
@@ -248,7 +280,7 @@ class ObjectStore(Store):
 
     async def erase_prefix(self, prefix: str) -> None:
         """Erase every key under ``prefix`` with batched deletes (up to 1000 keys a request on S3)."""
-        validate_prefix(prefix)
+        self._check_prefix(prefix)
         self._check_writable()
         keys = await self.list(prefix)
         batches = [keys[i : i + _LIST_PAGE] for i in range(0, len(keys), _LIST_PAGE)]

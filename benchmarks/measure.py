@@ -45,6 +45,8 @@ class Phase:
     calls: int = 1
     requests: int | None = None
     http_bytes: int | None = None
+    #: CPU time of the whole process (all threads) during the phase
+    cpu_seconds: float | None = None
 
 
 @dataclass
@@ -76,13 +78,15 @@ class RunContext:
         before = self.http_counts()
         if primary:
             self.baseline_rss = current_rss()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         yield
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         if primary:
             self.peak_rss = peak_rss()
         after = self.http_counts()
-        phase = Phase(seconds=seconds, payload_bytes=payload_bytes, calls=calls)
+        phase = Phase(seconds=seconds, payload_bytes=payload_bytes, calls=calls, cpu_seconds=cpu_seconds)
         if before is not None and after is not None:
             phase.requests = after[0] - before[0]
             phase.http_bytes = after[1] - before[1]

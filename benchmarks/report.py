@@ -105,6 +105,22 @@ def _speed_and_rss(stat: Stat) -> str:
     return f"{speed} · {rss}"
 
 
+def cpu_table(outcomes: Outcomes) -> list[str]:
+    header = ["workload", *(SHORT_NAMES[lib] for lib in LIBRARIES)]
+    rows = []
+    for row in ROWS:
+        if row.workload.startswith("H"):
+            continue
+        rows.append([row.label, *(cell(outcomes, row.workload, lib, _cpu_cell, row.phase) for lib in LIBRARIES)])
+    return table(header, rows)
+
+
+def _cpu_cell(stat: Stat) -> str:
+    if stat.cpu_seconds is None:
+        return "-"
+    return f"{fmt_seconds(stat.cpu_seconds)} ({stat.cpu_seconds / stat.median:.1f} cores)"
+
+
 def http_table(outcomes: Outcomes) -> list[str]:
     header = ["workload", *(SHORT_NAMES[lib] for lib in LIBRARIES)]
     rows = []
@@ -197,6 +213,13 @@ def render_markdown(results: dict[str, Any]) -> str:
         "when the timed step ended.",
         "",
         *throughput_memory_table(outcomes),
+        "",
+        "## CPU time of the timed step",
+        "",
+        "CPU seconds of the whole process (all threads) during the timed step (median), and the average "
+        "number of cores that kept busy. Less sensitive to other load on the machine than wall time.",
+        "",
+        *cpu_table(outcomes),
         "",
         "## HTTP requests and bytes",
         "",

@@ -21,6 +21,7 @@ class Stat:
     http_bytes: float | None
     peak_rss: float | None
     baseline_rss: float | None
+    cpu_seconds: float | None = None
 
     @property
     def per_call(self) -> float:
@@ -76,6 +77,7 @@ def _outcome(items: list[dict[str, Any]]) -> Outcome:
             http_bytes=_median_or_none([e.get("http_bytes") for e in entries]),
             peak_rss=_median_or_none([r.get("peak_rss") for r in good]),
             baseline_rss=_median_or_none([r.get("baseline_rss") for r in good]),
+            cpu_seconds=_median_or_none([e.get("cpu_seconds") for e in entries]),
         )
     notes: dict[str, Any] = {}
     for r in good:

@@ -194,6 +194,16 @@ def test_open_dataset_matches_xarray_with_zarr_python(written: tuple[Path, dict[
     assert ours == with_object_strings(expected[name])
 
 
+def test_open_dataset_over_http(written: tuple[Path, dict[str, Any]]) -> None:
+    import zarrio.server
+
+    root, expected = written
+    with zarrio.server.serve(root / "flat.zarr") as server:
+        ds = xr.open_dataset(server.url, engine="zarrio")  # consolidated metadata: no listing needed
+        ours = summarize(ds)
+    assert ours == with_object_strings(expected["flat"])
+
+
 def test_open_datatree_matches_xarray_with_zarr_python(written: tuple[Path, dict[str, Any]]) -> None:
     root, expected = written
     tree = xr.open_datatree(root / "tree.zarr", engine="zarrio")

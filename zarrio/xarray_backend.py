@@ -186,7 +186,6 @@ class ZarrioBackendEntrypoint(BackendEntrypoint):
     """``engine="zarrio"``: Zarr v3 through zarrio."""
 
     description = "Open Zarr v3 datasets with zarrio (local, HTTP, S3/GCS/Azure via obstore)"
-    url = "https://github.com/zarrio/zarrio/blob/main/docs/scaling.md"
     supports_groups: ClassVar[bool] = True
     open_dataset_parameters = (
         "filename_or_obj",

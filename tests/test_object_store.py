@@ -7,6 +7,7 @@ it (sharded partial reads through ranged GETs), listing, deletes, pickling as co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import pickle
@@ -158,17 +159,41 @@ async def test_get_ranges_coalesces_into_few_requests(s3: S3Server) -> None:
     value = os.urandom(100_000)
     await store.set("blob", value)
     calls: list[tuple[int, int]] = []
-    original = store.get_partial
+    original = store._read_range
 
-    async def spy(key: str, offset: int, length: int) -> bytes | None:
+    async def spy(key: str, offset: int, length: int) -> tuple[bytes, str | None] | None:
         calls.append((offset, length))
         return await original(key, offset, length)
 
-    store.get_partial = spy  # type: ignore[method-assign]
+    store._read_range = spy  # type: ignore[method-assign]
     ranges = [(0, 100), (200, 100), (1000, 50), (90_000, 10), (90_100, 10), (99_990, 50)]
     got = await store.get_ranges("blob", ranges)
     assert got == [value[o : o + n] for o, n in ranges]
     assert len(calls) == 2  # the close ranges merge; the two regions are far apart
+
+
+async def test_get_ranges_refuses_mixed_versions(s3: S3Server) -> None:
+    store = s3.store()
+    await store.set("blob", b"a" * 300_000)
+    original = store._read_range
+    calls = 0
+    first_read = asyncio.Event()
+
+    async def rewrite_between_requests(key: str, offset: int, length: int) -> tuple[bytes, str | None] | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            found = await original(key, offset, length)
+            first_read.set()
+            return found
+        await first_read.wait()  # another writer replaces the value between two of the ranged requests
+        await store.set("blob", b"b" * 300_000)
+        return await original(key, offset, length)
+
+    store._read_range = rewrite_between_requests  # type: ignore[method-assign]
+    with pytest.raises(TransportError, match="changed while its ranges were read") as caught:
+        await store.get_ranges("blob", [(0, 10), (200_000, 10)])
+    assert caught.value.key == "blob"
 
 
 async def test_erase_prefix_removes_many_keys(s3: S3Server) -> None:

@@ -171,8 +171,14 @@ class ObjectStore(Store):
         offset, length = max(0, offset), max(0, length)
         if length == 0:
             return b"" if await self.exists(key) else None
+        found = await self._read_range(key, offset, length)
+        return None if found is None else found[0]
+
+    async def _read_range(self, key: str, offset: int, length: int) -> tuple[bytes, str | None] | None:
+        """``length`` (> 0) bytes from ``offset`` and the version (ETag) they came from."""
         try:
-            return bytes(await obstore.get_range_async(self.backend, key, start=offset, length=length))
+            result = await obstore.get_async(self.backend, key, options={"range": (offset, offset + length)})
+            return bytes(await result.bytes_async()), result.meta.get("e_tag")
         except FileNotFoundError:
             return None
         except (ObstoreError, OSError) as e:
@@ -181,7 +187,7 @@ class ObjectStore(Store):
             if size is None:
                 return None
             if offset >= size:
-                return b""
+                return b"", None
             raise self._failure("GET range of", key, e) from e
 
     async def get_suffix(self, key: str, length: int) -> bytes | None:
@@ -203,7 +209,8 @@ class ObjectStore(Store):
             raise self._failure("GET suffix of", key, e) from e
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
-        """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently."""
+        """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently,
+        and all of them must come from one version of the value (same ETag), else TransportError."""
         self._check_key(key)
         wanted = [(max(0, offset), max(0, length)) for offset, length in ranges]
         nonempty = [i for i, (_, length) in enumerate(wanted) if length > 0]
@@ -212,12 +219,17 @@ class ObjectStore(Store):
         merged = coalesce_ranges(
             [wanted[i] for i in nonempty], max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size
         )
-        parts = await asyncio.gather(*(self.get_partial(key, offset, length) for (offset, length), _ in merged))
+        parts = await asyncio.gather(*(self._read_range(key, offset, length) for (offset, length), _ in merged))
+        if any(part is None for part in parts):
+            return None
+        versions = {part[1] for part in parts if part is not None and part[1] is not None}
+        if len(versions) > 1:
+            location = self._location(key)
+            raise TransportError(f"{location} changed while its ranges were read", key=key, location=location)
         out = [b""] * len(wanted)
-        for ((start, _), members), data in zip(merged, parts, strict=True):
-            if data is None:
-                return None
-            view = memoryview(data)
+        for ((start, _), members), part in zip(merged, parts, strict=True):
+            assert part is not None
+            view = memoryview(part[0])
             for member in members:
                 offset, length = wanted[nonempty[member]]
                 out[nonempty[member]] = bytes(view[offset - start : offset - start + length])

@@ -390,3 +390,30 @@ async def test_reencode_holds_a_bounded_number_of_blocks(
     assert peak == expected
     assert progress.done_chunks == 16 and progress.done_bytes == source.nbytes
     np.testing.assert_array_equal(await destination.getitem(...), await read(...))
+
+
+# ---------------------------------------------------------------- main: every failure is one line
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "text"),
+    [
+        (RuntimeError("boom"), 1, "zarrio: error: internal error: RuntimeError: boom (run with --debug for details)"),
+        (ExceptionGroup("many", [ValueError("first\nproblem"), KeyError("x")]), 1, "zarrio: error: first problem"),
+        (ExceptionGroup("usage", [UsageError("bad text")]), 2, "zarrio: error: bad text"),
+        (KeyboardInterrupt(), 130, "zarrio: error: interrupted"),
+    ],
+)
+def test_main_reports_any_failure_in_one_line(
+    error: BaseException, status: int, text: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zarrio.cli import info, main
+
+    def failing(args: Any) -> int:
+        raise error
+
+    monkeypatch.setattr(info, "run", failing)
+    assert main(["info", "anything"]) == status
+    assert capsys.readouterr().err == text + "\n"
+    with pytest.raises(type(error)):
+        main(["info", "anything", "--debug"])

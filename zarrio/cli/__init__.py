@@ -103,3 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         return _fail(_one_line(e), EXIT_ERROR)
+    except ExceptionGroup as group:
+        if args.debug:
+            raise
+        first = _first_leaf(group)
+        return _fail(_one_line(first), EXIT_USAGE if isinstance(first, UsageError) else EXIT_ERROR)
+    except Exception as e:  # a bug: still one line, and the way to see more
+        if args.debug:
+            raise
+        return _fail(f"internal error: {type(e).__name__}: {_one_line(e)} (run with --debug for details)", EXIT_ERROR)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

@@ -79,8 +79,14 @@ def test_to_dask_names_are_deterministic(tmp_path: Path) -> None:
 def test_to_dask_rank_zero_and_refuses_non_arrays() -> None:
     z = zarrio.create(MemoryStore(), (), "float32", fill_value=2.5)
     assert float(to_dask(z).compute()) == 2.5
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"expects a zarrio\.Array"):
         to_dask(np.zeros(3))  # type: ignore[arg-type]
+
+
+def test_async_arrays_are_accepted(tmp_path: Path) -> None:
+    z = zarrio.create(tmp_path / "async.zarr", (8,), "int16", chunks=(4,))
+    store_dask(da.arange(8, dtype="int16", chunks=4), z.aio)
+    assert to_dask(z.aio).compute().tolist() == list(range(8))
 
 
 def test_dask_from_array_works_on_a_zarrio_array_directly(tmp_path: Path) -> None:

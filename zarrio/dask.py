@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import create
+from .array import AsyncArray
 from .errors import SelectionError
 from .sync import Array
 
@@ -68,7 +69,7 @@ def is_aligned(chunks: BlockSizes, unit: Sequence[int]) -> bool:
     return True
 
 
-def to_dask(array: Array, *, chunks: Any = None, name: str | None = None) -> da.Array:
+def to_dask(array: Array | AsyncArray, *, chunks: Any = None, name: str | None = None) -> da.Array:
     """A lazy dask array reading ``array``.
 
     ``chunks`` defaults to the array's chunks, or its whole shards when it is
@@ -80,8 +81,7 @@ def to_dask(array: Array, *, chunks: Any = None, name: str | None = None) -> da.
     import dask.array as da
     from dask.base import tokenize
 
-    if not isinstance(array, Array):
-        raise TypeError(f"to_dask expects a zarrio.Array, not {type(array).__name__}")
+    array = _blocking(array, "to_dask")
     if chunks is None:
         chunks = write_unit(array) if array.ndim else ()
     if name is None:
@@ -94,7 +94,9 @@ def to_dask(array: Array, *, chunks: Any = None, name: str | None = None) -> da.
     return lazy
 
 
-def store_dask(x: da.Array, target: Array, *, compute: bool = True, **compute_options: Any) -> Delayed | None:
+def store_dask(
+    x: da.Array, target: Array | AsyncArray, *, compute: bool = True, **compute_options: Any
+) -> Delayed | None:
     """Write the dask array ``x`` into ``target`` (same shape), block by block.
 
     Blocks not aligned to ``target``'s write units (chunks, or shards) are
@@ -103,6 +105,7 @@ def store_dask(x: da.Array, target: Array, *, compute: bool = True, **compute_op
     """
     import dask.array as da
 
+    target = _blocking(target, "store_dask")
     if tuple(x.shape) != tuple(target.shape):
         raise SelectionError(f"cannot store a dask array of shape {x.shape} into an array of shape {target.shape}")
     if any(np.isnan(size) for sizes in x.chunks for size in sizes):
@@ -153,3 +156,12 @@ def _units_per_block(chunks: BlockSizes, unit: Sequence[int]) -> list[int]:
     return [
         max(1, round(max(sizes, default=1) / step)) if step else 1 for sizes, step in zip(chunks, unit, strict=True)
     ]
+
+
+def _blocking(array: object, caller: str) -> Array:
+    """``array`` as a blocking :class:`zarrio.Array` (an AsyncArray is wrapped)."""
+    if isinstance(array, Array):
+        return array
+    if isinstance(array, AsyncArray):
+        return Array(array)
+    raise TypeError(f"{caller} expects a zarrio.Array (or AsyncArray), not {type(array).__name__}")

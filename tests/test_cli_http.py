@@ -102,6 +102,7 @@ def test_serve_until_interrupted(hierarchy: Path) -> None:
         banner = proc.stdout.readline()
         assert banner.startswith(f"serving {hierarchy.parent} at http://127.0.0.1:")
         url = banner.split(" at ", 1)[1].split()[0].rstrip("/")
+        assert proc.stdout.readline() == f"  {url}/{hierarchy.name}\n"  # the Zarr data found there
         assert "a (100, 60) int32" in ok("tree", f"{url}/{hierarchy.name}")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)

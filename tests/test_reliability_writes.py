@@ -82,13 +82,25 @@ def _kill(child: subprocess.Popen[str]) -> None:
             stream.close()
 
 
+def _wait_for_a_temp_file(root: Path, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for directory in (root, root / "dir", root / "dir" / "sub"):
+            try:
+                if any(name.startswith(TEMP_PREFIX) for name in os.listdir(directory)):
+                    return
+            except FileNotFoundError:
+                pass
+
+
 async def test_local_store_writer_killed_mid_write_leaves_old_or_new_values(tmp_path: Path) -> None:
     root = tmp_path / "store"
     rng = random.Random(6)
     leftovers = 0
     for _ in range(4):
         child = _spawn(LOCAL_WRITER, str(root), str(VALUE_SIZE))
-        time.sleep(rng.uniform(0.02, 0.2))
+        time.sleep(rng.uniform(0.0, 0.05))
+        _wait_for_a_temp_file(root)  # a write is under way: kill it there
         _kill(child)
         store = LocalStore(root)
         for key in ("a", "dir/b", "dir/sub/c"):

@@ -154,7 +154,8 @@ def run_demo(directory: Path, args: argparse.Namespace) -> int:
     stored = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     print(f"  wrote {image.nbytes / 2**20:.0f} MiB in {write_seconds:.2f} s ({stored / 2**20:.1f} MiB on disk)")
     with serve(directory, latency=args.latency_ms / 1000) as server:
-        print(f"  serving {server.url} with {args.latency_ms:g} ms added per request; reading {len(tiles)} tiles")
+        print(f"  serving {server.url} with {args.latency_ms:g} ms added per request")
+        print(f"  reading {len(tiles)} random {TILE}x{TILE} tiles: async (gather), then sync ({SYNC_THREADS} threads)")
         before = server.request_count
         async_report = asyncio.run(read_tiles_async(server.url, tiles, image))
         async_report.http_requests, before = server.request_count - before, server.request_count

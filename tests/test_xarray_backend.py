@@ -331,3 +331,14 @@ def test_decode_fill_attribute(value: Any, dtype: str, expected: Any) -> None:
         assert np.isnan(got)
     else:
         assert got == expected
+
+
+def test_lazy_datasets_pickle_for_distributed_workers(written: tuple[Path, dict[str, Any]]) -> None:
+    import pickle
+
+    root, _ = written
+    lazy = xr.open_dataset(root / "flat.zarr", engine="zarrio")
+    clone = pickle.loads(pickle.dumps(lazy))  # still lazy: the arrays travel as their configuration
+    xr.testing.assert_identical(clone.load(), xr.open_dataset(root / "flat.zarr", engine="zarrio").load())
+    chunked = pickle.loads(pickle.dumps(xr.open_dataset(root / "flat.zarr", engine="zarrio", chunks={})))
+    np.testing.assert_array_equal(chunked["temp"].values, lazy["temp"].values)

@@ -339,8 +339,11 @@ def test_rm_relative_to_a_target_node(hierarchy: Path) -> None:
     assert (hierarchy / "b" / "zarr.json").exists()
 
 
-def test_rm_errors(hierarchy: Path) -> None:
-    assert "g/nope" in fails("rm", str(hierarchy), "g/nope")
+def test_rm_errors(hierarchy: Path, tmp_path: Path) -> None:
+    assert f"{hierarchy}::g/nope" in fails("rm", f"{hierarchy}::g", "nope")
+    assert "no such file or directory" in fails("rm", str(tmp_path / "missing.zarr"), "a")
+    assert "no such file or directory" in fails("consolidate", str(tmp_path / "missing.zarr"))
+    assert not (tmp_path / "missing.zarr").exists()
     fails("rm", str(hierarchy), "/", status=2)
 
 

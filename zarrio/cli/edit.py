@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from .. import _paths, aio
+from ..errors import NodeNotFoundError, StoreError
 from .nodes import opened_store
-from .target import parse_target
+from .target import Target, parse_target
 from .usage import UsageError
 
 __all__ = ["add_parsers", "run_consolidate", "run_rm"]
@@ -35,21 +37,42 @@ def add_parsers(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     remove.set_defaults(run=run_rm)
 
 
+def _existing(text: str) -> Target:
+    """The target ``text`` names; a missing directory or zip is an error (nothing is created)."""
+    target = parse_target(text)
+    if not target.is_url and not os.path.exists(target.location):
+        raise StoreError("no such file or directory", location=target.location)
+    return target
+
+
+def _not_found(target: Target, path: str, error: NodeNotFoundError) -> NodeNotFoundError:
+    if error.path != path:
+        return error
+    shown = Target(target.location, path)
+    return NodeNotFoundError(path, f"no Zarr array or group at {shown}")
+
+
 async def run_consolidate(args: argparse.Namespace) -> int:
-    target = parse_target(args.target)
+    target = _existing(args.target)
     async with opened_store(target, "w") as store:
-        group = await aio.consolidate_metadata(store, target.node)
+        try:
+            group = await aio.consolidate_metadata(store, target.node)
+        except NodeNotFoundError as e:
+            raise _not_found(target, target.node, e) from e
     count = len(group.consolidated or {})
     print(f"consolidated the metadata of {count} node{'s' if count != 1 else ''} into {target}")
     return 0
 
 
 async def run_rm(args: argparse.Namespace) -> int:
-    target = parse_target(args.target)
+    target = _existing(args.target)
     path = _paths.child_path(target.node, args.node)
     if not path:
         raise UsageError("refusing to delete the root group; name a node below it")
     async with opened_store(target, "w") as store:
-        await aio.delete_node(store, path)
+        try:
+            await aio.delete_node(store, path)
+        except NodeNotFoundError as e:
+            raise _not_found(target, path, e) from e
     print(f"removed /{path}")
     return 0

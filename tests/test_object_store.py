@@ -15,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -262,6 +262,39 @@ def test_a_forked_child_gets_an_error_not_a_hang(s3: S3Server) -> None:
             child.kill()
     assert outcome.startswith("StoreError: obstore cannot be used in a process forked"), outcome
     assert zarrio.StoreView(store).get("k") == b"v"  # the parent is unaffected
+
+
+credential_requests: list[datetime] = []
+
+
+def rotating_credentials() -> dict[str, Any]:
+    """An obstore credential provider (module level, so a store using it pickles)."""
+    credential_requests.append(datetime.now(UTC))
+    return {
+        "access_key_id": CREDENTIALS["access_key_id"],
+        "secret_access_key": CREDENTIALS["secret_access_key"],
+        "token": None,
+        "expires_at": datetime.now(UTC) + timedelta(minutes=5),
+    }
+
+
+def test_credentials_from_a_provider(s3: S3Server) -> None:
+    backend = S3Store(
+        BUCKET,
+        prefix=f"t-{uuid.uuid4().hex}",
+        endpoint=s3.endpoint,
+        region=CREDENTIALS["region"],
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True},
+        credential_provider=rotating_credentials,  # type: ignore[arg-type]
+    )
+    store = ObjectStore(backend)
+    before = len(credential_requests)
+    z = zarrio.create(store, (3,), "float64")
+    z[...] = [1.0, 2.0, 3.0]
+    assert len(credential_requests) > before  # obstore asked the provider for credentials
+    clone = pickle.loads(pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL))
+    assert clone.backend.credential_provider is rotating_credentials
 
 
 def test_repr_and_url_name_the_bucket(s3: S3Server) -> None:

@@ -417,3 +417,26 @@ def test_main_reports_any_failure_in_one_line(
     assert capsys.readouterr().err == text + "\n"
     with pytest.raises(type(error)):
         main(["info", "anything", "--debug"])
+
+
+@pytest.mark.parametrize("command", ["info", "tree", "get", "consolidate", "rm", "cp", "serve"])
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from zarrio.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: zarrio {command}")
+    assert "--debug" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.metadata
+
+    from zarrio.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"zarrio {importlib.metadata.version('zarrio')}\n"

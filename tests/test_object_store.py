@@ -337,3 +337,23 @@ def test_lazy_export() -> None:
     import zarrio.stores
 
     assert zarrio.stores.ObjectStore is ObjectStore
+
+
+def test_xarray_opens_an_s3_url_through_obstore(s3: S3Server) -> None:
+    xr = pytest.importorskip("xarray", reason="the xarray extra is not installed")
+    prefix = f"t-{uuid.uuid4().hex}/weather.zarr"
+    store = ObjectStore(s3.backend(prefix))
+    zarrio.create_group(store, attributes={"title": "on S3"})
+    zarrio.create(store, (4,), "float64", path="x", dimension_names=["x"])[...] = [0.0, 1.0, 2.0, 3.0]
+    packed = zarrio.create(store, (4,), "int16", path="t", dimension_names=["x"], attributes={"scale_factor": 0.5})
+    packed[...] = [2, 4, 6, 8]
+    options = {
+        "endpoint": s3.endpoint,
+        "virtual_hosted_style_request": False,
+        "client_options": {"allow_http": True},
+        **CREDENTIALS,
+    }
+    ds = xr.open_dataset(f"s3://{BUCKET}/{prefix}", engine="zarrio", storage_options=options)
+    assert ds.attrs == {"title": "on S3"}
+    assert ds["t"].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert ds["x"].values.tolist() == [0.0, 1.0, 2.0, 3.0]

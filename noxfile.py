@@ -18,10 +18,16 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 
+def every_extra() -> str:
+    """`.[a,b,...]` with every optional-dependency group of pyproject.toml, as scripts/dev.py installs."""
+    extras = nox.project.load_toml("pyproject.toml")["project"].get("optional-dependencies", {})
+    return f".[{','.join(sorted(extras))}]"
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole pytest suite (arguments after -- go to pytest)."""
-    session.install("-e", ".[test]")
+    """The whole pytest suite, every extra installed so its tests run (arguments after -- go to pytest)."""
+    session.install("-e", every_extra())
     session.run("python", "-m", "pytest", *session.posargs)
 
 

@@ -23,6 +23,9 @@ import pytest
 from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
 from interop import run_ref as _run_ref
 
+# the nginx fixture, shared by the HTTP test modules
+pytest_plugins = ["servers.fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
 

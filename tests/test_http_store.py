@@ -7,13 +7,12 @@ nginx missing: these tests skip locally and fail under CI=true (install nginx-li
 from __future__ import annotations
 
 import itertools
-import os
 import random
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from servers.nginx import NginxServer, find_nginx
+from servers.nginx import NginxServer
 
 from zarrio.server import DevServer, serve
 from zarrio.stores.http import HttpStore
@@ -22,25 +21,6 @@ from zarrio.testing import StoreSuite
 pytestmark = pytest.mark.timeout(60)
 
 _dirs = itertools.count()
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-@pytest.fixture(scope="session")
-def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxServer]:
-    binary = find_nginx()
-    if binary is None:
-        reason = "nginx is not installed (apt-get install -y nginx-light)"
-        if _in_ci():
-            pytest.fail(reason + "; CI=true, so this is a failure")
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("nginx-root")
-    root.chmod(0o755)
-    server = NginxServer(root, tmp_path_factory.mktemp("nginx-work"), binary).start()
-    yield server
-    server.stop()
 
 
 def write_tree(root: Path, items: Mapping[str, bytes]) -> str:

@@ -21,7 +21,9 @@
     │   │                                    consolidate the metadata
     │   ├── MissingChunkError                strict mode: a chunk that must exist is absent
     │   └── TransportError                   the backend failed (I/O, HTTP) after retries
-    │       └── HttpStatusError              .status: an unexpected HTTP status
+    │       ├── HttpStatusError              .status: an unexpected HTTP status
+    │       └── ObjectChangedError           the object was replaced between two reads
+    │                                        of it (ETag / If-Match); re-read it whole
     └── FacadeError                          (also RuntimeError) misuse of the sync facade,
                                              e.g. a blocking call from its own loop thread
 
@@ -44,6 +46,7 @@ __all__ = [
     "MetadataError",
     "MissingChunkError",
     "NodeExistsError",
+    "ObjectChangedError",
     "NodeNotFoundError",
     "ReadOnlyError",
     "ResourceLimitError",
@@ -194,3 +197,8 @@ class HttpStatusError(TransportError):
 
 class FacadeError(ZarrioError, RuntimeError):
     """Misuse of the synchronous facade (e.g. a blocking call from its loop thread)."""
+
+
+class ObjectChangedError(TransportError):
+    """A value was replaced between two reads that must see the same version
+    (a shard's index and its inner chunks). The engine re-reads the shard once."""

@@ -32,7 +32,7 @@ from .._runtime import (
     store_limiter,
 )
 from ..codecs import CodecChain
-from ..errors import CorruptChunkError, ResourceLimitError, SelectionError
+from ..errors import CorruptChunkError, ObjectChangedError, ResourceLimitError, SelectionError
 from ..indexing import ChunkProjection, IndexPlan, plan
 from ..stores.base import BlockingAccess, Store
 from .kernels import MISSING, ChunkKernels, Parts, ShardMembers
@@ -302,6 +302,15 @@ class ChunkEngine(ChunkKernels):
         self._index_cache.pop(key, None)
 
     async def _fetch_inner_chunks(self, key: str, wanted: list[int]) -> Parts | None:
+        """The wanted inner chunks of one shard, from the same version as its index:
+        if the shard was replaced in between (``ObjectChangedError``), read it again once."""
+        try:
+            return await self._fetch_inner_chunks_once(key, wanted)
+        except ObjectChangedError:
+            self.invalidate_index(key)
+            return await self._fetch_inner_chunks_once(key, wanted)
+
+    async def _fetch_inner_chunks_once(self, key: str, wanted: list[int]) -> Parts | None:
         index = await self._shard_index(key)
         if index is None:
             return None

@@ -47,6 +47,7 @@ import builtins
 import random
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,7 +57,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..errors import HttpStatusError, ListingNotSupportedError, StoreError, TransportError
+from ..errors import HttpStatusError, ListingNotSupportedError, ObjectChangedError, StoreError, TransportError
 from ._retry import RETRY_STATUSES, Retryable, RetryPolicy, call_with_retries, parse_retry_after
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
@@ -64,6 +65,8 @@ __all__ = ["HttpStore"]
 
 T = TypeVar("T")
 MISSING_STATUSES = frozenset({403, 404})
+#: how many keys' versions (ETags) ranged reads stay pinned to
+VERSIONS_KEPT = 4096
 _Loop = asyncio.AbstractEventLoop
 
 
@@ -145,10 +148,12 @@ class HttpStore(Store):
         #: True once the server answered a ranged request with the whole value
         self.ranges_ignored = False
         self._missing_metadata: set[str] = set()
+        #: ETag of the version of each key that ranged reads are pinned to (bounded, oldest dropped)
+        self._versions: OrderedDict[str, str] = OrderedDict()
         self._user_session = session
         self._lock = threading.Lock()
-        self._sessions: weakref.WeakKeyDictionary[_Loop, tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]]
-        self._sessions = weakref.WeakKeyDictionary()
+        #: stores with the same connection settings share one session per loop (see ``_SESSIONS``)
+        self._session_key = (max_concurrency, connect_timeout, read_timeout)
         self._limiters: weakref.WeakKeyDictionary[_Loop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
         self._rng = random.Random()
 
@@ -164,8 +169,9 @@ class HttpStore(Store):
         return f"HttpStore({self.url!r})"
 
     def clear_cache(self) -> None:
-        """Forget remembered missing ``zarr.json`` keys and the ``ranges_ignored`` verdict."""
+        """Forget remembered missing ``zarr.json`` keys, pinned versions and the ``ranges_ignored`` verdict."""
         self._missing_metadata.clear()
+        self._versions.clear()
         self.ranges_ignored = False
 
     # ------------------------------------------------------------ reads
@@ -214,7 +220,10 @@ class HttpStore(Store):
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         if len({etag for _, etag in parts if etag}) > 1:
-            raise TransportError("the object changed during a batched read (ETags differ)", key=key, location=self.url)
+            self._versions.pop(key, None)
+            raise ObjectChangedError(
+                "the object changed during a batched read (ETags differ)", key=key, location=self.url
+            )
         out: builtins.list[bytes] = [b""] * len(ranges)
         for ((start, _), members), (data, _) in zip(merged, parts, strict=True):
             if data is None:
@@ -254,8 +263,8 @@ class HttpStore(Store):
 
     async def close(self) -> None:
         """Close the current loop's session (not a user's); a later read opens a new one."""
-        with self._lock:
-            entry = self._sessions.pop(asyncio.get_running_loop(), None)
+        with _SESSIONS_LOCK:
+            entry = _SESSIONS.get(asyncio.get_running_loop(), {}).pop(self._session_key, None)
         if entry is not None:
             await entry[1].aclose()  # its finally closes the session
 
@@ -310,9 +319,11 @@ class HttpStore(Store):
         result = await self._read(key, header, interpret)
         return (None, None) if result is None else result
 
-    def _status_error(self, reply: _Reply) -> HttpStatusError:
+    def _status_error(self, reply: _Reply) -> TransportError:
         if reply.status == 412:
-            return HttpStatusError("the object changed (precondition failed)", status=412, location=reply.url)
+            return ObjectChangedError(
+                "the object changed since it was first read (If-Match failed)", location=reply.url
+            )
         return HttpStatusError(f"unexpected HTTP status {reply.status}", status=reply.status, location=reply.url)
 
     # ------------------------------------------------------------ transport
@@ -326,12 +337,18 @@ class HttpStore(Store):
         url = self.url + "/" + "/".join(quote(segment, safe="") for segment in key.split("/"))
 
         async def attempt() -> T | None:
-            reply = await self._send(method, url, range_header)
+            pinned = self._versions.get(key) if range_header is not None else None
+            reply = await self._send(method, url, range_header, pinned)
             if reply.status in MISSING_STATUSES:
                 if key.endswith("zarr.json"):
                     self._missing_metadata.add(key)
                 return None
-            return interpret(reply)
+            if reply.status == 412:
+                self._versions.pop(key, None)
+            result = interpret(reply)
+            if range_header is not None:
+                self._pin(key, reply.headers.get("ETag"))
+            return result
 
         try:
             async with asyncio.timeout(self.total_timeout):
@@ -343,11 +360,23 @@ class HttpStore(Store):
             message = f"no complete answer within total_timeout={self.total_timeout} s"
             raise TransportError(message, key=key, location=url) from error
 
-    async def _send(self, method: str, url: str, range_header: str | None) -> _Reply:
+    def _pin(self, key: str, etag: str | None) -> None:
+        """Remember the version a ranged read saw, so later ranged reads of the key
+        (a shard's inner chunks after its index) must come from that version."""
+        if not etag or etag.startswith("W/"):
+            return
+        self._versions[key] = etag
+        self._versions.move_to_end(key)
+        while len(self._versions) > VERSIONS_KEPT:
+            self._versions.popitem(last=False)
+
+    async def _send(self, method: str, url: str, range_header: str | None, if_match: str | None = None) -> _Reply:
         """One HTTP request; transient failures become :class:`Retryable`."""
         headers = dict(self.headers)
         if range_header is not None:
             headers["Range"] = range_header
+        if if_match is not None:
+            headers["If-Match"] = if_match
         session = await self._session()
         async with self._limiter():
             try:
@@ -381,20 +410,29 @@ class HttpStore(Store):
         if user is not None and not user.closed and getattr(user, "_loop", None) is loop:
             return user
         with self._lock:
-            for other in [other for other in self._sessions if other.is_closed()]:
-                del self._sessions[other]
             for other in [other for other in self._limiters if other.is_closed()]:
                 del self._limiters[other]
-            entry = self._sessions.get(loop)
+        with _SESSIONS_LOCK:
+            per_loop = _SESSIONS.setdefault(loop, {})
+            entry = per_loop.get(self._session_key)
             if entry is not None and not entry[0].closed:
                 return entry[0]
             connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0, ttl_dns_cache=300)
             session = aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=self._timeout)
             closer = _close_when_loop_shuts_down(session)
-            self._sessions[loop] = (session, closer)
+            per_loop[self._session_key] = (session, closer)
         # a started async generator is closed by asyncio.run / asyncio.Runner before the loop closes
         await closer.__anext__()
         return session
+
+
+#: one session per event loop and connection settings, shared by every HttpStore on that loop:
+#: stores are cheap to make and drop (``zarrio.open(url)``) and reuse each other's keep-alive
+#: connections; a session lives until its loop shuts down (or a store's ``close()``)
+_SESSIONS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]]
+] = weakref.WeakKeyDictionary()
+_SESSIONS_LOCK = threading.Lock()
 
 
 async def _close_when_loop_shuts_down(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:

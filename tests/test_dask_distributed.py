@@ -1,11 +1,13 @@
 # mypy: disable-error-code="no-untyped-call"
 """zarrio on a real dask.distributed LocalCluster: 2 worker processes on 127.0.0.1 read an
-array through zarrio (a directory store, and an HTTP source served by zarrio.server), compute
-on it, and write the result through zarrio; the values are checked here. Arrays travel to the
+array through zarrio (a directory store, an HTTP source served by zarrio.server, and S3 through
+obstore against moto's server), compute on it, and write the result through zarrio; the values
+are checked here. Arrays travel to the
 workers pickled as configuration; request limits stay per process."""
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import warnings
@@ -141,6 +143,50 @@ def test_workers_write_in_parallel_without_locks(client: Client, tmp_path: Path)
     with dask.config.set(scheduler=client.get):
         z = from_dask(values, tmp_path / "w.zarr", chunks=(10, 30), shards=(40, 60))
     np.testing.assert_array_equal(z[...], np.arange(200 * 60, dtype="int64").reshape(200, 60))
+
+
+def test_s3_source_and_target_through_obstore(client: Client, source: tuple[Path, np.ndarray]) -> None:
+    """Workers (spawned processes) read from and write to S3 (moto's server) through ObjectStore."""
+    try:
+        import boto3  # type: ignore[import-untyped]
+        from moto.server import ThreadedMotoServer
+        from obstore.store import S3Store
+
+        from zarrio.stores.object_store import ObjectStore
+    except ImportError as missing:  # pragma: no cover - depends on the environment
+        if _in_ci():
+            raise
+        pytest.skip(f"the obstore extra or moto[server] is not installed ({missing})")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        keys = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+        endpoint = f"http://{host}:{port}"
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        ).create_bucket(Bucket="dask")
+        backend = S3Store(
+            "dask",
+            endpoint=endpoint,
+            virtual_hosted_style_request=False,
+            client_options={"allow_http": True},
+            **keys,  # type: ignore[arg-type]
+        )
+        s3 = ObjectStore(backend)
+        _, data = source
+        zarrio.create(s3, data.shape, "float32", path="in", chunks=(16, 20), shards=(32, 40))[...] = data
+        with dask.config.set(scheduler=client.get):
+            x = to_dask(zarrio.open_array(s3, path="in"))
+            from_dask(x[::-1] * 3, s3, path="out", chunks=(32, 40))
+        np.testing.assert_array_equal(zarrio.open_array(s3, path="out")[...], data[::-1] * 3)
+    finally:
+        server.stop()
 
 
 def _limits_in_worker(payload: bytes) -> dict[str, Any]:

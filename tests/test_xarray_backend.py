@@ -299,6 +299,12 @@ def test_accepts_stores_groups_and_guesses_zarr(written: tuple[Path, dict[str, A
     assert entry.guess_can_open(str(root / "flat.zarr"))
     assert entry.guess_can_open(group)
     assert not entry.guess_can_open(str(root / "nothing.nc"))
+    assert entry.guess_can_open("s3://bucket/data.zarr") and entry.guess_can_open("https://host/data.zarr/")
+    assert not entry.guess_can_open("https://host/data.nc")
+    v2 = root / "v2.zarr"
+    v2.mkdir(exist_ok=True)
+    (v2 / ".zgroup").write_text('{"zarr_format": 2}')
+    assert not entry.guess_can_open(str(v2))  # Zarr v2 is for other engines
     assert "zarrio" in xr.backends.list_engines()
 
 

@@ -80,9 +80,9 @@ def _looks_like_zarr(target: Any) -> bool:
         target = os.fspath(target)
     if not isinstance(target, str):
         return False
-    if target.lower().startswith(_REMOTE_SCHEMES) or target.rstrip("/").endswith(".zarr"):
-        return True
-    return os.path.isfile(os.path.join(target, "zarr.json"))
+    if target.lower().startswith((*_REMOTE_SCHEMES, "http://", "https://")):
+        return target.rstrip("/").endswith(".zarr")
+    return os.path.isfile(os.path.join(target, "zarr.json"))  # a local Zarr v3 hierarchy (not v2)
 
 
 # ---------------------------------------------------------------- attributes

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import zarrio
-from zarrio.errors import ReadOnlyError, StoreError, TransportError
+from zarrio.errors import ObjectChangedError, ReadOnlyError, StoreError, TransportError
 from zarrio.stores import Store
 from zarrio.testing import CountingStore, StoreSuite
 
@@ -191,9 +191,37 @@ async def test_get_ranges_refuses_mixed_versions(s3: S3Server) -> None:
         return await original(key, offset, length)
 
     store._read_range = rewrite_between_requests  # type: ignore[method-assign]
-    with pytest.raises(TransportError, match="changed while its ranges were read") as caught:
+    with pytest.raises(ObjectChangedError, match="changed") as caught:
         await store.get_ranges("blob", [(0, 10), (200_000, 10)])
     assert caught.value.key == "blob"
+    store._read_range = original  # type: ignore[method-assign]
+    assert await store.get_ranges("blob", [(0, 2), (200_000, 2)]) == [b"bb", b"bb"]  # the next read sees the new value
+
+
+async def test_ranged_reads_are_pinned_to_the_first_version(s3: S3Server) -> None:
+    prefix = f"t-{uuid.uuid4().hex}"
+    reader, writer = ObjectStore(s3.backend(prefix)), ObjectStore(s3.backend(prefix))
+    await writer.set("shard", b"1" * 1000)
+    assert await reader.get_suffix("shard", 10) == b"1" * 10  # like a shard index: pins the version
+    await writer.set("shard", b"2" * 1000)  # another writer replaces the value
+    with pytest.raises(ObjectChangedError) as caught:
+        await reader.get_partial("shard", 0, 10)  # never bytes of the new version mixed with the old index
+    assert caught.value.key == "shard"
+    assert caught.value.location == f"s3://{BUCKET}/{prefix}/shard"
+    assert await reader.get_partial("shard", 0, 10) == b"2" * 10  # unpinned: the next read sees the new value
+    await reader.set("shard", b"3" * 1000)  # the store's own writes release the pin
+    assert await reader.get_ranges("shard", [(0, 3), (900, 3)]) == [b"333", b"333"]
+
+
+def test_a_shard_replaced_between_index_and_chunks_is_read_again(s3: S3Server) -> None:
+    prefix = f"t-{uuid.uuid4().hex}"
+    reader, writer = ObjectStore(s3.backend(prefix)), ObjectStore(s3.backend(prefix))
+    first = np.arange(32 * 32, dtype="int32").reshape(32, 32)
+    zarrio.create(writer, first.shape, "int32", chunks=(8, 8), shards=(32, 32))[...] = first
+    z = zarrio.open_array(reader)
+    np.testing.assert_array_equal(z[0:8, 0:8], first[0:8, 0:8])  # pins the shard's version
+    zarrio.open_array(writer)[...] = first * 10
+    np.testing.assert_array_equal(z[8:16, 8:16], first[8:16, 8:16] * 10)  # the engine re-reads the new shard
 
 
 async def test_erase_prefix_removes_many_keys(s3: S3Server) -> None:

@@ -10,7 +10,12 @@ configured obstore store, or build one from a URL::
 
 Byte ranges are true ranged GETs; ``get_ranges`` coalesces nearby ranges
 (``coalesce_max_gap``, ``coalesce_max_size``) and fetches the merged ranges
-concurrently, as :class:`~zarrio.stores.HttpStore` does. Credentials are
+concurrently, as :class:`~zarrio.stores.HttpStore` does. Like HttpStore,
+ranged reads of a key are pinned to the version (ETag) the first one saw
+(``If-Match``): a value replaced by another writer in between raises
+:class:`~zarrio.errors.ObjectChangedError` (the engine then re-reads the
+shard once) instead of mixing bytes of two versions. This store's own
+writes release the pin. Credentials are
 whatever the obstore store was configured with (keys, environment, a
 credential provider).
 
@@ -34,22 +39,27 @@ import os
 import threading
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import obstore
 from obstore.exceptions import BaseError as ObstoreError
+from obstore.exceptions import PreconditionError
 
-from ..errors import StoreError, TransportError
+from ..errors import ObjectChangedError, StoreError, TransportError
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
 if TYPE_CHECKING:
+    from obstore import GetOptions, SuffixRange
     from obstore.store import ObjectStore as ObstoreStore
 
 __all__ = ["ObjectStore"]
 
 #: objects listed per page when listing recursively
 _LIST_PAGE = 1000
+#: keys whose pinned version (ETag) each store remembers
+VERSIONS_KEPT = 4096
 
 _instances: weakref.WeakValueDictionary[str, ObjectStore] = weakref.WeakValueDictionary()
 #: the process that first did I/O through obstore (its runtime's threads exist only there)
@@ -80,6 +90,9 @@ class ObjectStore(Store):
         self.max_concurrency = max_concurrency
         self.coalesce_max_gap = coalesce_max_gap
         self.coalesce_max_size = coalesce_max_size
+        #: ETag of the version each key's ranged reads are pinned to (bounded, oldest dropped)
+        self._versions: OrderedDict[str, str] = OrderedDict()
+        self._versions_lock = threading.Lock()
         self._identity = uuid.uuid4().hex
         with _instances_lock:
             _instances[self._identity] = self
@@ -177,10 +190,7 @@ class ObjectStore(Store):
     async def _read_range(self, key: str, offset: int, length: int) -> tuple[bytes, str | None] | None:
         """``length`` (> 0) bytes from ``offset`` and the version (ETag) they came from."""
         try:
-            result = await obstore.get_async(self.backend, key, options={"range": (offset, offset + length)})
-            return bytes(await result.bytes_async()), result.meta.get("e_tag")
-        except FileNotFoundError:
-            return None
+            return await self._ranged(key, (offset, offset + length))
         except (ObstoreError, OSError) as e:
             # a range starting at or past the end is refused by the backend (416): that is b""
             size = await self._size(key)
@@ -195,10 +205,8 @@ class ObjectStore(Store):
         if length <= 0:
             return b"" if await self.exists(key) else None
         try:
-            result = await obstore.get_async(self.backend, key, options={"range": {"suffix": length}})
-            return bytes(await result.bytes_async())
-        except FileNotFoundError:
-            return None
+            found = await self._ranged(key, {"suffix": length})
+            return None if found is None else found[0]
         except (ObstoreError, OSError) as e:
             # an empty value cannot serve a suffix range: it is b""
             size = await self._size(key)
@@ -208,9 +216,45 @@ class ObjectStore(Store):
                 return b""
             raise self._failure("GET suffix of", key, e) from e
 
+    async def _ranged(self, key: str, span: tuple[int, int] | SuffixRange) -> tuple[bytes, str | None] | None:
+        """One ranged GET, pinned (If-Match) to the version earlier ranged reads of ``key`` saw,
+        so a shard's inner chunks come from the same version as its index."""
+        options: GetOptions = {"range": span}
+        pinned = self._versions.get(key)
+        if pinned is not None:
+            options["if_match"] = pinned
+        try:
+            result = await obstore.get_async(self.backend, key, options=options)
+            data = bytes(await result.bytes_async())
+        except FileNotFoundError:
+            self._unpin(key)
+            return None
+        except PreconditionError as e:
+            self._unpin(key)
+            location = self._location(key)
+            message = f"{location} changed since it was first read (If-Match failed)"
+            raise ObjectChangedError(message, key=key, location=location) from e
+        etag = result.meta.get("e_tag")
+        self._pin(key, etag)
+        return data, etag
+
+    def _pin(self, key: str, etag: str | None) -> None:
+        if not etag or etag.startswith("W/"):  # weak tags do not identify bytes
+            return
+        with self._versions_lock:
+            self._versions[key] = etag
+            self._versions.move_to_end(key)
+            while len(self._versions) > VERSIONS_KEPT:
+                self._versions.popitem(last=False)
+
+    def _unpin(self, *keys: str) -> None:
+        with self._versions_lock:
+            for key in keys:
+                self._versions.pop(key, None)
+
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently,
-        and all of them must come from one version of the value (same ETag), else TransportError."""
+        and all of them must come from one version of the value (same ETag), else ObjectChangedError."""
         self._check_key(key)
         wanted = [(max(0, offset), max(0, length)) for offset, length in ranges]
         nonempty = [i for i, (_, length) in enumerate(wanted) if length > 0]
@@ -224,8 +268,9 @@ class ObjectStore(Store):
             return None
         versions = {part[1] for part in parts if part is not None and part[1] is not None}
         if len(versions) > 1:
+            self._unpin(key)
             location = self._location(key)
-            raise TransportError(f"{location} changed while its ranges were read", key=key, location=location)
+            raise ObjectChangedError(f"{location} changed while its ranges were read", key=key, location=location)
         out = [b""] * len(wanted)
         for ((start, _), members), part in zip(merged, parts, strict=True):
             assert part is not None
@@ -275,6 +320,7 @@ class ObjectStore(Store):
     async def set(self, key: str, value: bytes) -> None:
         self._check_key(key)
         self._check_writable()
+        self._unpin(key)
         try:
             await obstore.put_async(self.backend, key, bytes(value))
         except (ObstoreError, OSError) as e:
@@ -283,6 +329,7 @@ class ObjectStore(Store):
     async def erase(self, key: str) -> None:
         self._check_key(key)
         self._check_writable()
+        self._unpin(key)
         try:
             await obstore.delete_async(self.backend, key)
         except FileNotFoundError:
@@ -295,6 +342,7 @@ class ObjectStore(Store):
         self._check_prefix(prefix)
         self._check_writable()
         keys = await self.list(prefix)
+        self._unpin(*keys)
         batches = [keys[i : i + _LIST_PAGE] for i in range(0, len(keys), _LIST_PAGE)]
         try:
             await asyncio.gather(*(obstore.delete_async(self.backend, batch) for batch in batches))

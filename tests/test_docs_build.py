@@ -100,8 +100,14 @@ def _load_hook(name: str) -> Any:
 
 def test_fence_hook_drops_the_no_run_flag_and_keeps_attributes() -> None:
     strip = _load_hook("fences").strip_test_flags
-    page = '```python no-run needs the internet\nx\n```\n~~~py skip title="a.py" why\ny\n~~~\n```python\nz\n```\n'
-    assert strip(page) == '```python\nx\n```\n~~~py title="a.py"\ny\n~~~\n```python\nz\n```\n'
+    page = (
+        '```python no-run needs the internet\nx\n```\n~~~py skip title="a.py" why\ny\n~~~\n'
+        '```python title="b" no-run reason\nw\n```\n```python title="c"\nz\n```\n```python\nskipped = 1\n```\n'
+    )
+    assert strip(page) == (
+        '```python\nx\n```\n~~~py title="a.py"\ny\n~~~\n'
+        '```python title="b"\nw\n```\n```python title="c"\nz\n```\n```python\nskipped = 1\n```\n'
+    )
 
 
 def test_rst_hook_turns_roles_literals_and_tables_into_markdown() -> None:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 NO_RUN_FENCE = re.compile(
-    r"^(?P<head> {0,3}(?:`{3,}|~{3,})(?:python3?|py))[ \t]+(?:no-run|norun|skip)\b(?P<rest>.*)$",
+    r"^(?P<head> {0,3}(?:`{3,}|~{3,})(?:python3?|py))(?P<rest>[ \t]+.*?(?<!\S)(?:no-run|norun|skip)(?!\S).*)$",
     re.MULTILINE | re.IGNORECASE,
 )
 ATTRIBUTE = re.compile(r"""\w+=(?:"[^"]*"|'[^']*'|\S+)""")

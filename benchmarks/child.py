@@ -38,7 +38,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         version = adapter.version()
         ctx = RunContext(library, adapter, sizes, paths, spec.get("server_url"))
     workload.run(ctx)
-    return {**ctx.result(), "version": version}
+    zarrio_module = sys.modules.get("zarrio")
+    return {**ctx.result(), "version": version, "zarrio_file": getattr(zarrio_module, "__file__", None)}
 
 
 def main() -> None:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_DATA_DIR, DOCS_DIR, LIBRARIES, REPO_DIR, RESULTS_DIR, data_paths, sizes_for
-from .driver import MAX_QUIET_WAIT_SECONDS, git_commit, machine, now_utc, plan, run_plan
+from .driver import DEFAULT_BOOST, MAX_QUIET_WAIT_SECONDS, git_commit, machine, now_utc, plan, run_plan
 from .limits import LIMITS
+from .snapshot import code_under_test
 from .workloads import WORKLOADS, Workload
 
 
@@ -40,10 +41,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--merge", action="store_true", help="replace only the re-run workloads in the output")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the report from the output")
     parser.add_argument(
+        "--zarrio-ref",
+        default="HEAD",
+        help="git revision of zarrio to measure (exported to a snapshot), or 'worktree' for the live files",
+    )
+    parser.add_argument(
+        "--boost",
+        type=int,
+        default=DEFAULT_BOOST,
+        help=f"run each child in its own scheduling group at nice -N (root; default {DEFAULT_BOOST}; 0: off)",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=MAX_QUIET_WAIT_SECONDS,
-        help="longest wait (s) for other processes to go quiet before each run; 0: no waiting, no re-runs",
+        default=None,
+        help=f"longest wait (s) for other processes to go quiet before each run, re-running disturbed runs once "
+        f"(default: 0 when boosting, else {MAX_QUIET_WAIT_SECONDS})",
     )
     return parser.parse_args(argv)
 
@@ -95,17 +108,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = data_paths(args.data_dir, sizes)
     jobs = plan(workloads, libraries, limits, repeats)
     print(f"[bench] {mode} run: {len(jobs)} child processes ({repeats} repeats)", flush=True)
-    runs = run_plan(jobs, args.data_dir, args.quick, paths.root, args.quiet_wait)
+    quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0.0 if args.boost > 0 else MAX_QUIET_WAIT_SECONDS)
+    with code_under_test(args.zarrio_ref) as code:
+        print(f"[bench] zarrio under test: {code.label}", flush=True)
+        runs = run_plan(jobs, args.data_dir, args.quick, paths.root, quiet_wait, args.boost, code)
     results: dict[str, Any] = {
         "meta": {
             "date": now_utc(),
             "commit": git_commit(),
+            "zarrio": code.label,
             "mode": mode,
             "repeats": repeats,
             "machine": machine(),
             "sizes_digest": sizes.digest(),
             "stored": json.loads(paths.stamp.read_text(encoding="utf-8")).get("stored_bytes", {}),
             "seconds": round(time.monotonic() - started, 1),
+            "boost": args.boost if any(r.get("boosted") for r in runs) else 0,
+            "quiet_wait": quiet_wait,
         },
         "runs": runs,
     }

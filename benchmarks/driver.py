@@ -7,7 +7,6 @@ is spread over all libraries rather than charged to one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import HTTP_LATENCY_SECONDS, REPO_DIR
-from .machine_load import LoadProbe
+from .machine_load import LoadProbe, boost_session
+from .snapshot import CodeUnderTest
 from .workloads import Workload
 
 CHILD_TIMEOUT_SECONDS = 900
@@ -30,6 +30,8 @@ CHILD_TIMEOUT_SECONDS = 900
 NOISY_CORES = 0.25
 QUIET_CORES = 0.15
 MAX_QUIET_WAIT_SECONDS = 5.0
+#: autogroup nice of the children is -DEFAULT_BOOST (see machine_load.boost_session)
+DEFAULT_BOOST = 10
 MAX_ATTEMPTS = 2
 LIMITS_LIBRARY = "limits"
 
@@ -55,7 +57,13 @@ def plan(
     return jobs
 
 
-def run_child(job: Job, data_dir: Path, quick: bool, server_url: str | None) -> dict[str, Any]:
+def run_child(
+    job: Job, data_dir: Path, quick: bool, server_url: str | None, boost: int = 0, cwd: Path = REPO_DIR
+) -> dict[str, Any]:
+    """Run one child process in ``cwd`` (where the zarrio under test is importable first).
+
+    With ``boost`` > 0 it runs in its own session at autogroup nice ``-boost``.
+    """
     spec = {
         "workload": job.workload.name,
         "library": job.library,
@@ -65,17 +73,22 @@ def run_child(job: Job, data_dir: Path, quick: bool, server_url: str | None) -> 
         "server_url": server_url if job.workload.http else None,
     }
     started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.child", json.dumps(spec)],
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {**spec, "error": f"timed out after {CHILD_TIMEOUT_SECONDS} s"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.child", json.dumps(spec)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=boost > 0,
+    ) as child:
+        boosted = boost > 0 and boost_session(child.pid, -boost)
+        try:
+            stdout, stderr = child.communicate(timeout=CHILD_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return {**spec, "error": f"timed out after {CHILD_TIMEOUT_SECONDS} s"}
+    proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     try:
         result: dict[str, Any] = json.loads(lines[-1])
@@ -85,18 +98,22 @@ def run_child(job: Job, data_dir: Path, quick: bool, server_url: str | None) -> 
     if "error" in result and proc.stderr:
         result["stderr_tail"] = proc.stderr[-2000:]
     result["wall_seconds"] = time.monotonic() - started
+    result["boosted"] = boosted
     return result
 
 
 @contextmanager
-def http_server(root: Path, latency: float = HTTP_LATENCY_SECONDS) -> Iterator[tuple[str, int]]:
+def http_server(root: Path, latency: float = HTTP_LATENCY_SECONDS, boost: int = 0) -> Iterator[tuple[str, int]]:
     """Start the benchmark HTTP server on 127.0.0.1 in its own process; yields its base URL and pid."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.httpserver", "--root", str(root), "--latency", str(latency)],
         cwd=REPO_DIR,
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=boost > 0,
     )
+    if boost > 0:
+        boost_session(proc.pid, -boost)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -119,20 +136,6 @@ def git_commit() -> str:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def zarrio_state() -> str:
-    """Which zarrio code a child runs: the last commit touching zarrio/ plus a hash of uncommitted changes."""
-    last = subprocess.run(
-        ["git", "log", "-1", "--format=%h", "--", "zarrio"], cwd=REPO_DIR, capture_output=True, text=True
-    ).stdout.strip()
-    diff = subprocess.run(["git", "diff", "HEAD", "--", "zarrio"], cwd=REPO_DIR, capture_output=True).stdout
-    untracked = subprocess.run(
-        ["git", "ls-files", "--others", "--exclude-standard", "--", "zarrio"], cwd=REPO_DIR, capture_output=True
-    ).stdout
-    for name in untracked.decode().split():
-        diff += name.encode() + (REPO_DIR / name).read_bytes()
-    return last + (f"+{hashlib.sha256(diff).hexdigest()[:8]}" if diff else "")
-
-
 def machine() -> dict[str, Any]:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
@@ -149,7 +152,14 @@ def machine() -> dict[str, Any]:
 
 
 def run_guarded(
-    job: Job, data_dir: Path, quick: bool, server_url: str | None, probe: LoadProbe, quiet_wait: float
+    job: Job,
+    data_dir: Path,
+    quick: bool,
+    server_url: str | None,
+    probe: LoadProbe,
+    quiet_wait: float,
+    boost: int,
+    code: CodeUnderTest,
 ) -> dict[str, Any]:
     """Run a child when the machine is quiet; run it again if other processes disturbed it.
 
@@ -160,8 +170,8 @@ def run_guarded(
     for attempt in range(1, attempts + 1):
         waited = probe.wait_for_quiet(QUIET_CORES, quiet_wait) if quiet_wait > 0 else 0.0
         probe.start()
-        result = run_child(job, data_dir, quick, server_url)
-        result["zarrio_state"] = zarrio_state()
+        result = run_child(job, data_dir, quick, server_url, boost, code.cwd)
+        result["zarrio_state"] = code.label
         result["background_cores"] = round(probe.background_cores(), 3)
         result["quiet_wait_seconds"] = round(waited, 1)
         result["attempt"] = attempt
@@ -178,19 +188,22 @@ def run_plan(
     data_dir: Path,
     quick: bool,
     server_root: Path | None,
-    quiet_wait: float = MAX_QUIET_WAIT_SECONDS,
+    quiet_wait: float = 0.0,
+    boost: int = 0,
+    code: CodeUnderTest | None = None,
 ) -> list[dict[str, Any]]:
+    code = code or CodeUnderTest(REPO_DIR, "working tree")
     results: list[dict[str, Any]] = []
     needs_server = any(job.workload.http for job in jobs)
 
     def execute(server_url: str | None, probe: LoadProbe) -> None:
         for i, job in enumerate(jobs, 1):
-            result = run_guarded(job, data_dir, quick, server_url, probe, quiet_wait)
+            result = run_guarded(job, data_dir, quick, server_url, probe, quiet_wait, boost, code)
             results.append(result)
             print(f"[{i:>3}/{len(jobs)}] {describe(result)}", flush=True)
 
     if needs_server and server_root is not None:
-        with http_server(server_root) as (url, server_pid):
+        with http_server(server_root, boost=boost) as (url, server_pid):
             execute(url, LoadProbe(helper_pids=(server_pid,)))
     else:
         execute(None, LoadProbe())

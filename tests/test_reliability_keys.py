@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from servers.faults import FaultServer
 
 import zarrio
 from zarrio import aio
-from zarrio.errors import InvalidKeyError, StoreError
+from zarrio.errors import InvalidKeyError, ReadOnlyError, StoreError
 from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStore
+from zarrio.stores.http import HttpStore
 from zarrio.testing import CountingStore
 
 HOSTILE_KEYS = [
@@ -121,7 +123,24 @@ async def _wrapped_local(tmp: Path) -> Store:
     return CountingStore(LocalStore(tmp / "root"))
 
 
+async def _object_store_memory(_: Path) -> Store:
+    obstore_stores = pytest.importorskip("obstore.store", reason="ObjectStore needs the optional obstore package")
+    from zarrio.stores.object_store import ObjectStore
+
+    return ObjectStore(obstore_stores.MemoryStore())
+
+
+async def _object_store_local(tmp: Path) -> Store:
+    obstore_stores = pytest.importorskip("obstore.store", reason="ObjectStore needs the optional obstore package")
+    from zarrio.stores.object_store import ObjectStore
+
+    (tmp / "root").mkdir()
+    return ObjectStore(obstore_stores.LocalStore(str(tmp / "root")))
+
+
 STORES: dict[str, StoreFactory] = {
+    "object-store-memory": _object_store_memory,
+    "object-store-local": _object_store_local,
     "memory": _memory,
     "local": _local,
     "local-read-only": _local_read_only,
@@ -288,3 +307,21 @@ async def test_store_error_names_the_key_and_location_for_local_paths(tmp_path: 
     with pytest.raises(StoreError) as info:
         await store.set("../x", b"v")
     assert info.value.key == "../x"
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS, ids=repr)
+async def test_http_store_refuses_hostile_keys_before_any_request(key: str) -> None:
+    """HttpStore is read-only and cannot list: its reads refuse the key without sending a request
+    (a URL with '..' would otherwise be resolved by the server or a proxy)."""
+    with FaultServer({"d/zarr.json": b"{}", "secret": b"do not read"}) as server:
+        store = HttpStore(server.url + "/d", retries=0)
+        try:
+            for method in ("get", "get_partial", "get_suffix", "get_ranges", "exists"):
+                with pytest.raises(InvalidKeyError):
+                    await _key_calls(store, key)[method]()
+            for method in ("set", "erase"):
+                with pytest.raises((InvalidKeyError, ReadOnlyError)):
+                    await _key_calls(store, key)[method]()
+        finally:
+            await store.close()
+        assert server.count() == 0

@@ -28,6 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON_LANGUAGES = {"python", "py", "python3"}
 NO_RUN_FLAGS = {"no-run", "norun", "skip"}
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+ATTRIBUTE = re.compile(r"""\b[\w-]+=(?:"[^"]*"|'[^']*'|\S+)""")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def fenced_blocks(text: str) -> Iterator[Fenced]:
             i += 1
             continue
         indent, fence = len(opening["indent"]), opening["fence"]
-        words = opening["info"].split()
+        words = ATTRIBUTE.sub(" ", opening["info"]).split()  # drop mkdocs attributes such as title="..."
         body: list[str] = []
         j = i + 1
         while j < len(lines):
@@ -213,7 +214,7 @@ def test_block_extraction(tmp_path: Path) -> None:
         "# t\n\n```sh\necho hi\n```\n\n"
         "```python\nx = 1\n```\n\n"
         "  ```py\n  y = x + 1\n    z = 0\n  ```\n\n"
-        "````python no-run needs the internet\nimport urllib\n```\nstill inside\n````\n"
+        '````python title="a b" no-run needs the internet\nimport urllib\n```\nstill inside\n````\n'
         "~~~python\nawait f()\n~~~\n",
         encoding="utf-8",
     )

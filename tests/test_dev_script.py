@@ -74,3 +74,19 @@ def test_passing_run_keeps_status_zero_and_prints_a_plain_tally(
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, ["-p", "no:cacheprovider", "-q", str(tmp_path)])
     assert status == 0
     assert capsys.readouterr().out.rstrip().splitlines()[-1] == "summary: 2 passed, 0 failed"
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_missing_python_312_warns_locally_and_fails_in_ci(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str
+) -> None:
+    monkeypatch.setattr(dev, "VENV_REF", tmp_path / "no-venv-ref")
+    monkeypatch.setattr(dev, "find_python_312", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    if ci:
+        with pytest.raises(dev.SetupError, match="NO PYTHON 3.12 FOUND"):
+            dev.setup_reference_venv()
+    else:
+        assert dev.setup_reference_venv() is False
+        assert "WARNING: NO PYTHON 3.12 FOUND" in capsys.readouterr().out
+    assert not (tmp_path / "no-venv-ref").exists()

@@ -84,7 +84,7 @@ def test_missing_python_312_warns_locally_and_fails_in_ci(
     monkeypatch.setattr(dev, "find_python_312", lambda: None)
     monkeypatch.setenv("CI", ci)
     if ci:
-        with pytest.raises(dev.SetupError, match="NO PYTHON 3.12 FOUND"):
+        with pytest.raises(dev.SetupError, match=r"NO PYTHON 3\.12 FOUND"):
             dev.setup_reference_venv()
     else:
         assert dev.setup_reference_venv() is False

@@ -158,15 +158,6 @@ class RewriteBetweenCalls(ForwardingStore):
         return value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine async path (stores without blocking access: HTTP, wrappers, user stores) reads a shard's "
-    "index (get_suffix) and its inner chunks (get_ranges) in two calls, so a whole-shard rewrite between them "
-    "mixes versions: the old index is applied to the new bytes. Needed: read both from one version — a store "
-    "call that returns the index and ranges together (e.g. get_ranges with an index callback, or an "
-    "open-reader API beyond blocking_access), or for HTTP an ETag captured with the index and sent as "
-    "If-Match on the range request (412 -> re-read the index).",
-)
 async def test_a_shard_rewrite_between_index_and_data_reads_is_never_mixed(tmp_path: Path) -> None:
     root = tmp_path / "data"
     local = LocalStore(root)

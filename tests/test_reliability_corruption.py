@@ -214,21 +214,6 @@ async def test_decompression_bomb_fails_without_allocating_its_output(fx: Fixtur
 
 
 # ------------------------------------------------------------------ shards
-UNCHECKED_ASYNC_INDEX = (
-    "engine async path (stores without blocking access: HTTP, wrappers) parses a shard index with "
-    "shard_nbytes=None (ChunkEngine._fetch_index -> parse_index(data, key, None)), so entries are not "
-    "checked against the shard's size: an entry running into the index region reads index bytes as data, "
-    "and an entry with offset 2**64-1 but a real length reads as missing. Needs the shard's size from the "
-    "store (e.g. a get_suffix that also returns the total size, HTTP Content-Range) passed to parse_index, "
-    "and 'missing' to require both offset and nbytes == 2**64-1 (as ShardingCodec.entry does)."
-)
-
-
-def expect_unchecked_index_gap(request: pytest.FixtureRequest, fx: Fixture, selection: Any) -> None:
-    if fx.store.blocking_access() is None and selection is not Ellipsis:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=UNCHECKED_ASYNC_INDEX))
-
-
 async def _shard_parts(fx: Fixture) -> tuple[bytes, np.ndarray[Any, Any]]:
     """The shard's data bytes and its decoded (4, 2) index (index at the end, no checksum)."""
     shard = await fx.chunk()
@@ -247,7 +232,6 @@ SHARD_SELECTIONS = [..., slice(4, 8), 5]
 async def test_shard_index_entry_past_the_end_is_corrupt(
     request: pytest.FixtureRequest, fx: Fixture, selection: Any
 ) -> None:
-    expect_unchecked_index_gap(request, fx, selection)
     await fx.create([sharding([LE], RAW_INDEX)])
     body, index = await _shard_parts(fx)
     index[1] = (len(body) - 8, 16)  # runs 8 bytes past the data region
@@ -275,8 +259,6 @@ async def test_shard_index_entry_half_missing_is_corrupt(
     request: pytest.FixtureRequest, fx: Fixture, selection: Any, entry: Any
 ) -> None:
     """Only (2**64-1, 2**64-1) marks a missing inner chunk; one half of it is a corrupt entry."""
-    if entry[0] == 2**64 - 1:
-        expect_unchecked_index_gap(request, fx, selection)
     await fx.create([sharding([LE], RAW_INDEX)])
     body, index = await _shard_parts(fx)
     index[1] = entry

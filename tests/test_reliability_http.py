@@ -267,13 +267,6 @@ async def test_slow_trickle_is_cut_off_by_the_total_timeout(server: FaultServer)
     assert time.monotonic() - started < 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stores/http.py: HttpStore's default total_timeout is None (and read_timeout 30 s), so with default "
-    "settings a server trickling a byte every 0.2 s holds a read for as long as the body lasts (here ~80 s). "
-    "Needed: a default per-operation deadline (e.g. total_timeout=60 s plus a minimum throughput, or "
-    "read_timeout of a few seconds) so no default read can hang.",
-)
 async def test_default_settings_bound_a_trickling_read(server: FaultServer) -> None:
     server.add_fault("trickle", "d/chunks/c/0/0", delay=0.2)
     store = HttpStore(server.url + "/d")

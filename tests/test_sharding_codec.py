@@ -230,24 +230,29 @@ def test_decode_index_size_and_checksum() -> None:
 
 
 @pytest.mark.parametrize(
-    ("location", "entries", "shard_nbytes"),
+    ("location", "entries", "shard_nbytes", "seen_without_size"),
     [
-        ("end", [(0, 4), (4, 100)], 44),  # past the end
-        ("end", [(0, 4), (30, 8)], 44),  # runs into the index at the end (data region is [0, 8))
-        ("start", [(0, 4), (36, 4)], 44),  # starts inside the index at the start
-        ("end", [(0, 6), (4, 2)], 44),  # overlapping entries
-        ("end", [(0, MISSING_VALUE), (4, 4)], 44),  # half-missing entry
-        ("end", [(2**64 - 2, 4), (0, 4)], 44),  # an offset that would overflow
-        ("end", [(0, 4), (4, 4)], 10),  # a shard too small to hold its own index
+        ("end", [(0, 4), (4, 100)], 44, False),  # past the end
+        ("end", [(0, 4), (30, 8)], 44, False),  # runs into the index at the end (data region is [0, 8))
+        ("start", [(0, 4), (36, 4)], 44, True),  # starts inside the index at the start
+        ("end", [(0, 6), (4, 2)], 44, True),  # overlapping entries
+        ("end", [(0, MISSING_VALUE), (4, 4)], 44, True),  # half-missing entry
+        ("end", [(2**64 - 2, 4), (0, 4)], 44, True),  # an offset that would overflow
+        ("end", [(0, 4), (4, 4)], 10, False),  # a shard too small to hold its own index
     ],
 )
 def test_decode_index_rejects_impossible_entries(
-    location: str, entries: list[tuple[int, int]], shard_nbytes: int
+    location: str, entries: list[tuple[int, int]], shard_nbytes: int, seen_without_size: bool
 ) -> None:
     codec = ShardingCodec(chunk_shape=(1,), index_location=location)  # type: ignore[arg-type]
     assert codec.index_nbytes((2,)) == 36
     raw = raw_index(entries)
-    codec.decode_index(raw, (2,))  # without the shard size nothing can be checked
+    # without the shard's size, what the index alone proves impossible is still refused
+    if seen_without_size:
+        with pytest.raises(CorruptChunkError):
+            codec.decode_index(raw, (2,))
+    else:
+        codec.decode_index(raw, (2,))
     with pytest.raises(CorruptChunkError):
         codec.decode_index(raw, (2,), shard_nbytes=shard_nbytes)
 

@@ -50,12 +50,15 @@ async def open(
     use_consolidated: bool = True,
     write_empty_chunks: bool = False,
     strict: bool = False,
+    max_read_bytes: int | None = None,
 ) -> AsyncArray | AsyncGroup:
     """Open the array or group at ``path`` (one store read).
 
     ``mode="r"`` opens read-only. ``use_consolidated=False`` ignores
     consolidated metadata held by a group. ``strict=True`` makes a missing
-    chunk an error instead of reading as the fill value.
+    chunk an error instead of reading as the fill value. ``max_read_bytes``
+    bounds one read's result (and one chunk): larger requests raise
+    ResourceLimitError before allocating (default: physical memory, at most 64 GiB).
     """
     st = as_store(store)
     path = _paths.normalize_path(path)
@@ -63,7 +66,11 @@ async def open(
     meta = await read_node_metadata(st, path)
     if meta is None:
         raise NodeNotFoundError(path)
-    options = {"write_empty_chunks": write_empty_chunks, "strict": strict}
+    options: dict[str, Any] = {
+        "write_empty_chunks": write_empty_chunks,
+        "strict": strict,
+        "max_read_bytes": max_read_bytes,
+    }
     if isinstance(meta, ArrayMetadata):
         return AsyncArray(st, path, meta, read_only=read_only, **options)
     return AsyncGroup(st, path, meta, read_only=read_only, use_consolidated=use_consolidated, node_options=options)

@@ -9,9 +9,10 @@ import numpy as np
 
 from . import _paths
 from .codecs import ChunkSpec, CodecChain
-from .engine import ChunkEngine
+from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
 from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
 from .metadata import ArrayMetadata, GroupMetadata, parse_metadata
+from .metadata._checks import relocate
 from .stores.base import Store
 
 __all__ = ["AsyncArray"]
@@ -33,6 +34,7 @@ class AsyncArray:
         read_only: bool = False,
         write_empty_chunks: bool = False,
         strict: bool = False,
+        max_read_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.path = path
@@ -40,12 +42,17 @@ class AsyncArray:
         self.read_only = read_only or bool(getattr(store, "read_only", False))
         self.write_empty_chunks = write_empty_chunks
         self.strict = strict
+        #: the largest read result (and chunk) this array will allocate; None: the machine's memory, at most 64 GiB
+        self.max_read_bytes = max_read_bytes
         self._engine = self._make_engine(metadata)
 
     def _make_engine(self, metadata: ArrayMetadata) -> ChunkEngine:
         dtype = metadata.data_type.numpy_dtype
         spec = ChunkSpec(tuple(metadata.chunk_shape), dtype, metadata.fill_value)
-        chain = CodecChain.from_json(list(metadata.codecs), spec)
+        try:
+            chain = CodecChain.from_json(list(metadata.codecs), spec)
+        except MetadataError as e:
+            raise relocate(e, self.path) from e
         prefix = _paths.prefix_of(self.path)
         encode = metadata.encode_chunk_key
         return ChunkEngine(
@@ -58,6 +65,7 @@ class AsyncArray:
             chunk_key=lambda coords: prefix + encode(coords),
             write_empty_chunks=self.write_empty_chunks,
             strict=self.strict,
+            max_read_bytes=self.max_read_bytes if self.max_read_bytes is not None else DEFAULT_MAX_READ_BYTES,
         )
 
     # ------------------------------------------------------------ opening

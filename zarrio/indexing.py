@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import SelectionError
 
-__all__ = ["ChunkProjection", "IndexPlan", "normalize_selection", "plan"]
+__all__ = ["ChunkProjection", "IndexPlan", "normalize_selection", "plan", "selection_shape"]
 
 #: what one dimension of a chunk or output is indexed with
 DimSelector: TypeAlias = int | slice | np.ndarray[Any, np.dtype[np.intp]]
@@ -216,3 +216,26 @@ def plan(selection: Any, shape: Sequence[int], chunk_shape: Sequence[int]) -> In
     dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunk_shape, strict=True)))
     out_shape = tuple(d.out_len for d in dims if d.out_len is not None)
     return IndexPlan(out_shape, dims)
+
+
+def selection_shape(selection: Any, shape: Sequence[int]) -> tuple[int, ...]:
+    """The result shape of ``selection`` on an array of ``shape``, computed without
+    touching the chunk grid (cheap even for absurdly large arrays)."""
+    sel = normalize_selection(selection, len(shape))
+    out: list[int] = []
+    for axis, (s, n) in enumerate(zip(sel, shape, strict=True)):
+        if isinstance(s, slice):
+            if s.step == 0:
+                raise SelectionError(f"axis {axis}: slice step cannot be zero")
+            try:
+                out.append(len(range(*s.indices(n))))
+            except TypeError as e:
+                raise SelectionError(f"axis {axis}: slice bounds must be integers, not {s!r}") from e
+        elif isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)):
+            continue
+        elif s is None or s is Ellipsis or isinstance(s, (bool, np.bool_, str, float)):
+            _dim(s, n, 1, axis)  # raises the right SelectionError
+        else:
+            arr = np.asarray(s)
+            out.append(int(np.count_nonzero(arr)) if arr.dtype == np.bool_ else int(arr.size))
+    return tuple(out)

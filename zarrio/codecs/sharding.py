@@ -47,6 +47,10 @@ def _codec_json(codecs: Sequence[Codec]) -> list[JSON]:
     return [codec.to_json() for codec in codecs]
 
 
+#: stands for a shard size that is not known (entries are then checked for overlaps only)
+_UNKNOWN_SIZE = 2**63
+
+
 @register_codec("sharding_indexed")
 class ShardingCodec(ArrayBytesCodec):
     def __init__(
@@ -173,8 +177,13 @@ class ShardingCodec(ArrayBytesCodec):
         if actual != expected:
             raise CorruptChunkError(f"shard index is {actual} bytes, expected {expected}", codec=self.name)
         index = self._index_chain(cps).decode(data)
-        if shard_nbytes is not None:
-            self._check_index(index, shard_nbytes, expected)
+        pairs = index.reshape(-1, 2)
+        half_missing = (pairs[:, 0] == MISSING) != (pairs[:, 1] == MISSING)
+        if half_missing.any():
+            message = "shard index entry is half missing (one of offset, nbytes is 2**64-1)"
+            raise CorruptChunkError(message, codec=self.name)
+        # without the shard's size, check what can be: entries after a leading index, and no overlaps
+        self._check_index(index, shard_nbytes if shard_nbytes is not None else _UNKNOWN_SIZE, expected)
         return index
 
     def _check_index(self, index: np.ndarray[Any, Any], shard_nbytes: int, index_nbytes: int) -> None:
@@ -188,6 +197,8 @@ class ShardingCodec(ArrayBytesCodec):
             raise CorruptChunkError(f"a shard of {shard_nbytes} bytes cannot hold its index", codec=self.name)
         data_start = index_nbytes if self.index_location == "start" else 0
         data_end = shard_nbytes if self.index_location == "start" else shard_nbytes - index_nbytes
+        if shard_nbytes == _UNKNOWN_SIZE:
+            data_end = _UNKNOWN_SIZE
         # uint64 arithmetic cannot overflow here: offsets are compared before being added to lengths
         inside = (offsets >= data_start) & (offsets <= data_end) & (lengths <= np.uint64(data_end) - offsets)
         if not inside.all():

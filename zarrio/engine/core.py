@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -33,15 +34,25 @@ from .._runtime import (
 )
 from ..codecs import CodecChain
 from ..errors import CorruptChunkError, ObjectChangedError, ResourceLimitError, SelectionError
-from ..indexing import ChunkProjection, IndexPlan, plan
+from ..indexing import ChunkProjection, IndexPlan, plan, selection_shape
 from ..stores.base import BlockingAccess, Store
 from .kernels import MISSING, ChunkKernels, Parts, ShardMembers
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
 
 T = TypeVar("T")
-#: default upper bound of one read's output, to refuse absurd allocations early
-DEFAULT_MAX_READ_BYTES = 64 * 2**30
+
+
+def default_max_read_bytes() -> int:
+    """The default bound on one read's result (and one chunk): the machine's physical memory, at most 64 GiB."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        physical = 64 * 2**30
+    return int(min(64 * 2**30, physical))
+
+
+DEFAULT_MAX_READ_BYTES = default_max_read_bytes()
 
 
 def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
@@ -93,21 +104,33 @@ class _Batcher:
             f.result()
 
 
-class _RangeRequests:
-    """Merges the byte ranges that concurrent readers ask of one key in the same
-    loop iteration into one ``get_ranges`` call, which the store coalesces: two
-    tiles whose inner chunks sit next to each other in a shard cost one request."""
+_Request = tuple[list[tuple[int, int]], "np.ndarray[Any, Any] | None", "asyncio.Future[list[bytes] | None]"]
 
-    def __init__(self, store: Store) -> None:
+
+class _RangeRequests:
+    """Merges the byte ranges that concurrent readers ask of one shard in the same
+    loop iteration into one ``get_ranges`` call, which the store coalesces: two
+    tiles whose inner chunks sit next to each other in a shard cost one request.
+
+    A reader that passes the shard ``index`` its ranges came from asks for a
+    re-check (stores without version pinning): after the data is read the index
+    is read once more for the whole batch, and a reader whose index no longer
+    matches gets ObjectChangedError instead of bytes of another version.
+    """
+
+    def __init__(self, store: Store, fetch_index: Callable[[str], Awaitable[np.ndarray[Any, Any] | None]]) -> None:
         self.store = store
-        self.pending: dict[str, list[tuple[list[tuple[int, int]], asyncio.Future[list[bytes] | None]]]] = {}
+        self.fetch_index = fetch_index
+        self.pending: dict[str, list[_Request]] = {}
         self.running: set[asyncio.Task[None]] = set()
 
-    async def get(self, key: str, ranges: list[tuple[int, int]]) -> list[bytes] | None:
+    async def get(
+        self, key: str, ranges: list[tuple[int, int]], index: np.ndarray[Any, Any] | None = None
+    ) -> list[bytes] | None:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[bytes] | None] = loop.create_future()
         waiting = self.pending.setdefault(key, [])
-        waiting.append((ranges, fut))
+        waiting.append((ranges, index, fut))
         if len(waiting) == 1:
             loop.call_soon(self._start, key)
         return await fut
@@ -119,19 +142,26 @@ class _RangeRequests:
 
     async def _flush(self, key: str) -> None:
         requests = self.pending.pop(key, [])
-        merged = sorted({r for ranges, _ in requests for r in ranges})
+        merged = sorted({r for ranges, _, _ in requests for r in ranges})
         try:
             async with store_limiter(self.store):
                 blobs = await self.store.get_ranges(key, merged)
+            fresh = None
+            if blobs is not None and any(index is not None for _, index, _ in requests):
+                fresh = await self.fetch_index(key)
         except BaseException as e:
-            for _, fut in requests:
+            for _, _, fut in requests:
                 if not fut.done():
                     fut.set_exception(e)
             return
         found = None if blobs is None else dict(zip(merged, blobs, strict=True))
-        for ranges, fut in requests:
-            if not fut.done():
-                fut.set_result(None if found is None else [found[r] for r in ranges])
+        for ranges, index, fut in requests:
+            if fut.done():
+                continue
+            if found is not None and index is not None and (fresh is None or not np.array_equal(fresh, index)):
+                fut.set_exception(ObjectChangedError("the shard changed while it was being read", key=key))
+                continue
+            fut.set_result(None if found is None else [found[r] for r in ranges])
 
 
 class ChunkEngine(ChunkKernels):
@@ -166,7 +196,7 @@ class ChunkEngine(ChunkKernels):
         self.max_read_bytes = max_read_bytes
         self._index_cache: OrderedDict[str, asyncio.Future[np.ndarray[Any, Any] | None]] = OrderedDict()
         self._index_cache_size = index_cache_size
-        self._ranges = _RangeRequests(store)
+        self._ranges = _RangeRequests(store, self._fetch_index)
 
     def group_by_shard(self, projections: Iterable[ChunkProjection]) -> list[tuple[tuple[int, ...], ShardMembers]]:
         cps = self.chunks_per_shard
@@ -179,13 +209,25 @@ class ChunkEngine(ChunkKernels):
         return list(groups.items())
 
     # ------------------------------------------------------------------ reads
-    def _plan_read(self, selection: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
-        p = plan(selection, self.shape, self.read_chunk_shape)
-        nbytes = math.prod(p.shape) * self.dtype.itemsize
+    def _check_size(self, selection: Any, what: str) -> None:
+        """Refuse, before any planning or allocation, work that would not fit the memory limit."""
+        shape = selection_shape(selection, self.shape)
+        nbytes = math.prod(shape) * self.dtype.itemsize
         if nbytes > self.max_read_bytes:
             raise ResourceLimitError(
-                f"a read of shape {p.shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes"
+                f"a {what} of shape {shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes "
+                "(max_read_bytes)"
             )
+        unit = self._unit[1]
+        if unit.nbytes > self.max_read_bytes:
+            raise ResourceLimitError(
+                f"a chunk of shape {unit.shape} ({unit.nbytes} bytes) exceeds the limit of {self.max_read_bytes} "
+                "bytes (max_read_bytes)"
+            )
+
+    def _plan_read(self, selection: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
+        self._check_size(selection, "read")
+        p = plan(selection, self.shape, self.read_chunk_shape)
         return p, empty_output(p.shape, self.dtype)
 
     @staticmethod
@@ -266,16 +308,18 @@ class ChunkEngine(ChunkKernels):
     async def _fetch_index(self, key: str) -> np.ndarray[Any, Any] | None:
         assert self.sharding is not None
         n = self.index_nbytes
+        size: int | None = None
         async with store_limiter(self.store):
             if self.sharding.index_location == "start":
                 data = await self.store.get_partial(key, 0, n)
             else:
-                data = await self.store.get_suffix(key, n)
+                sized = await self.store.get_suffix_with_size(key, n)
+                data, size = (None, None) if sized is None else sized
         if data is None:
             return None
         if len(data) != n:
             raise CorruptChunkError(f"shard index is truncated: {len(data)} of {n} bytes", key=key)
-        return await run_in_pool(self.parse_index, data, key, None)
+        return await run_in_pool(self.parse_index, data, key, size)
 
     async def _shard_index(self, key: str) -> np.ndarray[Any, Any] | None:
         """The index of one shard. Concurrent callers share one request; read-only
@@ -319,7 +363,9 @@ class ChunkEngine(ChunkKernels):
         parts: Parts = dict.fromkeys(wanted)
         if not ranges:
             return parts
-        blobs = await self._ranges.get(key, ranges)
+        # without version pinning, the index is read again after the data (once per batch)
+        recheck = not (self.store.versioned_reads or self.store.read_only)
+        blobs = await self._ranges.get(key, ranges, index if recheck else None)
         if blobs is None:
             self.invalidate_index(key)
             return None
@@ -334,6 +380,7 @@ class ChunkEngine(ChunkKernels):
 
     # ----------------------------------------------------------------- writes
     def _plan_write(self, selection: Any, value: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
+        self._check_size(selection, "write")
         p = plan(selection, self.shape, self.read_chunk_shape)
         arr = np.asarray(value, dtype=self.dtype) if self.dtype != object else _object_array(value)
         try:

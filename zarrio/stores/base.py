@@ -130,6 +130,9 @@ class Store(ABC):
     read_only: bool = False
     listable: bool = True
     partial_reads: bool = False
+    #: ranged reads of one key stay on the version first read, or fail with ObjectChangedError
+    #: (HTTP with ETags); without it the engine re-checks a shard's index after reading its chunks
+    versioned_reads: bool = False
     max_concurrency: int = 64
     #: ranges closer than this many bytes are fetched as one request
     coalesce_max_gap: int = 4096
@@ -179,6 +182,12 @@ class Store(ABC):
         if value is None:
             return None
         return bytes(memoryview(value)[max(0, len(value) - length) :])
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        """``get_suffix`` plus the value's total size when the backend says it for free
+        (HTTP's Content-Range); ``None`` size when it does not. Used to check shard indexes."""
+        data = await self.get_suffix(key, length)
+        return None if data is None else (data, None)
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value, or ``None`` when the key is missing.

@@ -89,7 +89,10 @@ class HttpStore(Store):
     read 64 KiB ranges at 150/280/510/840/1160 requests/s, while a local nginx
     is CPU-bound past 16 and loses nothing at 64); ``connect_timeout``,
     ``read_timeout`` (seconds without a byte), ``total_timeout`` (deadline of
-    one store call, retries included; ``None``: none); ``retries``,
+    one store call, retries included; 120 s; ``None``: none);
+    ``min_throughput`` (bytes/s, default 1024; a body slower than that after
+    ``throughput_grace`` seconds is abandoned with a TransportError, since a
+    trickle never trips the inactivity timeout; 0 turns it off); ``retries``,
     ``backoff_initial``, ``backoff_max``, ``retry_deadline`` (no retry waits
     past it); ``coalesce_max_gap``, ``coalesce_max_size`` for ``get_ranges``.
     """
@@ -97,6 +100,7 @@ class HttpStore(Store):
     read_only = True
     listable = False
     partial_reads = True
+    versioned_reads = True
 
     def __init__(
         self,
@@ -108,7 +112,9 @@ class HttpStore(Store):
         max_concurrency: int = 64,
         connect_timeout: float = 10.0,
         read_timeout: float = 30.0,
-        total_timeout: float | None = None,
+        total_timeout: float | None = 120.0,
+        min_throughput: float = 1024.0,
+        throughput_grace: float = 2.0,
         retries: int = 6,
         backoff_initial: float = 0.1,
         backoff_max: float = 5.0,
@@ -133,6 +139,8 @@ class HttpStore(Store):
             "backoff_initial": backoff_initial,
             "backoff_max": backoff_max,
             "retry_deadline": retry_deadline,
+            "min_throughput": min_throughput,
+            "throughput_grace": throughput_grace,
             "coalesce_max_gap": coalesce_max_gap,
             "coalesce_max_size": coalesce_max_size,
         }
@@ -143,6 +151,10 @@ class HttpStore(Store):
         self.coalesce_max_gap = coalesce_max_gap
         self.coalesce_max_size = coalesce_max_size
         self.total_timeout = total_timeout
+        #: a body arriving slower than this (bytes/s, after ``throughput_grace`` s) is abandoned: a trickle
+        #: never trips the inactivity timeout, and would otherwise hold a read for as long as it lasts
+        self.min_throughput = min_throughput
+        self.throughput_grace = throughput_grace
         self.retry_policy = RetryPolicy(retries, backoff_initial, backoff_max, retry_deadline)
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
         #: True once the server answered a ranged request with the whole value
@@ -198,6 +210,18 @@ class HttpStore(Store):
             value = await self.get(key)
             return None if value is None else value[max(0, len(value) - length) :]
         return await self._read(key, f"bytes=-{length}", lambda reply: self._ranged(reply, 0, length, suffix=True))
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        if length <= 0 or self.ranges_ignored:
+            value = await self.get(key)
+            return None if value is None else (value[max(0, len(value) - length) :], len(value))
+
+        def interpret(reply: _Reply) -> tuple[bytes, int | None]:
+            data = self._ranged(reply, 0, length, suffix=True)
+            size = _content_range(reply)[2] if reply.status == 206 else len(reply.body)
+            return data, size
+
+        return await self._read(key, f"bytes=-{length}", interpret)
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         if any(offset < 0 or length < 0 for offset, length in ranges):
@@ -383,7 +407,7 @@ class HttpStore(Store):
                 async with session.request(
                     method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=self._timeout
                 ) as response:
-                    body = await response.read() if method != "HEAD" else b""
+                    body = await self._read_body(response, url) if method != "HEAD" else b""
                     reply = _Reply(url, response.status, response.headers, body)
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 what = type(error).__name__ + (f": {error}" if str(error) else "")
@@ -395,6 +419,26 @@ class HttpStore(Store):
         if encoding != "identity" and reply.status < 300:
             raise TransportError(f"the server sent Content-Encoding {encoding!r}; only identity is read", location=url)
         return reply
+
+    async def _read_body(self, response: aiohttp.ClientResponse, url: str) -> bytes:
+        """The response body, abandoned with an error when it trickles in too slowly."""
+        if self.min_throughput <= 0:
+            return await response.read()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        parts: builtins.list[bytes] = []
+        received = 0
+        async for part in response.content.iter_any():
+            parts.append(part)
+            received += len(part)
+            elapsed = loop.time() - started
+            if elapsed > self.throughput_grace and received < self.min_throughput * elapsed:
+                raise TransportError(
+                    f"the body arrives too slowly ({received} bytes in {elapsed:.1f} s, "
+                    f"below min_throughput={self.min_throughput:g} bytes/s)",
+                    location=url,
+                )
+        return b"".join(parts)
 
     def _limiter(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

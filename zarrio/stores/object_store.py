@@ -73,6 +73,8 @@ class ObjectStore(Store):
 
     partial_reads = True
     listable = True
+    #: ranged reads of a key stay on the version the first one saw (If-Match), else ObjectChangedError
+    versioned_reads = True
 
     def __init__(
         self,
@@ -201,24 +203,37 @@ class ObjectStore(Store):
             raise self._failure("GET range of", key, e) from e
 
     async def get_suffix(self, key: str, length: int) -> bytes | None:
+        found = await self.get_suffix_with_size(key, length)
+        return None if found is None else found[0]
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        """The last ``length`` bytes of ``key`` and the value's total size (from the same response)."""
         self._check_key(key)
         if length <= 0:
-            return b"" if await self.exists(key) else None
+            size = await self._size(key)
+            return None if size is None else (b"", size)
         try:
-            found = await self._ranged(key, {"suffix": length})
-            return None if found is None else found[0]
+            found = await self._ranged_with_size(key, {"suffix": length})
+            return None if found is None else (found[0], found[2])
         except (ObstoreError, OSError) as e:
             # an empty value cannot serve a suffix range: it is b""
             size = await self._size(key)
             if size is None:
                 return None
             if size == 0:
-                return b""
+                return b"", 0
             raise self._failure("GET suffix of", key, e) from e
 
     async def _ranged(self, key: str, span: tuple[int, int] | SuffixRange) -> tuple[bytes, str | None] | None:
+        found = await self._ranged_with_size(key, span)
+        return None if found is None else (found[0], found[1])
+
+    async def _ranged_with_size(
+        self, key: str, span: tuple[int, int] | SuffixRange
+    ) -> tuple[bytes, str | None, int] | None:
         """One ranged GET, pinned (If-Match) to the version earlier ranged reads of ``key`` saw,
-        so a shard's inner chunks come from the same version as its index."""
+        so a shard's inner chunks come from the same version as its index: the bytes, the
+        version (ETag) and the value's total size."""
         options: GetOptions = {"range": span}
         pinned = self._versions.get(key)
         if pinned is not None:
@@ -234,9 +249,10 @@ class ObjectStore(Store):
             location = self._location(key)
             message = f"{location} changed since it was first read (If-Match failed)"
             raise ObjectChangedError(message, key=key, location=location) from e
-        etag = result.meta.get("e_tag")
+        meta = result.meta
+        etag = meta.get("e_tag")
         self._pin(key, etag)
-        return data, etag
+        return data, etag, int(meta["size"])
 
     def _pin(self, key: str, etag: str | None) -> None:
         if not etag or etag.startswith("W/"):  # weak tags do not identify bytes

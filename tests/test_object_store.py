@@ -213,6 +213,18 @@ async def test_ranged_reads_are_pinned_to_the_first_version(s3: S3Server) -> Non
     assert await reader.get_ranges("shard", [(0, 3), (900, 3)]) == [b"333", b"333"]
 
 
+async def test_suffix_with_the_total_size_in_one_request(s3: S3Server) -> None:
+    store = s3.store()
+    await store.set("v", b"0123456789")
+    await store.set("empty", b"")
+    assert store.versioned_reads
+    assert await store.get_suffix_with_size("v", 4) == (b"6789", 10)
+    assert await store.get_suffix_with_size("v", 40) == (b"0123456789", 10)
+    assert await store.get_suffix_with_size("v", 0) == (b"", 10)
+    assert await store.get_suffix_with_size("empty", 4) == (b"", 0)
+    assert await store.get_suffix_with_size("missing", 4) is None
+
+
 def test_a_shard_replaced_between_index_and_chunks_is_read_again(s3: S3Server) -> None:
     prefix = f"t-{uuid.uuid4().hex}"
     reader, writer = ObjectStore(s3.backend(prefix)), ObjectStore(s3.backend(prefix))

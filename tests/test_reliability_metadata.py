@@ -290,12 +290,6 @@ def test_the_read_size_limit_is_configurable() -> None:
         a[:101]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="array.py: AsyncArray.size is int(np.prod(shape, dtype=np.int64)), which wraps silently past 2**63 "
-    "(shape [2**62, 4] gives size 0, nbytes 0); use math.prod(shape) (Python ints). codecs/base.py's "
-    "ChunkSpec.nbytes has the same overflow for chunk shapes over 2**63 bytes.",
-)
 def test_size_and_nbytes_of_a_huge_array_are_exact() -> None:
     a = _open(_document({"shape": [2**62, 4], "chunk_grid": grid(2**20, 4), "data_type": "int16"}))
     assert a.size == 2**64

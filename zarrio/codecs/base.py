@@ -14,6 +14,7 @@ when the array is opened. Codecs know nothing of stores or arrays.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -53,7 +54,7 @@ class ChunkSpec:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize
 
     def with_shape(self, shape: tuple[int, ...]) -> ChunkSpec:
         return replace(self, shape=tuple(shape))

@@ -161,3 +161,35 @@ def test_zarr_python_and_tensorstore_write_zarrio_reads(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ts_arr[...], np.load(tmp_path / "ts_sharded.npy"))
     np.testing.assert_array_equal(ts_arr[30:35, 5:20], np.load(tmp_path / "ts_sharded.npy")[30:35, 5:20])
     assert sys.version_info >= (3, 11)
+
+
+def test_zip_archives_cross_with_tensorstore(tmp_path: Path) -> None:
+    """zarrio's ZipStore archives open in tensorstore's zip kvstore, and tensorstore's in ZipStore."""
+    ours = tmp_path / "ours.zip"
+    data = (np.arange(40 * 30) % 251).astype("uint8").reshape(40, 30)
+    with zarrio.stores.ZipStore(ours, mode="w") as zs:
+        zarrio.create_group(zs, attributes={"by": "zarrio"})
+        zarrio.create(zs, (40, 30), "uint8", path="img", chunks=(8, 10), shards=(16, 30))[...] = data
+    theirs = tmp_path / "theirs.zip"
+    out = tmp_path / "ts_read.npy"
+    run_ref(
+        """
+        import sys, numpy as np, tensorstore as ts
+        ours, theirs, out = sys.argv[1:4]
+        kv = {"driver": "zip", "base": {"driver": "file", "path": ours}, "path": "img/"}
+        np.save(out, ts.open({"driver": "zarr3", "kvstore": kv, "open": True}).result().read().result())
+        t = ts.open({"driver": "zarr3", "kvstore": {"driver": "zip", "base": {"driver": "file", "path": theirs}, "path": "vol/"},
+                     "metadata": {"shape": [6, 5, 4], "data_type": "float32",
+                                  "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [3, 5, 2]}},
+                                  "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "zstd", "configuration": {"level": 2}}]},
+                     "create": True}).result()
+        t[...] = np.arange(120, dtype="float32").reshape(6, 5, 4) / 7
+        """,
+        str(ours),
+        str(theirs),
+        str(out),
+    )
+    assert np.load(out).tobytes() == data.tobytes()
+    with zarrio.stores.ZipStore(theirs) as zr:
+        vol = zarrio.open(zr, path="vol", mode="r")
+        assert vol[...].tobytes() == (np.arange(120, dtype="float32").reshape(6, 5, 4) / 7).tobytes()

@@ -51,6 +51,8 @@ class Fenced:
     flags: list[str]
     fence_line: int
     body: str
+    #: mkdocs attributes of the fence, e.g. {"title": "dict_store.py"}
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 def fenced_blocks(text: str) -> Iterator[Fenced]:
@@ -63,7 +65,11 @@ def fenced_blocks(text: str) -> Iterator[Fenced]:
             i += 1
             continue
         indent, fence = len(opening["indent"]), opening["fence"]
-        words = ATTRIBUTE.sub(" ", opening["info"]).split()  # drop mkdocs attributes such as title="..."
+        words = ATTRIBUTE.sub(" ", opening["info"]).split()  # mkdocs attributes such as title="..." are not flags
+        attributes = {
+            name: value.strip("\"'")
+            for name, value in (match.split("=", 1) for match in ATTRIBUTE.findall(opening["info"]))
+        }
         body: list[str] = []
         j = i + 1
         while j < len(lines):
@@ -74,7 +80,7 @@ def fenced_blocks(text: str) -> Iterator[Fenced]:
             body.append(strip_indent(lines[j], indent))
             j += 1
         language = words[0].lower() if words else ""
-        yield Fenced(language, words[1:], i + 1, "\n".join(body) + "\n")
+        yield Fenced(language, words[1:], i + 1, "\n".join(body) + "\n", attributes)
         i = j + 1
 
 

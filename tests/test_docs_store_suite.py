@@ -23,9 +23,9 @@ def titled_blocks(text: str) -> dict[str, tuple[int, str]]:
     """``{title: (fence line, code)}`` for the python blocks with a ``title="..."`` attribute."""
     found: dict[str, tuple[int, str]] = {}
     for block in fenced_blocks(text):
-        titles = [flag.split("=", 1)[1].strip("\"'") for flag in block.flags if flag.startswith("title=")]
-        if block.language == "python" and titles:
-            found[titles[0]] = (block.fence_line, block.body)
+        title = block.attributes.get("title")
+        if block.language == "python" and title:
+            found[title] = (block.fence_line, block.body)
     return found
 
 

@@ -51,11 +51,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+#: URL schemes served by :class:`ObjectStore` (obstore)
+OBJECT_STORE_SCHEMES = ("s3://", "gs://", "az://", "abfs://")
+
+
 def as_store(obj: Store | str | os.PathLike[str], *, read_only: bool = False) -> Store:
     """The store for ``obj``.
 
     * a :class:`Store` is returned as is;
     * an ``http://`` or ``https://`` URL is an :class:`HttpStore`;
+    * an ``s3://``, ``gs://``, ``az://`` or ``abfs://`` URL is an :class:`ObjectStore`
+      (needs the ``obstore`` extra; credentials from the environment);
     * a path to an existing file ending in ``.zip`` is a read-only :class:`ZipStore`;
     * any other path (``str`` or ``os.PathLike``) is a :class:`LocalStore`
       (read-only when ``read_only`` is true).
@@ -68,6 +74,10 @@ def as_store(obj: Store | str | os.PathLike[str], *, read_only: bool = False) ->
         from .http import HttpStore
 
         return HttpStore(obj)
+    if isinstance(obj, str) and obj.lower().startswith(OBJECT_STORE_SCHEMES):
+        from .object_store import ObjectStore
+
+        return ObjectStore.from_url(obj, read_only=read_only)
     if isinstance(obj, str | os.PathLike):
         path = os.fspath(obj)
         if not isinstance(path, str):
@@ -77,5 +87,6 @@ def as_store(obj: Store | str | os.PathLike[str], *, read_only: bool = False) ->
         return LocalStore(path, read_only=read_only)
     raise TypeError(
         f"cannot make a store from {type(obj).__name__}: pass a zarrio.stores.Store, "
-        "a directory path (str or os.PathLike), a path to a .zip file, or an http(s):// URL"
+        "a directory path (str or os.PathLike), a path to a .zip file, an http(s):// URL, "
+        "or an s3:// / gs:// / az:// URL"
     )

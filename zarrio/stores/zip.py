@@ -122,6 +122,13 @@ class ZipStore(Store):
             if mode == "a" and self.path.exists():
                 self._pending = self._load_all()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A read-only archive pickles as its path (each process opens its own file handle);
+        a writable one holds unwritten values in memory and cannot be shipped."""
+        if self.mode != "r":
+            raise TypeError(f"a ZipStore in mode {self.mode!r} cannot be pickled; close it and reopen it with mode='r'")
+        return (ZipStore, (str(self.path), "r"))
+
     # ------------------------------------------------------------ reading the archive
     def _open_for_reading(self) -> None:
         # the central directory is read once; the zipfile object is not kept open

@@ -227,7 +227,8 @@ def describe(result: dict[str, Any]) -> str:
     if peak:
         parts.append(f"peak {peak / 2**20:.0f} MiB")
     if result.get("background_cores", 0) > NOISY_CORES:
-        parts.append(f"NOISY: other processes used {result['background_cores']:.2f} cores")
+        label = "other work (boosted past it)" if result.get("boosted") else "NOISY: other work"
+        parts.append(f"{label} {result['background_cores']:.2f} cores")
     return f"{head} " + ", ".join(parts)
 
 

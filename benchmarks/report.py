@@ -150,7 +150,7 @@ def limits_table(outcomes: Outcomes) -> list[str]:
                 " / ".join(f"{s.mb_per_s:,.0f}" for s in parts if s.mb_per_s is not None),
             ]
         )
-    return table(["limit (same data, same machine)", "time", "MB/s (of uncompressed data)"], rows)
+    return table(["limit (same data, same machine)", "time", "MB/s (array bytes; stored bytes for file reads)"], rows)
 
 
 def goals_table(goals: list[GoalResult]) -> list[str]:

@@ -180,6 +180,71 @@ async def test_a_shard_rewrite_between_index_and_data_reads_is_never_mixed(tmp_p
     assert generation_of(got, 8), f"mixed read: {got.tolist()}"
 
 
+UNCOMPRESSED_SHARD = [
+    {"name": "sharding_indexed", "configuration": {"chunk_shape": [INNER], "codecs": [LE], "index_codecs": [LE]}}
+]
+
+
+class ReadOnlyView(RewriteBetweenCalls):
+    """A read-only view (this process never writes) of a store another writer changes."""
+
+    def __init__(self, inner: LocalStore, key: str, rewrite: Any) -> None:
+        super().__init__(inner, key, rewrite)
+        self.read_only = True
+
+
+READ_ONLY_IS_NOT_IMMUTABLE = (
+    "engine/core.py: a store with read_only=True but neither versioned_reads nor blocking access (a user's "
+    "read-only store over S3/GCS, a read-only wrapper) gets no index re-check (recheck = not (versioned_reads "
+    "or read_only)) and its shard indexes are kept in the LRU cache (keep = store.read_only), yet another "
+    "process may rewrite the shard: the old index is applied to the new bytes, silently. Needed: key both on "
+    "an explicit 'immutable' flag (ZipStore mode 'r'; opt-in for stores), not on read_only."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=READ_ONLY_IS_NOT_IMMUTABLE)
+async def test_a_read_only_view_is_not_mixed_by_a_rewrite_between_index_and_data(tmp_path: Path) -> None:
+    """read_only says this process does not write, not that nobody does: the shard may still change."""
+    local = LocalStore(tmp_path / "data")
+    writer = await aio.create(local, shape=(N,), dtype="uint32", chunks=(N,), codecs=UNCOMPRESSED_SHARD, path="s")
+    await writer.setitem(..., generation(1))
+
+    async def rewrite() -> None:
+        await writer.setitem(..., generation(2))
+
+    store = ReadOnlyView(local, "s/c/0", rewrite)
+    assert store.blocking_access() is None
+    reader = await aio.open_array(store, path="s", mode="r")
+    try:
+        got = await reader.getitem(slice(8, 24))
+    except zarrio.errors.ObjectChangedError:
+        return  # detected: a typed error is fine, mixed data is not
+    assert store.done
+    assert generation_of(got, 8), f"mixed read: {got.tolist()}"
+
+
+@pytest.mark.xfail(strict=True, reason=READ_ONLY_IS_NOT_IMMUTABLE)
+async def test_a_read_only_view_does_not_reuse_a_stale_shard_index(tmp_path: Path) -> None:
+    """A reader that read a shard once, then reads it again after another writer replaced it."""
+    local = LocalStore(tmp_path / "data")
+    writer = await aio.create(local, shape=(N,), dtype="uint32", chunks=(N,), codecs=UNCOMPRESSED_SHARD, path="s")
+    await writer.setitem(..., generation(1))
+
+    async def nothing() -> None:
+        pass
+
+    store = ReadOnlyView(local, "s/c/0", nothing)
+    reader = await aio.open_array(store, path="s", mode="r")
+    first = await reader.getitem(slice(8, 24))
+    assert generation_of(first, 8) == {1}
+    await writer.setitem(..., generation(2))
+    try:
+        again = await reader.getitem(slice(8, 24))
+    except zarrio.errors.ObjectChangedError:
+        return
+    assert generation_of(again, 8), f"mixed read: {again.tolist()}"
+
+
 def test_generation_patterns_are_distinguishable() -> None:
     """The test data itself: any two generations differ in every inner chunk that is stored in either,
     and the shard layout changes between consecutive generations (so a mix cannot go unnoticed)."""

@@ -21,7 +21,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from .config import DEFAULT_DATA_DIR, REPO_DIR
+from .config import DEFAULT_DATA_DIR
+from .snapshot import code_under_test
 
 #: main-thread frames that mark the timed step (other threads run only while it runs)
 TIMED_FRAMES = ("Adapter.read ", "Adapter.write ", "Adapter.aread ")
@@ -95,15 +96,17 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500, help="samples per second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--python-only", action="store_true", help="no C frames (waiting threads then count)")
+    parser.add_argument("--zarrio-ref", default="HEAD", help="git revision of zarrio, or 'worktree'")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     spec = {"workload": args.workload, "library": args.library, "data_dir": str(args.data_dir)}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, code_under_test(args.zarrio_ref) as code:
         raw = Path(tmp) / "profile.txt"
         command = [py_spy, "record", "--format", "raw", "--threads", "--rate", str(args.rate), "--output", str(raw)]
         command += [] if args.python_only else ["--native"]
         command += ["--", sys.executable, "-m", "benchmarks.child", json.dumps(spec)]
-        subprocess.run(command, cwd=REPO_DIR, check=True, capture_output=True)
+        subprocess.run(command, cwd=code.cwd, check=True, capture_output=True)
+        print(f"zarrio under test: {code.label}")
         print(summarize(parse_raw(raw.read_text(encoding="utf-8")), args.top))
 
 

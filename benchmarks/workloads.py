@@ -146,6 +146,15 @@ def _regions_async(ctx: RunContext, sharded: bool, concurrent: bool) -> None:
     _run_async(ctx, body)
 
 
+FACADE_CALLS = 2000
+
+
+def _facade(ctx: RunContext) -> None:
+    ctx.lib.facade_roundtrip(10)  # start the background loop outside the timed step
+    with ctx.timed("roundtrip", calls=FACADE_CALLS, primary=True):
+        ctx.lib.facade_roundtrip(FACADE_CALLS)
+
+
 def _image_url(ctx: RunContext, sharded: bool) -> Location:
     if ctx.server_url is None:
         raise RuntimeError("an HTTP workload needs the benchmark server")
@@ -223,6 +232,7 @@ def _workloads() -> list[Workload]:
         Workload(
             "L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)
         ),
+        Workload("L4-facade", "L4", "sync facade round trip of a no-op coroutine", _facade),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
         Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),

@@ -87,5 +87,9 @@ class Adapter(ABC):
         """Every array below ``group``: path -> shape."""
         raise NotSupportedError(f"{self.name} has no group API")
 
+    def facade_roundtrip(self, calls: int) -> None:
+        """Run ``calls`` no-op coroutines through the library's blocking facade, one after another."""
+        raise NotSupportedError(f"{self.name} has no async core behind a blocking facade to measure")
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections opened by the async API (inside the loop that opened them)."""

@@ -98,6 +98,15 @@ class ZarrPythonAdapter(Adapter):
                 found[name] = tuple(node.shape)
         return found
 
+    def facade_roundtrip(self, calls: int) -> None:
+        from zarr.core.sync import sync
+
+        async def nothing() -> None:
+            return None
+
+        for _ in range(calls):
+            sync(nothing())
+
     async def aclose(self) -> None:
         for store in self._stores:
             session = getattr(store.fs, "_session", None)

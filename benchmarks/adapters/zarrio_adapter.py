@@ -85,6 +85,15 @@ class ZarrioAdapter(Adapter):
                 found.update({f"{name}/{k}": v for k, v in (await self.abrowse(node)).items()})
         return found
 
+    def facade_roundtrip(self, calls: int) -> None:
+        import zarrio
+
+        async def nothing() -> None:
+            return None
+
+        for _ in range(calls):
+            zarrio.run(nothing())
+
     async def aclose(self) -> None:
         for store in self._stores:
             await store.close()

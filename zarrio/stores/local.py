@@ -121,14 +121,19 @@ class LocalStore(Store):
         return None if ranges is None else ranges[0]
 
     async def get_suffix(self, key: str, length: int) -> bytes | None:
+        found = await self.get_suffix_with_size(key, length)
+        return None if found is None else found[0]
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        """The last ``length`` bytes and the file's size, from one open file (one version of the value)."""
         path = self._path(key)
 
-        def read() -> bytes | None:
+        def read() -> tuple[bytes, int | None] | None:
             try:
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
                     start = max(0, size - length)
-                    return _read_range(f, size, start, size - start)
+                    return _read_range(f, size, start, size - start), size
             except OSError as e:
                 if _is_missing(e):
                     return None

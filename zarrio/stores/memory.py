@@ -41,6 +41,12 @@ class MemoryStore(Store):
             return None
         return value[max(0, len(value) - length) :]
 
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        value = self._values.get(validate_key(key))
+        if value is None:
+            return None
+        return value[max(0, len(value) - length) :], len(value)
+
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
         value = self._values.get(validate_key(key))
         if value is None:

@@ -254,6 +254,16 @@ class ZipStore(Store):
         start = max(0, info.file_size - length)
         return await self._in_thread(lambda: self._read_entry_range(key, info, start, info.file_size - start), key)
 
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        """``get_suffix`` and the value's size (from the archive's directory): lets shard indexes be checked."""
+        data = await self.get_suffix(key, length)
+        if data is None:
+            return None
+        if not self.read_only:
+            return data, len(self._pending[key]) if key in self._pending else None
+        info = self._entries.get(key)
+        return data, None if info is None else info.file_size
+
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         self._check_key(key)
         wanted = builtins.list(ranges)

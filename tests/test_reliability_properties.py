@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from zarrio import aio
@@ -19,6 +19,7 @@ from zarrio.codecs import ChunkSpec, CodecChain
 from zarrio.errors import CodecError, MetadataError, ResourceLimitError, SelectionError
 from zarrio.metadata import parse_metadata
 from zarrio.stores import MemoryStore
+from zarrio.testing import ForwardingStore
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -299,3 +300,72 @@ def test_checksummed_chains_detect_every_single_bit_flip(
     encoded[position % len(encoded)] ^= 1 << bit
     with pytest.raises(CodecError):
         chain.decode(bytes(encoded))
+
+
+# ------------------------------------------------------------------ forged shard indexes, through the engine
+INDEX_VALUES = st.sampled_from([0, 16, 17, 48, 56, 64, 65, 2**63, 2**64 - 2, 2**64 - 1])
+_M = 2**64 - 1
+#: plausible entries (missing, the four real windows), impossible ones, and anything
+INDEX_ENTRIES = st.sampled_from(
+    [(_M, _M)] * 3
+    + [(0, 16), (16, 16), (32, 16), (48, 16)]
+    + [(56, 16), (60, 16), (64, 16), (8, 16), (48, 17), (_M, 16), (16, _M)]
+) | st.tuples(INDEX_VALUES, INDEX_VALUES)
+
+
+class SizeForwardingStore(ForwardingStore):
+    """A wrapper (no blocking access: the engine's async path) that forwards the value's size."""
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        return await self.inner.get_suffix_with_size(key, length)
+
+
+SHARD_CODECS = [
+    {"name": "sharding_indexed", "configuration": {"chunk_shape": [4], "codecs": [LE], "index_codecs": [LE]}}
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(entries=[(64, 16), (_M, _M), (_M, _M), (_M, _M)], selection=slice(2, 11), wrapped=True)
+@example(entries=[(0, 16), (_M, _M), (56, 16), (_M, _M)], selection=slice(2, 11), wrapped=True)
+@example(entries=[(_M, _M), (_M, _M), (_M, _M), (_M, 16)], selection=13, wrapped=True)
+@given(
+    entries=st.lists(INDEX_ENTRIES, min_size=4, max_size=4),
+    selection=st.sampled_from([slice(None), slice(4, 8), slice(2, 11), 13]),
+    wrapped=st.booleans(),
+)
+def test_forged_shard_indexes_give_typed_errors_or_bytes_from_inside_the_shard(
+    entries: list[tuple[int, int]], selection: Any, wrapped: bool
+) -> None:
+    """Any index: the read raises a CodecError, or each inner chunk it returns is the fill value (a
+    missing entry) or exactly the 16 bytes its entry points at inside the shard's data region."""
+
+    body = np.arange(16, dtype="<u4").tobytes()  # 64 bytes: four 16-byte windows
+
+    async def run() -> Any:
+        memory = MemoryStore()
+        await aio.create(memory, shape=(16,), dtype="uint32", chunks=(16,), codecs=SHARD_CODECS, fill_value=7)
+        index = np.array(entries, dtype="<u8").tobytes()
+        await memory.set("c/0", body + index)
+        store = SizeForwardingStore(memory) if wrapped else memory
+        reader = await aio.open_array(store, mode="r")
+        return await reader.getitem(selection)
+
+    try:
+        got = asyncio.run(run())
+    except CodecError:
+        return
+    full = np.full(16, -1, dtype=np.int64)
+    full[selection] = got
+    for inner in range(4):
+        part = full[inner * 4 : (inner + 1) * 4]
+        returned = part >= 0
+        if not returned.any():
+            continue
+        offset, length = entries[inner]
+        if (offset, length) == (2**64 - 1, 2**64 - 1):
+            expected = np.full(4, 7)
+        else:
+            assert length == 16 and offset <= 48, f"inner chunk {inner} read through entry {(offset, length)}"
+            expected = np.frombuffer(body[offset : offset + 16], dtype="<u4").astype(np.int64)
+        np.testing.assert_array_equal(part[returned], expected[returned])

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import InvalidKeyError, TransportError
+from ..errors import InvalidKeyError, ResourceLimitError, TransportError
 from .base import ByteRange, Store, validate_key, validate_prefix
 
 __all__ = ["TEMP_PREFIX", "LocalStore"]
@@ -70,6 +70,10 @@ def _read_range(file: Any, size: int, offset: int, length: int) -> bytes:
     return data
 
 
+def _too_large(key: str | None, path: str) -> ResourceLimitError:
+    return ResourceLimitError(f"not enough memory to read the file {path!r} (key {key!r})")
+
+
 class LocalStore(Store):
     """A directory on the local file system, read and written atomically."""
 
@@ -100,6 +104,8 @@ class LocalStore(Store):
             return await asyncio.get_running_loop().run_in_executor(None, fn)
         except OSError as e:
             raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
+        except MemoryError as e:
+            raise _too_large(key, path) from e
 
     # ------------------------------------------------------------ reads
     async def get(self, key: str) -> bytes | None:
@@ -371,6 +377,8 @@ class _LocalReader:
                 data += more
         except OSError as e:
             raise TransportError(f"file system error: {e.strerror or e}", key=self._key, location=self._path) from e
+        except MemoryError as e:
+            raise _too_large(self._key, self._path) from e
         return data
 
     def close(self) -> None:

@@ -49,7 +49,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from ..errors import InvalidKeyError, StoreClosedError, StoreError, TransportError
+from ..errors import InvalidKeyError, ResourceLimitError, StoreClosedError, StoreError, TransportError
 from .base import ByteRange, Store, validate_key, validate_prefix
 
 __all__ = ["ZipStore"]
@@ -213,6 +213,8 @@ class ZipStore(Store):
             return await asyncio.get_running_loop().run_in_executor(None, fn)
         except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as e:
             raise TransportError(f"cannot read zip entry: {e}", key=key, location=str(self.path)) from e
+        except MemoryError as e:
+            raise ResourceLimitError(f"not enough memory to read zip entry {key!r} of {str(self.path)!r}") from e
 
     # ------------------------------------------------------------ guards
     def _check_open(self) -> None:

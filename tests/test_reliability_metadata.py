@@ -10,13 +10,15 @@ import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 import zarrio
-from zarrio.errors import MetadataError, ResourceLimitError, UnsupportedError, ZarrioError
+from zarrio.errors import CodecError, MetadataError, ResourceLimitError, UnsupportedError, ZarrioError
 from zarrio.stores import MemoryStore
 
 LE = {"name": "bytes", "configuration": {"endian": "little"}}
@@ -294,3 +296,51 @@ def test_size_and_nbytes_of_a_huge_array_are_exact() -> None:
     a = _open(_document({"shape": [2**62, 4], "chunk_grid": grid(2**20, 4), "data_type": "int16"}))
     assert a.size == 2**64
     assert a.nbytes == 2**65
+
+
+HUGE_CHUNK_FILE = """
+    import os, sys, zarrio
+    from zarrio.errors import ResourceLimitError
+    from zarrio.stores import LocalStore
+    from zarrio.testing import CountingStore
+    root = sys.argv[1]
+    a = zarrio.create(root, shape=(100,), dtype="uint8", chunks=(100,), codecs=[{"name": "zstd"}])
+    a[:] = 1
+    with open(os.path.join(root, "c", "0"), "r+b") as f:
+        f.truncate(20 * 2**30)  # a sparse 20 GiB file where a 100-byte chunk belongs
+    for store in (LocalStore(root), CountingStore(LocalStore(root))):  # blocking and async read paths
+        try:
+            zarrio.open_array(store, mode="r")[:]
+        except ResourceLimitError:
+            print("refused")
+"""
+
+
+def test_a_chunk_file_too_large_for_memory_is_a_typed_error(tmp_path: Path) -> None:
+    done = _run_bounded(HUGE_CHUNK_FILE.replace("sys.argv[1]", repr(str(tmp_path / "a.zarr"))), timeout=30)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused", "refused"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/kernels.py: a chunk object is read whole (reader.read(0, reader.size), store.get) whatever its "
+    "size, so a stray or hostile multi-gigabyte file at a chunk key is read into memory before the codecs reject "
+    "it. Needed: refuse an object larger than max_read_bytes (ResourceLimitError) — or, for chains with a fixed "
+    "encoded size, of any other size (CorruptChunkError) — before reading it (reader.size is known for free).",
+)
+def test_an_oversized_chunk_object_is_refused_without_reading_it(tmp_path: Path) -> None:
+    root = tmp_path / "a.zarr"
+    a = zarrio.create(str(root), shape=(100,), dtype="uint8", chunks=(100,), codecs=[{"name": "zstd"}])
+    a[:] = 1
+    with open(root / "c" / "0", "r+b") as file:
+        file.truncate(64 * 2**20)
+    capped = zarrio.open_array(str(root), mode="r", max_read_bytes=10_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises((ResourceLimitError, CodecError)):
+            capped[:]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"read {peak} bytes of a file that could not be a chunk"

@@ -24,6 +24,8 @@ from ..stores.base import BlockingAccess
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "is_fill"]
 
 MISSING = np.uint64(2**64 - 1)
+#: parsed shard indexes remembered per array (by content; see ChunkKernels.parse_index)
+PARSED_INDEXES_KEPT = 4096
 
 #: raw bytes of a shard's inner chunks by flat index (None: missing)
 Parts = dict[int, "bytes | memoryview | None"]
@@ -63,10 +65,16 @@ def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
     return scratch
 
 
+def _same_bits(value: Any, fill: Any, dtype: np.dtype[Any]) -> bool:
+    return np.asarray(value, dtype=dtype).tobytes() == np.asarray(fill, dtype=dtype).tobytes()
+
+
 def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
     """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0)."""
     if chunk.dtype == object:
         return all(x == fill for x in chunk.ravel())
+    if chunk.size and not _same_bits(chunk.flat[0], fill, chunk.dtype):
+        return False  # the common case, decided without scanning the chunk
     if chunk.dtype.kind in "fcSUVMm" or chunk.dtype.fields is not None:
         raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, chunk.dtype.itemsize)
         pattern = np.frombuffer(np.asarray(fill, dtype=chunk.dtype).tobytes(), dtype=np.uint8)
@@ -105,6 +113,8 @@ class ChunkKernels:
             self.n_inner = math.prod(self.chunks_per_shard)
             self.inner_spec = self.sharding.inner_spec(self.spec)
             self.index_nbytes = self.sharding.index_nbytes(self.chunks_per_shard)
+        #: key -> (index bytes, shard size, parsed index): see ``parse_index``
+        self._parsed_indexes: dict[str, tuple[bytes, int | None, np.ndarray[Any, Any]]] = {}
 
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
@@ -146,12 +156,27 @@ class ChunkKernels:
 
     # ------------------------------------------------------------ shards
     def parse_index(self, data: bytes | memoryview, key: str, shard_nbytes: int | None) -> np.ndarray[Any, Any]:
+        """The decoded, checked index of one shard as ``(n_inner, 2)`` uint64.
+
+        Parsed indexes are remembered by their exact bytes (and the shard's size): a
+        shard read again whose index bytes are unchanged skips the checksum, the
+        decoding and the checks. Keyed by content, it can never serve a stale index.
+        """
         assert self.sharding is not None
+        raw = bytes(data)
+        known = self._parsed_indexes.get(key)
+        if known is not None and known[0] == raw and known[1] == shard_nbytes:
+            return known[2]
         try:
-            index = self.sharding.decode_index(bytes(data), self.chunks_per_shard, shard_nbytes)
+            index = self.sharding.decode_index(raw, self.chunks_per_shard, shard_nbytes)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
-        return index.reshape(-1, 2)
+        index = index.reshape(-1, 2)
+        index.flags.writeable = False
+        if len(self._parsed_indexes) >= PARSED_INDEXES_KEPT:
+            self._parsed_indexes.clear()
+        self._parsed_indexes[key] = (raw, shard_nbytes, index)
+        return index
 
     def index_location(self, shard_nbytes: int) -> int:
         """Where a shard's index starts."""

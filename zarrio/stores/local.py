@@ -231,13 +231,13 @@ class LocalStore(Store):
         directory = os.path.dirname(path)
         # a concurrent erase may prune the directory between makedirs and open: retry
         for attempt in range(8):
-            os.makedirs(directory, exist_ok=True)
             temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
             try:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            except FileNotFoundError:
+            except FileNotFoundError:  # the directory does not exist (yet, or any more): make it, try again
                 if attempt == 7:
                     raise
+                os.makedirs(directory, exist_ok=True)
                 continue
             break
         try:

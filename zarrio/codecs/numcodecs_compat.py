@@ -38,6 +38,8 @@ CHECKSUM_IDS = ("crc32", "crc32c", "adler32", "fletcher32", "jenkins_lookup3")
 ARRAY_ARRAY_IDS = ("delta", "bitround", "fixedscaleoffset", "quantize", "packbits", "astype")
 ARRAY_BYTES_IDS = ("pcodec", "zfpy")
 CHECKSUM_SIZE = 4
+#: data types the array->array filters may encode to: bool, integers, floats, complex, datetimes
+_NUMERIC_KINDS = frozenset("biufcmM")
 #: configuration keys that ``evolve`` fills from the data type when absent
 FILLED_BY_EVOLVE = {
     "shuffle": "elementsize",
@@ -160,20 +162,35 @@ class NumcodecsArrayArrayCodec(_NumcodecsMixin, ArrayArrayCodec):
     def validate(self, spec: ChunkSpec) -> None:
         if self.codec_id == "packbits" and spec.dtype != np.dtype(bool):
             fail(self.name, f"needs a bool data type, got {spec.dtype}")
+        self._encoded_dtype()
 
-    def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
+    def _encoded_dtype(self) -> np.dtype[Any] | None:
+        """The data type this filter encodes to, when it changes it; numeric types only (a hostile
+        ``"V1000000000"`` would otherwise make every chunk, and the fill value, a gigabyte per element)."""
         config = self.configuration
-        if self.codec_id == "packbits":
-            shape = (1 + math.ceil(math.prod(spec.shape) / 8),)
-            return ChunkSpec(shape, np.dtype(np.uint8), np.uint8(0))
         encoded: Any = None
         if self.codec_id == "astype":
             encoded = config.get("encode_dtype")
         elif self.codec_id in ("delta", "fixedscaleoffset", "quantize"):
             encoded = config.get("astype")
         if encoded is None:
+            return None
+        try:
+            dtype = np.dtype(encoded)
+        except (TypeError, ValueError) as e:
+            fail(self.name, f"invalid data type {encoded!r}: {e}")
+        if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None:
+            fail(self.name, f"encoding to data type {encoded!r} is not supported (numeric data types only)")
+        native: np.dtype[Any] = dtype.newbyteorder("=")
+        return native
+
+    def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        if self.codec_id == "packbits":
+            shape = (1 + math.ceil(math.prod(spec.shape) / 8),)
+            return ChunkSpec(shape, np.dtype(np.uint8), np.uint8(0))
+        dtype = self._encoded_dtype()
+        if dtype is None:
             return spec
-        dtype = np.dtype(encoded).newbyteorder("=")
         return ChunkSpec(spec.shape, dtype, _cast_fill(spec.fill_value, dtype))
 
     def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> np.ndarray[Any, Any]:

@@ -114,6 +114,17 @@ class CodecChain:
             spec = codec.resolve_spec(spec)
         return spec
 
+    def largest_nbytes(self, spec: ChunkSpec | None = None) -> int:
+        """The most bytes one chunk like ``spec`` occupies at any array stage of decoding (its own size, or
+        larger when an array->array codec widens the elements, e.g. ``numcodecs.astype``): what decoding one
+        chunk may allocate, before any compression. Callers bound memory with it before reading a chunk."""
+        current = spec or self.spec
+        largest = current.nbytes
+        for codec in self.array_array:
+            current = codec.resolve_spec(current)
+            largest = max(largest, current.nbytes)
+        return largest
+
     def compute_encoded_size(self, spec: ChunkSpec | None = None) -> int | None:
         """The exact encoded size of every chunk like ``spec``, or None when it varies."""
         size = self.array_bytes.compute_encoded_size(self.array_bytes_spec(spec or self.spec))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import zarrio
+from zarrio.codecs import ChunkSpec, CodecChain
 from zarrio.errors import CodecError, MetadataError, ResourceLimitError, UnsupportedError, ZarrioError
 from zarrio.stores import MemoryStore
 
@@ -344,3 +345,48 @@ def test_an_oversized_chunk_object_is_refused_without_reading_it(tmp_path: Path)
     finally:
         tracemalloc.stop()
     assert peak < 16 * 2**20, f"read {peak} bytes of a file that could not be a chunk"
+
+
+def _astype(encode: str) -> dict[str, Any]:
+    return {"name": "numcodecs.astype", "configuration": {"encode_dtype": encode, "decode_dtype": "int8"}}
+
+
+@pytest.mark.parametrize("encode", ["V1000000000", "S1000000000", "U100", "O", "int32,int32", "not a type"])
+def test_filters_encoding_to_non_numeric_types_are_refused_at_open(encode: str) -> None:
+    """A hostile 'V1000000000' would make the fill value and every chunk a gigabyte per element."""
+    started = time.perf_counter()
+    with pytest.raises(MetadataError) as info:
+        _open(_document({"data_type": "int8", "codecs": [_astype(encode), LE]}))
+    assert info.value.field == "codecs"
+    assert time.perf_counter() - started < 0.5
+
+
+def test_codec_chain_reports_the_largest_stage_of_a_chunk() -> None:
+    spec = ChunkSpec((5,), np.dtype("int8"), np.int8(0))
+    assert CodecChain.from_json([LE, {"name": "zstd"}], spec).largest_nbytes() == 5
+    assert CodecChain.from_json([_astype("complex128"), LE, {"name": "zstd"}], spec).largest_nbytes() == 80
+    assert CodecChain.from_json([_astype("float32"), _astype("int16"), LE], spec).largest_nbytes() == 20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/core.py: ChunkEngine._check_size compares only the chunk's own size (unit.nbytes) with "
+    "max_read_bytes, but an array->array codec can widen it (numcodecs.astype int8 -> complex128 is 16x; before "
+    "non-numeric encode types were refused, 'V1000000000' made a 20-byte chunk allocate 5 GB). Needed: compare "
+    "self._unit[0].largest_nbytes(unit) (CodecChain.largest_nbytes, added for this) instead of unit.nbytes.",
+)
+def test_a_codec_that_widens_chunks_past_the_limit_is_refused_before_allocating() -> None:
+    store = MemoryStore()
+    document = _document(
+        {
+            "shape": [2**17],
+            "chunk_grid": grid(2**17),
+            "data_type": "int8",
+            "codecs": [_astype("complex128"), LE, {"name": "zstd"}],
+        }
+    )
+    asyncio.run(store.set("a/zarr.json", document))
+    asyncio.run(store.set("a/c/0", b"\x28\xb5\x2f\xfd\x20\x0a\x51\x00\x00xxxxxxxxxx"))
+    a = zarrio.open_array(store, path="a", mode="r", max_read_bytes=2**20)  # the chunk is 128 KiB, its stage 2 MiB
+    with pytest.raises(ResourceLimitError):
+        a[:5]

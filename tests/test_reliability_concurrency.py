@@ -193,16 +193,8 @@ class ReadOnlyView(RewriteBetweenCalls):
         self.read_only = True
 
 
-READ_ONLY_IS_NOT_IMMUTABLE = (
-    "engine/core.py: a store with read_only=True but neither versioned_reads nor blocking access (a user's "
-    "read-only store over S3/GCS, a read-only wrapper) gets no index re-check (recheck = not (versioned_reads "
-    "or read_only)) and its shard indexes are kept in the LRU cache (keep = store.read_only), yet another "
-    "process may rewrite the shard: the old index is applied to the new bytes, silently. Needed: key both on "
-    "an explicit 'immutable' flag (ZipStore mode 'r'; opt-in for stores), not on read_only."
-)
 
 
-@pytest.mark.xfail(strict=True, reason=READ_ONLY_IS_NOT_IMMUTABLE)
 async def test_a_read_only_view_is_not_mixed_by_a_rewrite_between_index_and_data(tmp_path: Path) -> None:
     """read_only says this process does not write, not that nobody does: the shard may still change."""
     local = LocalStore(tmp_path / "data")
@@ -223,7 +215,6 @@ async def test_a_read_only_view_is_not_mixed_by_a_rewrite_between_index_and_data
     assert generation_of(got, 8), f"mixed read: {got.tolist()}"
 
 
-@pytest.mark.xfail(strict=True, reason=READ_ONLY_IS_NOT_IMMUTABLE)
 async def test_a_read_only_view_does_not_reuse_a_stale_shard_index(tmp_path: Path) -> None:
     """A reader that read a shard once, then reads it again after another writer replaced it."""
     local = LocalStore(tmp_path / "data")

@@ -380,13 +380,6 @@ async def _forged_index_store(kind: str, tmp_path: Path) -> tuple[Store, Any]:
     return HttpStore(server.url + "/d", retries=0), server.stop
 
 
-WITHOUT_SIZE = (
-    "zarrio/testing.py: ForwardingStore (and so CountingStore, LatencyStore and users' wrappers built on it) "
-    "does not forward get_suffix_with_size, so the engine never learns the shard's size through a wrapper and "
-    "cannot tell an entry pointing into the index region from a valid one. Needed: forward it "
-    "(return await self.inner.get_suffix_with_size(key, length)). Custom stores that cannot know a value's size "
-    "keep this limit: docs/reliability.md advises crc32c in the inner codecs."
-)
 
 
 @pytest.mark.parametrize(
@@ -403,8 +396,6 @@ WITHOUT_SIZE = (
 async def test_index_entry_pointing_into_the_index_is_corrupt_on_every_store(
     request: pytest.FixtureRequest, tmp_path: Path, kind: str, selection: Any
 ) -> None:
-    if kind.endswith("-wrapped") and selection is not Ellipsis:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WITHOUT_SIZE))
     store, cleanup = await _forged_index_store(kind, tmp_path)
     try:
         a = await aio.open_array(store, path="x", mode="r")

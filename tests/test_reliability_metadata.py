@@ -323,13 +323,6 @@ def test_a_chunk_file_too_large_for_memory_is_a_typed_error(tmp_path: Path) -> N
     assert done.stdout.split() == ["refused", "refused"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/kernels.py: a chunk object is read whole (reader.read(0, reader.size), store.get) whatever its "
-    "size, so a stray or hostile multi-gigabyte file at a chunk key is read into memory before the codecs reject "
-    "it. Needed: refuse an object larger than max_read_bytes (ResourceLimitError) — or, for chains with a fixed "
-    "encoded size, of any other size (CorruptChunkError) — before reading it (reader.size is known for free).",
-)
 def test_an_oversized_chunk_object_is_refused_without_reading_it(tmp_path: Path) -> None:
     root = tmp_path / "a.zarr"
     a = zarrio.create(str(root), shape=(100,), dtype="uint8", chunks=(100,), codecs=[{"name": "zstd"}])
@@ -368,13 +361,6 @@ def test_codec_chain_reports_the_largest_stage_of_a_chunk() -> None:
     assert CodecChain.from_json([_astype("float32"), _astype("int16"), LE], spec).largest_nbytes() == 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/core.py: ChunkEngine._check_size compares only the chunk's own size (unit.nbytes) with "
-    "max_read_bytes, but an array->array codec can widen it (numcodecs.astype int8 -> complex128 is 16x; before "
-    "non-numeric encode types were refused, 'V1000000000' made a 20-byte chunk allocate 5 GB). Needed: compare "
-    "self._unit[0].largest_nbytes(unit) (CodecChain.largest_nbytes, added for this) instead of unit.nbytes.",
-)
 def test_a_codec_that_widens_chunks_past_the_limit_is_refused_before_allocating() -> None:
     store = MemoryStore()
     document = _document(

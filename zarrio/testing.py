@@ -437,6 +437,7 @@ class ForwardingStore(Store):
         self.coalesce_max_gap = inner.coalesce_max_gap
         self.coalesce_max_size = inner.coalesce_max_size
         self.versioned_reads = inner.versioned_reads
+        self.immutable = inner.immutable
 
     async def before(self, method: str, key: str | None) -> None:
         """Called before ``method`` is forwarded."""
@@ -456,6 +457,12 @@ class ForwardingStore(Store):
     async def get_suffix(self, key: str, length: int) -> bytes | None:
         await self.before("get_suffix", key)
         return self.after("get_suffix", await self.inner.get_suffix(key, length))
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        if type(self).get_suffix is not ForwardingStore.get_suffix:
+            return await super().get_suffix_with_size(key, length)  # honour a subclass's own get_suffix
+        await self.before("get_suffix", key)
+        return self.after("get_suffix", await self.inner.get_suffix_with_size(key, length))
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         await self.before("get_ranges", key)
@@ -516,7 +523,9 @@ class CountingStore(ForwardingStore):
         self.counts[method] += 1
 
     def after(self, method: str, result: _T) -> _T:
-        if isinstance(result, bytes):
+        if isinstance(result, tuple) and result and isinstance(result[0], bytes):  # get_suffix_with_size
+            self.bytes_read += len(result[0])
+        elif isinstance(result, bytes):
             self.bytes_read += len(result)
         elif method == "get_ranges" and isinstance(result, builtins.list):
             self.bytes_read += sum(len(part) for part in result)

@@ -191,9 +191,9 @@ class ChunkEngine(ChunkKernels):
             chunk_key=chunk_key,
             write_empty_chunks=write_empty_chunks,
             strict=strict,
+            max_read_bytes=max_read_bytes,
         )
         self.store = store
-        self.max_read_bytes = max_read_bytes
         self._index_cache: OrderedDict[str, asyncio.Future[np.ndarray[Any, Any] | None]] = OrderedDict()
         self._index_cache_size = index_cache_size
         self._ranges = _RangeRequests(store, self._fetch_index)
@@ -218,11 +218,12 @@ class ChunkEngine(ChunkKernels):
                 f"a {what} of shape {shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes "
                 "(max_read_bytes)"
             )
-        unit = self._unit[1]
-        if unit.nbytes > self.max_read_bytes:
+        chain, unit = self._unit
+        largest = chain.largest_nbytes(unit)
+        if largest > self.max_read_bytes:
             raise ResourceLimitError(
-                f"a chunk of shape {unit.shape} ({unit.nbytes} bytes) exceeds the limit of {self.max_read_bytes} "
-                "bytes (max_read_bytes)"
+                f"a chunk of shape {unit.shape} ({largest} bytes while decoding) exceeds the limit of "
+                f"{self.max_read_bytes} bytes (max_read_bytes)"
             )
 
     def _plan_read(self, selection: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
@@ -322,15 +323,17 @@ class ChunkEngine(ChunkKernels):
         return await run_in_pool(self.parse_index, data, key, size)
 
     async def _shard_index(self, key: str) -> np.ndarray[Any, Any] | None:
-        """The index of one shard. Concurrent callers share one request; read-only
-        stores keep indexes in a bounded LRU (a writable store may change them)."""
+        """The index of one shard. Concurrent callers share one request; immutable and
+        version-pinning stores keep indexes in a bounded LRU."""
         fut = self._index_cache.get(key)
         if fut is not None:
             self._index_cache.move_to_end(key)
             return await asyncio.shield(fut)
         fut = asyncio.ensure_future(self._fetch_index(key))
         self._index_cache[key] = fut
-        keep = bool(getattr(self.store, "read_only", False))
+        # a cached index is safe where the shard cannot change (immutable) or where a change is
+        # detected on the next ranged read (versioned reads: ETag / If-Match)
+        keep = self.store.immutable or self.store.versioned_reads
         try:
             return await asyncio.shield(fut)
         except BaseException:
@@ -360,11 +363,13 @@ class ChunkEngine(ChunkKernels):
             return None
         present = [f for f in wanted if index[f, 0] != MISSING]
         ranges = [(int(index[f, 0]), int(index[f, 1])) for f in present]
+        for _, length in ranges:
+            self.check_stored_size(length, key)
         parts: Parts = dict.fromkeys(wanted)
         if not ranges:
             return parts
         # without version pinning, the index is read again after the data (once per batch)
-        recheck = not (self.store.versioned_reads or self.store.read_only)
+        recheck = not (self.store.versioned_reads or self.store.immutable)
         blobs = await self._ranges.get(key, ranges, index if recheck else None)
         if blobs is None:
             self.invalidate_index(key)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecChain, ShardingCodec
-from ..errors import CodecError, CorruptChunkError, MissingChunkError
+from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
 from ..indexing import ChunkProjection
 from ..stores.base import BlockingAccess
 
@@ -96,6 +96,7 @@ class ChunkKernels:
         chunk_key: Callable[[tuple[int, ...]], str],
         write_empty_chunks: bool,
         strict: bool,
+        max_read_bytes: int,
     ) -> None:
         self.shape = shape
         self.chunk_shape = chunk_shape
@@ -105,6 +106,7 @@ class ChunkKernels:
         self.chunk_key = chunk_key
         self.write_empty_chunks = write_empty_chunks
         self.strict = strict
+        self.max_read_bytes = max_read_bytes
         self.spec = ChunkSpec(chunk_shape, dtype, fill_value)
         self.sharding: ShardingCodec | None = chain.sharding
         if self.sharding is not None:
@@ -133,6 +135,20 @@ class ChunkKernels:
         if self.strict:
             raise MissingChunkError("chunk is missing (strict mode)", key=key)
         out[proj.out_index()] = self.fill_value
+
+    def check_stored_size(self, nbytes: int, key: str, *, whole_shard: bool = False) -> None:
+        """Refuse a stored object before reading it: larger than the memory limit, or (codecs
+        with a fixed encoded size) of any other size than that."""
+        if nbytes > self.max_read_bytes:
+            raise ResourceLimitError(
+                f"a stored object of {nbytes} bytes exceeds the limit of {self.max_read_bytes} bytes (max_read_bytes)",
+            )
+        if whole_shard:
+            return
+        chain, spec = self._unit
+        fixed = chain.compute_encoded_size(spec)
+        if fixed is not None and nbytes != fixed:
+            raise CorruptChunkError(f"stored chunk is {nbytes} bytes; its codecs always make {fixed}", key=key)
 
     def place(self, out: np.ndarray[Any, Any], data: Any, proj: ChunkProjection, key: str) -> None:
         """Decode one chunk's bytes (None: missing) into its place in ``out``."""
@@ -259,6 +275,7 @@ class ChunkKernels:
                 self.fill(out, proj, key)
                 continue
             try:
+                self.check_stored_size(reader.size, key)
                 data = reader.read(0, reader.size)
             finally:
                 reader.close()
@@ -277,6 +294,7 @@ class ChunkKernels:
                 continue
             try:
                 if len({flat for flat, _ in members}) == self.n_inner:
+                    self.check_stored_size(reader.size, key, whole_shard=True)
                     parts = self.split_shard(reader.read(0, reader.size), key)
                     for flat, proj in members:
                         self.place(out, parts[flat], proj, key)
@@ -287,6 +305,8 @@ class ChunkKernels:
                 index = self.parse_index(raw, key, reader.size)
                 for flat, proj in members:
                     off, length = index[flat]
+                    if off != MISSING:
+                        self.check_stored_size(int(length), key)
                     self.place(out, None if off == MISSING else reader.read(int(off), int(length)), proj, key)
             finally:
                 reader.close()
@@ -302,6 +322,7 @@ class ChunkKernels:
                 reader = access.open_reader(key)
                 if reader is not None:
                     try:
+                        self.check_stored_size(reader.size, key)
                         old = reader.read(0, reader.size)
                     finally:
                         reader.close()
@@ -325,6 +346,7 @@ class ChunkKernels:
                 reader = access.open_reader(key)
                 if reader is not None:
                     try:
+                        self.check_stored_size(reader.size, key, whole_shard=True)
                         old = self.split_shard(reader.read(0, reader.size), key)
                     finally:
                         reader.close()

@@ -133,6 +133,9 @@ class Store(ABC):
     #: ranged reads of one key stay on the version first read, or fail with ObjectChangedError
     #: (HTTP with ETags); without it the engine re-checks a shard's index after reading its chunks
     versioned_reads: bool = False
+    #: no value ever changes while the store is open (a zip archive opened for reading); unlike
+    #: ``read_only``, which only says *we* do not write: another process may
+    immutable: bool = False
     max_concurrency: int = 64
     #: ranges closer than this many bytes are fetched as one request
     coalesce_max_gap: int = 4096

@@ -126,7 +126,8 @@ def http_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
         if stat is None or stat.requests is None:
             yield _missing(goal, "1 request")
             continue
-        yield GoalResult(goal, f"{stat.requests:.0f} requests", "1 request", stat.requests == 1)
+        plural = "" if stat.requests == 1 else "s"
+        yield GoalResult(goal, f"{stat.requests:.0f} request{plural}", "1 request", stat.requests == 1)
     row = _row("H1-tiles-sharded", "read")
     mine = stat_of(outcomes, row.workload, "zarrio", row.phase)
     peer_requests = [s.requests for p in PEERS if (s := stat_of(outcomes, row.workload, p, row.phase)) and s.requests]

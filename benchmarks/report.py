@@ -10,7 +10,7 @@ from typing import Any
 from .config import LIBRARIES, PEERS
 from .driver import NOISY_CORES
 from .goals import GoalResult, evaluate_goals
-from .rows import HTTP_ROWS, LIMIT_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, best_peer, ratio, rss_ratio
+from .rows import HTTP_ROWS, LIMIT_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, best_peer, ratio, rss_ratio, stat_of
 from .summary import Stat, summarize
 
 SHORT_NAMES = {
@@ -150,7 +150,24 @@ def limits_table(outcomes: Outcomes) -> list[str]:
                 " / ".join(f"{s.mb_per_s:,.0f}" for s in parts if s.mb_per_s is not None),
             ]
         )
+    for tag, label in (("c64", "chunks 64³"), ("sharded", "sharded")):
+        floor = read_floor(outcomes, tag)
+        if floor is not None:
+            what = f"whole-array read floor, {label}: (decode + file reads + fresh output) / 2"
+            rows.append([what, fmt_seconds(floor), ""])
     return table(["limit (same data, same machine)", "time", "MB/s (array bytes; stored bytes for file reads)"], rows)
+
+
+def read_floor(outcomes: Outcomes, tag: str) -> float | None:
+    """What a whole-array read costs at best on 2 cores: every single-threaded part, shared by two cores."""
+    parts = [
+        stat_of(outcomes, f"X-zstd-decode-{tag}", LIMITS_LIBRARY, "t1"),
+        stat_of(outcomes, f"X-read-files-{tag}", LIMITS_LIBRARY, "t1"),
+        stat_of(outcomes, "X-numpy-copy", LIMITS_LIBRARY, "fresh"),
+    ]
+    if any(p is None for p in parts):
+        return None
+    return sum(p.median for p in parts if p is not None) / 2
 
 
 def goals_table(goals: list[GoalResult]) -> list[str]:

@@ -293,3 +293,18 @@ def test_every_report_row_names_a_real_workload_and_phase() -> None:
         assert row.workload in WORKLOADS
     for _, workload in rows.LIMIT_ROWS:
         assert workload in limits.LIMITS
+
+
+def test_read_floor_shares_every_single_threaded_part_over_two_cores() -> None:
+    def limit(workload: str, phase: str, seconds: float) -> dict[str, Any]:
+        stat = {"seconds": seconds, "payload_bytes": 1, "calls": 1, "requests": None, "http_bytes": None}
+        return {"workload": workload, "library": "limits", "phases": {phase: stat}, "notes": {}}
+
+    runs = [
+        limit("X-zstd-decode-c64", "t1", 0.30),
+        limit("X-read-files-c64", "t1", 0.06),
+        limit("X-numpy-copy", "fresh", 0.08),
+    ]
+    outcomes = summary.summarize(runs)
+    assert report.read_floor(outcomes, "c64") == pytest.approx(0.22)
+    assert report.read_floor(outcomes, "sharded") is None

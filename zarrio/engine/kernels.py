@@ -148,7 +148,10 @@ class ChunkKernels:
         chain, spec = self._unit
         fixed = chain.compute_encoded_size(spec)
         if fixed is not None and nbytes != fixed:
-            raise CorruptChunkError(f"stored chunk is {nbytes} bytes; its codecs always make {fixed}", key=key)
+            outermost = chain.bytes_bytes[-1] if chain.bytes_bytes else chain.array_bytes
+            raise CorruptChunkError(
+                f"expected {fixed} bytes, got {nbytes} (checked before reading)", key=key, codec=outermost.name
+            )
 
     def place(self, out: np.ndarray[Any, Any], data: Any, proj: ChunkProjection, key: str) -> None:
         """Decode one chunk's bytes (None: missing) into its place in ``out``."""

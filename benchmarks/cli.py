@@ -23,6 +23,7 @@ from typing import Any
 from .config import DEFAULT_DATA_DIR, DOCS_DIR, LIBRARIES, REPO_DIR, RESULTS_DIR, data_paths, sizes_for
 from .driver import DEFAULT_BOOST, MAX_QUIET_WAIT_SECONDS, git_commit, machine, now_utc, plan, run_plan
 from .limits import LIMITS
+from .machine_load import can_boost
 from .snapshot import code_under_test
 from .workloads import WORKLOADS, Workload
 
@@ -108,10 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = data_paths(args.data_dir, sizes)
     jobs = plan(workloads, libraries, limits, repeats)
     print(f"[bench] {mode} run: {len(jobs)} child processes ({repeats} repeats)", flush=True)
-    quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0.0 if args.boost > 0 else MAX_QUIET_WAIT_SECONDS)
+    boost = args.boost if args.boost > 0 and can_boost() else 0
+    if args.boost > 0 and not boost:
+        print("[bench] cannot raise the children's priority here (needs root and autogroups): not boosting")
+    quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0.0 if boost else MAX_QUIET_WAIT_SECONDS)
     with code_under_test(args.zarrio_ref) as code:
         print(f"[bench] zarrio under test: {code.label}", flush=True)
-        runs = run_plan(jobs, args.data_dir, args.quick, paths.root, quiet_wait, args.boost, code)
+        runs = run_plan(jobs, args.data_dir, args.quick, paths.root, quiet_wait, boost, code)
     results: dict[str, Any] = {
         "meta": {
             "date": now_utc(),
@@ -123,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sizes_digest": sizes.digest(),
             "stored": json.loads(paths.stamp.read_text(encoding="utf-8")).get("stored_bytes", {}),
             "seconds": round(time.monotonic() - started, 1),
-            "boost": args.boost if any(r.get("boosted") for r in runs) else 0,
+            "boost": boost if any(r.get("boosted") for r in runs) else 0,
             "quiet_wait": quiet_wait,
         },
         "runs": runs,

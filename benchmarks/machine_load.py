@@ -88,3 +88,12 @@ def boost_session(pid: int, nice: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def can_boost() -> bool:
+    """Whether ``boost_session`` can raise priority here: root, on a kernel with autogroups enabled."""
+    try:
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text(encoding="ascii").strip() == "1"
+    except OSError:
+        return False
+    return enabled and os.geteuid() == 0

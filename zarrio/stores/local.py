@@ -13,8 +13,11 @@ either). Missing parent directories are created; ``erase`` removes parent
 directories it leaves empty (never the root).
 
 Keys are checked by :func:`~zarrio.stores.base.validate_key` and the joined
-path must stay inside ``root``. Symbolic links *inside* the root are followed:
-placing one there is the user's choice.
+path must stay inside ``root``; on Windows, segments Windows would rewrite
+(a trailing dot or space: ``".. "`` is ``".."`` there), alternate data
+streams (``:``) and device names (``CON``, ``NUL``, ``COM1``) are refused too.
+Symbolic links *inside* the root are followed: placing one there is the
+user's choice.
 """
 
 from __future__ import annotations
@@ -70,6 +73,22 @@ def _read_range(file: Any, size: int, offset: int, length: int) -> bytes:
     return data
 
 
+#: apply Windows' file name rules to keys (a module constant so tests can turn it on elsewhere)
+_WINDOWS = os.name == "nt"
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{name}{n}" for name in ("COM", "LPT") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+
+
+def _unsafe_on_windows(segment: str) -> bool:
+    """Whether Windows would not open ``segment`` as the plain name it is: it drops trailing dots and
+    spaces (so ``".. "`` means ``".."``, an escape), reads ``"a:b"`` as a stream, and maps device
+    names (``NUL``, ``COM1.txt``) to devices."""
+    stem = segment.split(".", 1)[0].rstrip(" ").upper()
+    return segment.endswith((".", " ")) or ":" in segment or stem in _WINDOWS_DEVICES
+
+
 def _too_large(key: str | None, path: str) -> ResourceLimitError:
     return ResourceLimitError(f"not enough memory to read the file {path!r} (key {key!r})")
 
@@ -87,6 +106,13 @@ class LocalStore(Store):
     # ------------------------------------------------------------ plumbing
     def _path(self, key: str) -> str:
         validate_key(key)
+        if _WINDOWS and any(_unsafe_on_windows(segment) for segment in key.split("/")):
+            raise InvalidKeyError(
+                "store key has a segment Windows would rewrite or treat as a device (a trailing dot or space, "
+                "':', or a reserved name such as CON or NUL)",
+                key=key,
+                location=str(self.root),
+            )
         root = str(self.root)
         path = os.path.normpath(os.path.join(root, *key.split("/")))
         if os.path.commonpath([root, path]) != root or path == root:

@@ -325,3 +325,36 @@ async def test_http_store_refuses_hostile_keys_before_any_request(key: str) -> N
         finally:
             await store.close()
         assert server.count() == 0
+
+
+WINDOWS_HOSTILE = [".. /secret", "a/.. /../secret", "a./b", "a /b", "NUL", "c/CON", "com1.json", "a:stream", "AUX /x"]
+
+
+@pytest.mark.parametrize("key", WINDOWS_HOSTILE, ids=repr)
+async def test_local_store_applies_windows_name_rules_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """Windows drops trailing dots and spaces (so '.. ' is '..', an escape), reads 'a:b' as a stream and
+    maps CON/NUL/COM1 to devices. The rules are switched on here as they are on Windows."""
+    import zarrio.stores.local as local_module
+
+    monkeypatch.setattr(local_module, "_WINDOWS", True)
+    store = LocalStore(tmp_path / "root")
+    for method, call in _key_calls(store, key).items():
+        with pytest.raises(InvalidKeyError):
+            await call()
+        assert not (tmp_path / "root").exists(), method
+    # ordinary keys still work under the Windows rules
+    await store.set("g/c/0.1", b"v")
+    assert await store.get("g/c/0.1") == b"v"
+    assert await store.list() == ["g/c/0.1"]
+
+
+async def test_windows_name_rules_are_off_elsewhere(tmp_path: Path) -> None:
+    import zarrio.stores.local as local_module
+
+    if local_module._WINDOWS:
+        pytest.skip("this is Windows: the rules apply")
+    store = LocalStore(tmp_path / "root")
+    await store.set("a./NUL", b"v")  # legal names on POSIX file systems
+    assert await store.get("a./NUL") == b"v"

@@ -11,6 +11,7 @@ give correct data or a typed error, never wrong data, within a deadline (issue 6
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from servers.faults import FaultServer
 
 import zarrio
 from zarrio import aio
-from zarrio.errors import MissingChunkError, ZarrioError
+from zarrio.errors import MissingChunkError, ResourceLimitError, ZarrioError
 from zarrio.stores import MemoryStore
 from zarrio.stores.http import HttpStore
 
@@ -321,3 +322,34 @@ async def test_async_read_cancelled_by_a_timeout_leaves_no_task_and_a_usable_sto
         np.testing.assert_array_equal(await a.getitem((slice(0, 64), slice(64, 128))), EXPECTED[:64, 64:128])
     finally:
         await store.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine + stores/http.py: an unsharded chunk is fetched with store.get(), which downloads the whole "
+    "body whatever its size, so a server answering a 100-byte chunk's key with 64 MiB (or gigabytes) is read into "
+    "memory before the codecs reject it, even with max_read_bytes=1 MiB (peak 128 MB measured). Needed: bound the "
+    "fetch — e.g. Store.get(key, max_size=) (HttpStore: refuse a Content-Length above it, stop reading past it), "
+    "or get_partial(key, 0, limit + 1) where a limit is known — and raise ResourceLimitError naming the key.",
+)
+def test_an_oversized_http_body_is_refused_without_downloading_it() -> None:
+    document = {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": [100],
+        "data_type": "uint8",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [100]}},
+        "chunk_key_encoding": {"name": "default"},
+        "fill_value": 0,
+        "codecs": [{"name": "bytes"}, {"name": "zstd"}],
+    }
+    files = {"d/zarr.json": json.dumps(document).encode(), "d/c/0": bytes(64 * 2**20)}
+    with FaultServer(files) as big:
+        store = HttpStore(big.url + "/d", **QUICK)
+        try:
+            a = zarrio.open_array(store, mode="r", max_read_bytes=2**20)
+            with pytest.raises(ResourceLimitError):
+                a[:]
+        finally:
+            zarrio.run(store.close())
+        assert big.bytes_sent["d/c/0"] < 4 * 2**20

@@ -185,16 +185,37 @@ def test_zip_writer_killed_while_writing_leaves_the_old_archive(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir() if ".zarrio-tmp-" not in p.name] == ["out.zip"]
 
 
-def test_zip_write_that_fails_leaves_no_archive_under_the_final_name(tmp_path: Path) -> None:
-    path = tmp_path / "new.zip"
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "replacing"])
+def test_zip_write_that_fails_midway_leaves_the_old_archive_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    path = tmp_path / "out.zip"
+    if existing:
+        with ZipStore(path, mode="w") as old:
+            zarrio.run(old.set("old", b"previous archive"))
+    before = path.read_bytes() if existing else None
     store = ZipStore(path, mode="w")
-    zarrio.run(store.set("a", b"1"))
-    (tmp_path / "blocker").mkdir()
-    store.path = tmp_path / "blocker" / "missing" / "new.zip"  # the temp file cannot be created
+    for i in range(3):
+        zarrio.run(store.set(f"k{i}", bytes(1000)))
+    real = zipfile.ZipFile.writestr
+    written: list[object] = []
+
+    def failing_writestr(self: zipfile.ZipFile, info: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(info)
+        real(self, info, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", failing_writestr)
     with pytest.raises(TransportError):
         store.close()
-    assert not path.exists()
-    assert list((tmp_path / "blocker").iterdir()) == []
+    monkeypatch.undo()
+    assert written, "the failure was not midway"
+    if existing:
+        assert path.read_bytes() == before
+    else:
+        assert not path.exists()
+    assert [p.name for p in tmp_path.iterdir()] == (["out.zip"] if existing else [])
 
 
 # ------------------------------------------------------------------ failed read-modify-write

@@ -193,8 +193,6 @@ class ReadOnlyView(RewriteBetweenCalls):
         self.read_only = True
 
 
-
-
 async def test_a_read_only_view_is_not_mixed_by_a_rewrite_between_index_and_data(tmp_path: Path) -> None:
     """read_only says this process does not write, not that nobody does: the shard may still change."""
     local = LocalStore(tmp_path / "data")

@@ -380,8 +380,6 @@ async def _forged_index_store(kind: str, tmp_path: Path) -> tuple[Store, Any]:
     return HttpStore(server.url + "/d", retries=0), server.stop
 
 
-
-
 @pytest.mark.parametrize(
     "kind",
     [

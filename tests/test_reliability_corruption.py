@@ -233,9 +233,7 @@ SHARD_SELECTIONS = [..., slice(4, 8), 5]
 
 
 @pytest.mark.parametrize("selection", SHARD_SELECTIONS, ids=["whole", "inner-chunk", "element"])
-async def test_shard_index_entry_past_the_end_is_corrupt(
-    request: pytest.FixtureRequest, fx: Fixture, selection: Any
-) -> None:
+async def test_shard_index_entry_past_the_end_is_corrupt(fx: Fixture, selection: Any) -> None:
     await fx.create([sharding([LE], RAW_INDEX)])
     body, index = await _shard_parts(fx)
     index[1] = (len(body) - 8, 16)  # runs 8 bytes past the data region
@@ -259,9 +257,7 @@ async def test_shard_index_with_enormous_offsets_is_corrupt(fx: Fixture, selecti
 
 @pytest.mark.parametrize("selection", SHARD_SELECTIONS, ids=["whole", "inner-chunk", "element"])
 @pytest.mark.parametrize("entry", [(2**64 - 1, 16), (16, 2**64 - 1)], ids=str)
-async def test_shard_index_entry_half_missing_is_corrupt(
-    request: pytest.FixtureRequest, fx: Fixture, selection: Any, entry: Any
-) -> None:
+async def test_shard_index_entry_half_missing_is_corrupt(fx: Fixture, selection: Any, entry: Any) -> None:
     """Only (2**64-1, 2**64-1) marks a missing inner chunk; one half of it is a corrupt entry."""
     await fx.create([sharding([LE], RAW_INDEX)])
     body, index = await _shard_parts(fx)
@@ -392,7 +388,7 @@ async def _forged_index_store(kind: str, tmp_path: Path) -> tuple[Store, Any]:
 )
 @pytest.mark.parametrize("selection", [..., slice(0, 4)], ids=["whole", "inner-chunk"])
 async def test_index_entry_pointing_into_the_index_is_corrupt_on_every_store(
-    request: pytest.FixtureRequest, tmp_path: Path, kind: str, selection: Any
+    tmp_path: Path, kind: str, selection: Any
 ) -> None:
     store, cleanup = await _forged_index_store(kind, tmp_path)
     try:

@@ -33,7 +33,7 @@ from zarrio.stores import LocalStore, ZipStore
 from zarrio.stores.local import TEMP_PREFIX
 from zarrio.testing import ForwardingStore
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL needs a POSIX system")
+needs_sigkill = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL needs a POSIX system")
 
 VALUE_SIZE = 4 * 2**20
 
@@ -94,6 +94,7 @@ def _wait_for_a_temp_file(root: Path, timeout: float = 5.0) -> None:
                 pass
 
 
+@needs_sigkill
 async def test_local_store_writer_killed_mid_write_leaves_old_or_new_values(tmp_path: Path) -> None:
     root = tmp_path / "store"
     rng = random.Random(6)
@@ -132,6 +133,7 @@ ARRAY_WRITER = """
 """
 
 
+@needs_sigkill
 @pytest.mark.parametrize("sharded", [False, True], ids=["chunks", "shards"])
 def test_array_writer_killed_mid_write_leaves_readable_consistent_chunks(tmp_path: Path, sharded: bool) -> None:
     root = tmp_path / "store"
@@ -165,6 +167,7 @@ ZIP_WRITER = """
 """
 
 
+@needs_sigkill
 def test_zip_writer_killed_while_writing_leaves_the_old_archive(tmp_path: Path) -> None:
     path = tmp_path / "out.zip"
     with ZipStore(path, mode="w") as old:

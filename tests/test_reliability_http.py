@@ -25,6 +25,7 @@ from zarrio import aio
 from zarrio.errors import MissingChunkError, ResourceLimitError, ZarrioError
 from zarrio.stores import MemoryStore
 from zarrio.stores.http import HttpStore
+from zarrio.testing import ForwardingStore
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -353,3 +354,42 @@ def test_an_oversized_http_body_is_refused_without_downloading_it() -> None:
         finally:
             zarrio.run(store.close())
         assert big.bytes_sent["d/c/0"] < 4 * 2**20
+
+
+class SwapAfterIndex(ForwardingStore):
+    """Replaces the shard on the server right after its index has been read (once)."""
+
+    def __init__(self, inner: HttpStore, server: FaultServer, path: str, replacement: bytes) -> None:
+        super().__init__(inner)
+        self.server, self.path, self.replacement = server, path, replacement
+        self.swapped = False
+
+    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        found = await self.inner.get_suffix_with_size(key, length)
+        if not self.swapped and "d/" + key == self.path:
+            self.swapped = True
+            self.server.files[self.path] = self.replacement
+        return found
+
+
+async def test_a_shard_replaced_on_the_server_mid_read_is_never_mixed(
+    server: FaultServer, files: dict[str, bytes]
+) -> None:
+    """ETag + If-Match: the inner-chunk request after the index is pinned to the index's version; the
+    server's 412 makes the engine read the shard again, so the result is wholly the new version."""
+    newer = MemoryStore()
+    changed = EXPECTED * 2 + 1
+    b = await aio.create(newer, shape=SHAPE, dtype="float32", path="shards", **LAYOUTS["shards"])
+    await b.setitem(..., changed)
+    replacement = await newer.get("shards/c/0/0")
+    assert replacement is not None and replacement != files["shards/c/0/0"]
+    store = SwapAfterIndex(HttpStore(server.url + "/d", **QUICK), server, "d/shards/c/0/0", replacement)
+    try:
+        a = await aio.open_array(store, path="shards", mode="r")
+        got = await a.getitem((slice(0, 40), slice(0, 40)))
+    finally:
+        server.files["d/shards/c/0/0"] = files["shards/c/0/0"]
+        await store.close()
+    assert store.swapped
+    np.testing.assert_array_equal(got, changed[:40, :40])
+    assert any(r.headers.get("If-Match") for r in server.requests if r.path == "d/shards/c/0/0")

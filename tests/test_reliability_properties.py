@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,9 +18,9 @@ from hypothesis import strategies as st
 
 from zarrio import aio
 from zarrio.codecs import ChunkSpec, CodecChain
-from zarrio.errors import CodecError, MetadataError, ResourceLimitError, SelectionError
+from zarrio.errors import CodecError, InvalidKeyError, MetadataError, ResourceLimitError, SelectionError, TransportError
 from zarrio.metadata import parse_metadata
-from zarrio.stores import MemoryStore
+from zarrio.stores import LocalStore, MemoryStore
 from zarrio.testing import ForwardingStore
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -369,3 +371,32 @@ def test_forged_shard_indexes_give_typed_errors_or_bytes_from_inside_the_shard(
             assert length == 16 and offset <= 48, f"inner chunk {inner} read through entry {(offset, length)}"
             expected = np.frombuffer(body[offset : offset + 16], dtype="<u4").astype(np.int64)
         np.testing.assert_array_equal(part[returned], expected[returned])
+
+
+# ------------------------------------------------------------------ keys
+KEY_TOKENS = [*"ab./\\: \x00\u2025%2e", "..", "C:", "zarr.json"]
+KEY_TEXT = st.lists(st.sampled_from(KEY_TOKENS), max_size=10).map("".join)
+
+
+@FAST
+@given(keys=st.lists(KEY_TEXT, min_size=1, max_size=6))
+def test_any_key_is_refused_or_stays_inside_the_root(keys: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "secret").write_bytes(b"s")
+        store = LocalStore(base / "root")
+
+        async def run() -> None:
+            for key in keys:
+                try:
+                    await store.set(key, key.encode("utf-8", "surrogatepass"))
+                except InvalidKeyError:
+                    continue
+                except TransportError:
+                    continue  # e.g. a key below a key that is a file: refused by the file system
+                assert await store.get(key) == key.encode("utf-8", "surrogatepass")
+                assert key in await store.list()
+
+        asyncio.run(run())
+        assert sorted(p.name for p in base.iterdir()) in (["secret"], ["root", "secret"])
+        assert (base / "secret").read_bytes() == b"s"

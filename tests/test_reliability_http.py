@@ -325,14 +325,6 @@ async def test_async_read_cancelled_by_a_timeout_leaves_no_task_and_a_usable_sto
         await store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine + stores/http.py: an unsharded chunk is fetched with store.get(), which downloads the whole "
-    "body whatever its size, so a server answering a 100-byte chunk's key with 64 MiB (or gigabytes) is read into "
-    "memory before the codecs reject it, even with max_read_bytes=1 MiB (peak 128 MB measured). Needed: bound the "
-    "fetch — e.g. Store.get(key, max_size=) (HttpStore: refuse a Content-Length above it, stop reading past it), "
-    "or get_partial(key, 0, limit + 1) where a limit is known — and raise ResourceLimitError naming the key.",
-)
 def test_an_oversized_http_body_is_refused_without_downloading_it() -> None:
     document = {
         "zarr_format": 3,

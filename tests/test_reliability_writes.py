@@ -344,13 +344,6 @@ class RecordingStore(ForwardingStore):
             self.calls.append((method, key))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aio.delete_node erases the node with one erase_prefix, whose order is the backend's (LocalStore: "
-    "directory order; an object store: listing order); interrupted midway (a crash, a failing disk) it can leave "
-    "the node's zarr.json with some chunks gone, which then read as fill values, silently. Needed: erase the "
-    "node's zarr.json first (then the prefix), so an interrupted delete leaves no node, only orphan chunks.",
-)
 def test_delete_node_erases_the_metadata_before_the_chunks(tmp_path: Path) -> None:
     store = RecordingStore(LocalStore(tmp_path / "store"))
     zarrio.create_group(store)

@@ -176,6 +176,9 @@ async def delete_node(store: Any, path: str) -> None:
         raise ReadOnlyError(f"{st!r} is read-only")
     if await read_node_metadata(st, path) is None:
         raise NodeNotFoundError(path)
+    # the node's zarr.json goes first: an interrupted delete leaves orphan chunks, never a node
+    # whose missing chunks would read as fill values
+    await st.erase(_paths.meta_key(path))
     await st.erase_prefix(_paths.prefix_of(path))
     await _drop_from_consolidated(st, path)
 

@@ -275,7 +275,9 @@ class ChunkEngine(ChunkKernels):
         async def fetch(proj: ChunkProjection) -> None:
             key = self.chunk_key(proj.coords)
             async with sem:
-                data = await store.get(key)
+                data = await store.get_bounded(key, self.max_read_bytes)
+            if data is not None:
+                self.check_stored_size(len(data), key)
             batcher.add((data, proj, key))
 
         try:

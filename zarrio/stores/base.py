@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from ..errors import InvalidKeyError, ReadOnlyError
+from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
 
 __all__ = ["BlockingAccess", "ByteRange", "RangeReader", "Store", "coalesce_ranges", "validate_key", "validate_prefix"]
 
@@ -185,6 +185,15 @@ class Store(ABC):
         if value is None:
             return None
         return bytes(memoryview(value)[max(0, len(value) - length) :])
+
+    async def get_bounded(self, key: str, limit: int) -> bytes | None:
+        """The whole value under ``key``, refused with ResourceLimitError when it is larger
+        than ``limit`` bytes: stores with ranged reads fetch at most ``limit + 1`` bytes to
+        find out, so a huge object at a chunk key is never downloaded whole."""
+        value = await (self.get_partial(key, 0, limit + 1) if self.partial_reads else self.get(key))
+        if value is not None and len(value) > limit:
+            raise ResourceLimitError(f"the value under {key!r} is larger than {limit} bytes (max_read_bytes)")
+        return value
 
     async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
         """``get_suffix`` plus the value's total size when the backend says it for free

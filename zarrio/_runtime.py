@@ -34,7 +34,10 @@ _limiters: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.Abst
 
 
 def codec_workers() -> int:
-    """Threads for codec work: the cores this process may use."""
+    """Threads for codec work: the cores this process may use (``ZARRIO_CODEC_THREADS`` overrides)."""
+    override = os.environ.get("ZARRIO_CODEC_THREADS", "").strip()
+    if override.isdigit() and int(override) > 0:
+        return int(override)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

@@ -257,8 +257,9 @@ class ShardingCodec(ArrayBytesCodec):
                 index[number] = (position, size)
                 position += size
         index_bytes = self._index_chain(cps).encode(index.reshape(*cps, 2))
-        body = b"".join(part for part in parts if part is not None)
-        return index_bytes + body if self.index_location == "start" else body + index_bytes
+        pieces = [part for part in parts if part is not None]
+        # one join, one copy of every part: the index goes in as just another piece
+        return b"".join([index_bytes, *pieces] if self.index_location == "start" else [*pieces, index_bytes])
 
     def inner_region(self, coords: Sequence[int]) -> tuple[slice, ...]:
         """The part of the shard covered by the inner chunk at ``coords``."""

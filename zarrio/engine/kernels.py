@@ -258,10 +258,10 @@ class ChunkKernels:
         """Assemble one shard from new inner chunks and the kept raw bytes of the others."""
         assert self.sharding is not None
         inner, spec = self._unit
-        parts: list[bytes | None] = [None] * self.n_inner
+        parts: list[bytes | memoryview | None] = [None] * self.n_inner
         if old is not None:
             for flat, blob in old.items():
-                parts[flat] = None if blob is None else bytes(blob)
+                parts[flat] = blob  # kept inner chunks: views of the old shard, copied once by encode_shard
         for flat, proj in members:
             parts[flat] = self.merge(parts[flat], proj, value, inner, spec, key)
         return self.sharding.encode_shard(parts, self.chunks_per_shard)

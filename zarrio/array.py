@@ -146,7 +146,11 @@ class AsyncArray:
         from functools import partial
 
         rebuild = partial(
-            AsyncArray, read_only=self.read_only, write_empty_chunks=self.write_empty_chunks, strict=self.strict
+            AsyncArray,
+            read_only=self.read_only,
+            write_empty_chunks=self.write_empty_chunks,
+            strict=self.strict,
+            max_read_bytes=self.max_read_bytes,
         )
         return (rebuild, (self.store, self.path, self.metadata))
 

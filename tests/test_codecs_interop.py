@@ -83,7 +83,7 @@ for name in sys.argv[3:]:
         zarr_ok = [str(x) for x in got.ravel()] == [str(x) for x in np.array(json.loads((folder / "expected.json").read_text()), dtype=object).ravel()]
         ts_ok = True
     print(json.dumps({"name": name, "zarr": bool(zarr_ok), "tensorstore": bool(ts_ok)}))
-"""  # noqa: E501
+"""
 
 
 def test_reference_implementations_read_what_zarrio_encodes(tmp_path: Path, run_ref: Callable[..., str]) -> None:

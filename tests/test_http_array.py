@@ -28,7 +28,9 @@ def site(nginx: NginxServer) -> str:
     """A hierarchy written into nginx's root: a sharded 'temperature' and an unsharded copy."""
     root = nginx.root / "site.zarr"
     zarrio.create_group(str(root), attributes={"title": "seed"})
-    t = zarrio.create(str(root), SHAPE, "uint16", path="temperature", chunks=(256, 256), shards=(1024, 512), codecs=ZSTD)
+    t = zarrio.create(
+        str(root), SHAPE, "uint16", path="temperature", chunks=(256, 256), shards=(1024, 512), codecs=ZSTD
+    )
     t[...] = DATA
     u = zarrio.create(str(root), SHAPE, "uint16", path="plain/temperature", chunks=(256, 256), codecs=ZSTD)
     u[...] = DATA

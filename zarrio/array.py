@@ -19,7 +19,7 @@ from .stores.base import Store
 __all__ = ["AsyncArray"]
 
 
-class AsyncArray:
+class AsyncArray(_paths.NamedNode):
     """An array node. Construct with :func:`zarrio.aio.open` / :func:`zarrio.aio.create`.
 
     ``getitem``/``setitem`` take NumPy-style selections (ints, slices with
@@ -129,14 +129,6 @@ class AsyncArray:
     @property
     def codecs(self) -> list[dict[str, Any]]:
         return self._engine.chain.to_json()
-
-    @property
-    def name(self) -> str:
-        return "/" + self.path
-
-    @property
-    def basename(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
 
     def __repr__(self) -> str:
         return f"<AsyncArray {self.name} shape={self.shape} dtype={self.dtype}>"

@@ -31,7 +31,7 @@ async def read_node_metadata(store: Store, path: str) -> NodeMetadata | None:
     return None if raw is None else parse_metadata(raw, path)
 
 
-class AsyncGroup:
+class AsyncGroup(_paths.NamedNode):
     """A group node. Construct with :func:`zarrio.aio.open` / :func:`zarrio.aio.create_group`."""
 
     def __init__(
@@ -58,14 +58,6 @@ class AsyncGroup:
     @property
     def attrs(self) -> dict[str, Any]:
         return dict(self.metadata.attributes)
-
-    @property
-    def name(self) -> str:
-        return "/" + self.path
-
-    @property
-    def basename(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
 
     def __repr__(self) -> str:
         return f"<AsyncGroup {self.name}>"

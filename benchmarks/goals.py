@@ -137,6 +137,13 @@ def http_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
     else:
         measured = f"{mine.requests:.0f} vs peers ≥ {min(peer_requests):.0f}"
         yield GoalResult(goal, measured, "≤ every peer", mine.requests <= min(peer_requests))
+    row = _row("H1-tiles-sharded", "read")
+    goal = f"{row.label}: at most 0.6x tensorstore's time"
+    value = ratio(outcomes, row, "tensorstore")
+    if value is None:
+        yield _missing(goal, "≤ 0.60x")
+    else:
+        yield GoalResult(goal, f"{value:.2f}x tensorstore", "≤ 0.60x", value <= 0.6)
     for row in (_row("H1-tiles-sharded", "read"), _row("H1-tiles-plain", "read"), _row("H2-hierarchy", "browse")):
         best = best_peer(outcomes, row)
         value = ratio(outcomes, row, best[0]) if best else None

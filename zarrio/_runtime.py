@@ -22,19 +22,36 @@ import numpy as np
 
 from .errors import ZarrioError
 
-__all__ = ["codec_pool", "empty_output", "gather_typed", "run_in_pool", "run_jobs_blocking", "store_limiter"]
+__all__ = [
+    "codec_pool",
+    "empty_output",
+    "gather_typed",
+    "run_in_pool",
+    "run_jobs_blocking",
+    "store_limiter",
+    "submit_to_pool",
+]
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+_workers: int | None = None
 _limiters: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def codec_workers() -> int:
-    """Threads for codec work: the cores this process may use (``ZARRIO_CODEC_THREADS`` overrides)."""
+    """Threads for codec work: the cores this process may use (``ZARRIO_CODEC_THREADS`` overrides),
+    read once per process (the engine asks on every read)."""
+    global _workers
+    if _workers is None:
+        _workers = _count_workers()
+    return _workers
+
+
+def _count_workers() -> int:
     override = os.environ.get("ZARRIO_CODEC_THREADS", "").strip()
     if override.isdigit() and int(override) > 0:
         return int(override)
@@ -117,15 +134,20 @@ def _settle(done: asyncio.Future[list[tuple[bool, Any]]], futures: list[asyncio.
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PoolQueue] = weakref.WeakKeyDictionary()
 
 
-async def run_in_pool(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(*args)`` on the codec pool and await its result (batched with the
-    other jobs submitted in the same loop iteration)."""
+def submit_to_pool(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Queue ``fn(*args)`` for the codec pool; a future of the running loop gets its
+    result. Jobs submitted in the same loop iteration go to the pool together."""
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
     if queue is None:
         queue = _queues[loop] = _PoolQueue(loop)
-    result: T = await queue.submit(fn, args)
-    return result
+    return queue.submit(fn, args)
+
+
+async def run_in_pool(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` on the codec pool and await its result (batched with the
+    other jobs submitted in the same loop iteration)."""
+    return await submit_to_pool(fn, *args)
 
 
 def run_jobs_blocking(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
@@ -202,7 +224,14 @@ def _pick_error(errors: list[BaseException]) -> BaseException:
 
 async def gather_typed(aws: Iterable[Awaitable[T]]) -> list[T]:
     """Run awaitables concurrently; on the first failure cancel the rest and
-    raise one error (a zarrio error when there is one), never an ExceptionGroup."""
+    raise one error (a zarrio error when there is one), never an ExceptionGroup.
+
+    A single awaitable (a tile inside one chunk or shard, the common case) is
+    awaited in the caller's own task: no task group, no extra loop iteration."""
+    if not isinstance(aws, (list, tuple)):
+        aws = list(aws)
+    if len(aws) == 1:
+        return [await aws[0]]
     try:
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(_as_coro(a)) for a in aws]
@@ -216,8 +245,9 @@ async def _as_coro(aw: Awaitable[T]) -> T:
 
 
 def _reset_after_fork() -> None:
-    global _pool, _lock
+    global _pool, _lock, _workers
     _pool = None
+    _workers = None
     _lock = threading.Lock()
     _limiters.clear()
     _queues.clear()

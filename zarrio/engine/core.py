@@ -17,20 +17,21 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import sys
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from .._runtime import (
-    codec_pool,
     codec_workers,
     empty_output,
     gather_typed,
     run_in_pool,
     run_jobs_blocking,
     store_limiter,
+    submit_to_pool,
 )
 from ..codecs import CodecChain
 from ..errors import CorruptChunkError, ObjectChangedError, ResourceLimitError, SelectionError
@@ -55,6 +56,10 @@ def default_max_read_bytes() -> int:
 DEFAULT_MAX_READ_BYTES = default_max_read_bytes()
 
 
+#: shard indexes up to this size are checked and parsed on the event loop, not the codec pool
+INLINE_INDEX_BYTES = 64 * 1024
+
+
 def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
     """Split work into a few batches per codec worker (fewer thread hops, balanced load)."""
     n = min(len(items), codec_workers() * per_worker)
@@ -62,6 +67,15 @@ def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
         return [items] if items else []
     size = math.ceil(len(items) / n)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _start_now(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+    """A task for ``coro`` that runs its first step at once (Python 3.12+), not after
+    every other ready callback: when 256 tiles are planned in one loop iteration,
+    their shard-index requests go out while the rest are still being planned."""
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+    return asyncio.ensure_future(coro)
 
 
 class _Batcher:
@@ -87,7 +101,9 @@ class _Batcher:
             return
         items, self._items = self._items, []
         self._running += 1
-        fut = self._loop.run_in_executor(codec_pool(), self._fn, items)
+        # through the loop-wide queue: batches of many concurrent reads that are ready
+        # in the same loop iteration share one thread hop
+        fut = submit_to_pool(self._fn, items)
         fut.add_done_callback(self._done)
         self._futures.append(fut)
 
@@ -322,6 +338,8 @@ class ChunkEngine(ChunkKernels):
             return None
         if len(data) != n:
             raise CorruptChunkError(f"shard index is truncated: {len(data)} of {n} bytes", key=key)
+        if n <= INLINE_INDEX_BYTES:  # a checksum of a few KiB: cheaper here than a thread hop
+            return self.parse_index(data, key, size)
         return await run_in_pool(self.parse_index, data, key, size)
 
     async def _shard_index(self, key: str) -> np.ndarray[Any, Any] | None:
@@ -331,7 +349,7 @@ class ChunkEngine(ChunkKernels):
         if fut is not None:
             self._index_cache.move_to_end(key)
             return await asyncio.shield(fut)
-        fut = asyncio.ensure_future(self._fetch_index(key))
+        fut = _start_now(self._fetch_index(key))
         self._index_cache[key] = fut
         # a cached index is safe where the shard cannot change (immutable) or where a change is
         # detected on the next ranged read (versioned reads: ETag / If-Match)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import random
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -65,6 +66,8 @@ __all__ = ["HttpStore"]
 
 T = TypeVar("T")
 MISSING_STATUSES = frozenset({403, 404})
+#: keys made only of these characters go into URLs as they are
+_URL_SAFE_KEY = re.compile(r"[A-Za-z0-9._~/-]*")
 #: how many keys' versions (ETags) ranged reads stay pinned to
 VERSIONS_KEPT = 4096
 _Loop = asyncio.AbstractEventLoop
@@ -238,14 +241,18 @@ class HttpStore(Store):
         merged = coalesce_ranges(
             [ranges[i] for i in wanted], max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size
         )
-        tasks = [asyncio.ensure_future(self._tagged_range(key, offset, length)) for (offset, length), _ in merged]
-        try:
-            parts = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        if len(merged) == 1:  # one request: no task, no gather
+            (offset, length), _ = merged[0]
+            parts = [await self._tagged_range(key, offset, length)]
+        else:
+            tasks = [asyncio.ensure_future(self._tagged_range(key, o, n)) for (o, n), _ in merged]
+            try:
+                parts = await asyncio.gather(*tasks)
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
         if len({etag for _, etag in parts if etag}) > 1:
             self._versions.pop(key, None)
             raise ObjectChangedError(
@@ -361,7 +368,7 @@ class HttpStore(Store):
         validate_key(key)
         if key in self._missing_metadata:
             return None
-        url = self.url + "/" + "/".join(quote(segment, safe="") for segment in key.split("/"))
+        url = self._url_of(key)
 
         async def attempt() -> T | None:
             pinned = self._versions.get(key) if range_header is not None else None
@@ -386,6 +393,11 @@ class HttpStore(Store):
         except TimeoutError as error:
             message = f"no complete answer within total_timeout={self.total_timeout} s"
             raise TransportError(message, key=key, location=url) from error
+
+    def _url_of(self, key: str) -> str:
+        if _URL_SAFE_KEY.fullmatch(key):  # chunk keys and metadata names: nothing to quote
+            return self.url + "/" + key
+        return self.url + "/" + "/".join(quote(segment, safe="") for segment in key.split("/"))
 
     def _pin(self, key: str, etag: str | None) -> None:
         """Remember the version a ranged read saw, so later ranged reads of the key
@@ -445,6 +457,9 @@ class HttpStore(Store):
 
     def _limiter(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is not None:
+            return limiter
         with self._lock:
             limiter = self._limiters.get(loop)
             if limiter is None:
@@ -456,6 +471,9 @@ class HttpStore(Store):
         user = self._user_session
         if user is not None and not user.closed and getattr(user, "_loop", None) is loop:
             return user
+        known = _SESSIONS.get(loop, {}).get(self._session_key)
+        if known is not None and not known[0].closed:
+            return known[0]
         with self._lock:
             for other in [other for other in self._limiters if other.is_closed()]:
                 del self._limiters[other]

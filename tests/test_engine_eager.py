@@ -1,0 +1,104 @@
+"""The async sharded read path on Python 3.12+, where shard-index fetches start eagerly.
+
+On 3.12 the engine starts a shard's index request inside the first reader's own step
+(``asyncio.Task(..., eager_start=True)``) instead of after every other ready callback; 3.11
+keeps ``ensure_future``. The suite's own interpreter is 3.11, so these checks run as a
+script under the reference interpreter (3.12): concurrent tiles are correct and share one
+index request per shard, a missing shard reads as fill values, a corrupt index is a typed
+error (its checksum fails), and a failed index fetch is not cached (the next read asks again and succeeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+SCRIPT = r"""
+import asyncio
+import sys
+
+import numpy as np
+
+import zarrio
+import zarrio.aio
+from zarrio.errors import ChecksumError, TransportError
+from zarrio.stores import MemoryStore
+
+assert sys.version_info >= (3, 12), sys.version_info
+
+
+class Remote(MemoryStore):
+    # a memory store read the way remote stores are: no blocking access, every call
+    # yields to the loop; counts index reads and fails the next `failures` of them
+    def __init__(self):
+        super().__init__()
+        self.index_reads = 0
+        self.failures = 0
+
+    def blocking_access(self):
+        return None
+
+    async def get_suffix_with_size(self, key, length):
+        await asyncio.sleep(0)
+        self.index_reads += 1
+        if self.failures:
+            self.failures -= 1
+            raise TransportError("injected index failure", key=key)
+        return await super().get_suffix_with_size(key, length)
+
+    async def get_ranges(self, key, ranges):
+        await asyncio.sleep(0)
+        return await super().get_ranges(key, ranges)
+
+
+async def main():
+    inner = Remote()
+    data = np.arange(128 * 128, dtype="uint16").reshape(128, 128)
+    a = await zarrio.aio.create(inner, (128, 128), "uint16", chunks=(8, 8), shards=(64, 64), fill_value=7)
+    await a.setitem((slice(0, 128), slice(0, 64)), data[:, :64])  # the two right-hand shards stay missing
+
+    r = await zarrio.aio.open(inner, mode="r")
+    inner.index_reads = 0
+    corners = [(y, x) for y in range(0, 128, 8) for x in range(0, 128, 8)]
+    tiles = await asyncio.gather(*(r.getitem((slice(y, y + 8), slice(x, x + 8))) for y, x in corners))
+    expected = data.copy()
+    expected[:, 64:] = 7
+    for (y, x), tile in zip(corners, tiles, strict=True):
+        assert np.array_equal(tile, expected[y : y + 8, x : x + 8]), (y, x)
+    # 4 shards, each index asked once while 256 readers wait on it, plus the
+    # re-check after the data of the two present shards (no version pinning here)
+    assert inner.index_reads == 4 + 2, inner.index_reads
+    print("tiles ok")
+
+    f = await zarrio.aio.open(inner, mode="r")
+    inner.failures = 1
+    try:
+        await asyncio.gather(*(f.getitem((slice(0, 8), slice(x, x + 8))) for x in range(0, 64, 8)))
+    except TransportError:
+        pass
+    else:
+        raise AssertionError("an index fetch that failed must fail the reads that waited on it")
+    again = await f.getitem((slice(0, 8), slice(0, 64)))
+    assert np.array_equal(again, data[0:8, 0:64])
+    print("failed index not cached")
+
+    raw = bytearray(await inner.get("c/0/0"))
+    raw[-12:-4] = b"\xff" * 8  # a byte range of the index changes: its crc32c no longer matches
+    await inner.set("c/0/0", bytes(raw))
+    c = await zarrio.aio.open(inner, mode="r")
+    try:
+        await c.getitem((slice(56, 64), slice(56, 64)))
+    except ChecksumError:
+        print("corrupt index is an error")
+    else:
+        raise AssertionError("a corrupt shard index must raise ChecksumError")
+
+
+asyncio.run(main())
+"""
+
+
+def test_eager_index_fetch_on_python_312(run_ref: Callable[..., str]) -> None:
+    out = run_ref(SCRIPT)
+    assert "tiles ok" in out
+    assert "failed index not cached" in out
+    assert "corrupt index is an error" in out

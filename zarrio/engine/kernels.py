@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,6 +59,11 @@ def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: Chunk
     return region
 
 
+def _fresh_buffer(nbytes: int) -> memoryview:
+    """Decode into memory of its own (kept after the call), not the reused per-thread scratch."""
+    return memoryview(np.empty(nbytes, dtype=np.uint8).data)
+
+
 def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
     def scratch(nbytes: int) -> memoryview:
         return target.reshape(-1).view(np.uint8).data if nbytes == target.nbytes else _scratch(nbytes)
@@ -80,6 +86,21 @@ def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
         pattern = np.frombuffer(np.asarray(fill, dtype=chunk.dtype).tobytes(), dtype=np.uint8)
         return bool(np.all(raw == pattern))
     return bool(np.all(chunk == fill))
+
+
+class SharedRead:
+    """One chunk's read and decode, shared by the concurrent readers that asked for the
+    chunk before the read began (a reader that comes later gets a read of its own, so it
+    never sees data older than its request)."""
+
+    __slots__ = ("__weakref__", "chunk", "done", "error", "readers", "started")
+
+    def __init__(self) -> None:
+        self.readers = 0
+        self.started = False
+        self.done = threading.Event()
+        self.chunk: np.ndarray[Any, Any] | None = None
+        self.error: BaseException | None = None
 
 
 class ChunkKernels:
@@ -117,6 +138,10 @@ class ChunkKernels:
             self.index_nbytes = self.sharding.index_nbytes(self.chunks_per_shard)
         #: key -> (index bytes, shard size, parsed index): see ``parse_index``
         self._parsed_indexes: dict[str, tuple[bytes, int | None, np.ndarray[Any, Any]]] = {}
+        #: chunk key -> the read not yet begun that new readers of the chunk join (see ``share_reads``);
+        #: an entry lives as long as a job that holds it
+        self._shared_reads: weakref.WeakValueDictionary[str, SharedRead] = weakref.WeakValueDictionary()
+        self._shared_lock = threading.Lock()
 
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
@@ -267,12 +292,76 @@ class ChunkKernels:
         return self.sharding.encode_shard(parts, self.chunks_per_shard)
 
     # ------------------------------------------------------------ blocking-store jobs
+    def share_reads(self, projections: Sequence[ChunkProjection]) -> list[SharedRead]:
+        """Join each chunk's pending shared read (or start a new one): many concurrent reads
+        of regions in the same chunk (``gather`` of small windows) then read and decode it once."""
+        shared = []
+        with self._shared_lock:
+            for proj in projections:
+                key = self.chunk_key(proj.coords)
+                entry = self._shared_reads.get(key)
+                if entry is None or entry.started:
+                    entry = self._shared_reads[key] = SharedRead()
+                entry.readers += 1
+                shared.append(entry)
+        return shared
+
+    def _read_decoded(self, access: BlockingAccess, key: str) -> np.ndarray[Any, Any] | None:
+        """One whole chunk read and decoded into an array of its own (None: missing)."""
+        reader = access.open_reader(key)
+        if reader is None:
+            return None
+        try:
+            self.check_stored_size(reader.size, key)
+            data = reader.read(0, reader.size)
+        finally:
+            reader.close()
+        try:
+            return self.chain.decode(data, self.spec, scratch=_fresh_buffer)
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
+
+    def _place_shared(
+        self, access: BlockingAccess, out: np.ndarray[Any, Any], proj: ChunkProjection, key: str, entry: SharedRead
+    ) -> bool:
+        """Place ``proj`` from its shared read when that read serves several readers; False
+        when this reader is the only one (it reads on its own, straight into ``out``)."""
+        with self._shared_lock:
+            first = not entry.started
+            entry.started = True
+        if first:
+            if entry.readers == 1:
+                entry.done.set()
+                return False
+            try:
+                entry.chunk = self._read_decoded(access, key)
+            except BaseException as e:
+                entry.error = e
+                raise
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()  # another worker is decoding it right now (never waiting on anything itself)
+            if entry.error is not None:
+                raise entry.error
+        if entry.chunk is None:
+            self.fill(out, proj, key)
+        else:
+            out[proj.out_index()] = entry.chunk[proj.chunk_index()]
+        return True
+
     def read_chunks_job(
-        self, access: BlockingAccess, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]
+        self,
+        access: BlockingAccess,
+        out: np.ndarray[Any, Any],
+        projections: Sequence[ChunkProjection],
+        shared: Sequence[SharedRead] | None = None,
     ) -> None:
         """Read, decode and place a batch of whole chunks (unsharded arrays)."""
-        for proj in projections:
+        for i, proj in enumerate(projections):
             key = self.chunk_key(proj.coords)
+            if shared is not None and self._place_shared(access, out, proj, key, shared[i]):
+                continue
             reader = access.open_reader(key)
             if reader is None:
                 self.fill(out, proj, key)

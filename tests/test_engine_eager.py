@@ -1,4 +1,4 @@
-"""The async sharded read path on Python 3.12+, where shard-index fetches start eagerly.
+"""The async paths that start tasks eagerly on Python 3.12+: shard-index fetches and the facade.
 
 On 3.12 the engine starts a shard's index request inside the first reader's own step
 (``asyncio.Task(..., eager_start=True)``) instead of after every other ready callback; 3.11
@@ -102,3 +102,66 @@ def test_eager_index_fetch_on_python_312(run_ref: Callable[..., str]) -> None:
     assert "tiles ok" in out
     assert "failed index not cached" in out
     assert "corrupt index is an error" in out
+
+
+FACADE_SCRIPT = r"""
+import asyncio
+import sys
+import threading
+
+import zarrio
+
+assert sys.version_info >= (3, 12), sys.version_info
+
+
+async def value(x):
+    return x  # finishes inside its eager first step
+
+
+async def later(x):
+    await asyncio.sleep(0.01)
+    return x
+
+
+async def fails():
+    raise KeyError("eager failure")
+
+
+cleaned_up = threading.Event()
+
+
+async def slow():
+    try:
+        await asyncio.sleep(30)
+    finally:
+        cleaned_up.set()
+
+
+assert zarrio.run(value(1)) == 1
+assert zarrio.run(later(2)) == 2
+try:
+    zarrio.run(fails())
+except KeyError as e:
+    assert "eager failure" in str(e)
+else:
+    raise AssertionError("the error must reach the caller")
+try:
+    zarrio.run(slow(), timeout=0.1)
+except TimeoutError:
+    assert cleaned_up.is_set()
+else:
+    raise AssertionError("timeout expected")
+results = []
+threads = [threading.Thread(target=lambda i=i: results.append(zarrio.run(later(i)))) for i in range(16)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(30)
+assert sorted(results) == list(range(16)), results
+print("facade ok")
+"""
+
+
+def test_facade_on_python_312(run_ref: Callable[..., str]) -> None:
+    """``zarrio.run`` starts tasks eagerly on 3.12: results, errors, timeouts and threads."""
+    assert "facade ok" in run_ref(FACADE_SCRIPT)

@@ -161,3 +161,41 @@ def test_timeout_cancels_and_leaves_the_facade_usable() -> None:
 
     assert zarrio.run(running_tasks()) == 0
     assert zarrio.run(asyncio.sleep(0, result=7)) == 7
+
+
+def test_ctrl_c_cancels_the_running_call(tmp_path: Path) -> None:
+    proc = run_script(
+        """
+        import asyncio, os, signal, threading, zarrio
+        cleaned_up = threading.Event()
+
+        async def slow():
+            try:
+                await asyncio.sleep(30)
+            finally:
+                await asyncio.sleep(0.05)
+                cleaned_up.set()
+
+        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            zarrio.run(slow())
+        except KeyboardInterrupt:
+            print("interrupted", cleaned_up.is_set())
+        print(zarrio.run(asyncio.sleep(0, result="usable")))
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["interrupted", "True", "usable"]
+
+
+def test_errors_and_wrong_arguments_reach_the_caller() -> None:
+    async def fails() -> None:
+        await asyncio.sleep(0)
+        raise KeyError("from the loop")
+
+    with pytest.raises(KeyError, match="from the loop"):
+        zarrio.run(fails())
+    with pytest.raises(TypeError, match="coroutine"):
+        zarrio.run(asyncio.sleep)  # type: ignore[arg-type]
+    assert zarrio.run(asyncio.sleep(0, result=3)) == 3

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import concurrent.futures
 import os
+import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -122,35 +122,87 @@ def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
     wait is interrupted (``KeyboardInterrupt``) or ``timeout`` passes, the
     coroutine is cancelled before this returns, so no task is left running.
     """
+    if not asyncio.iscoroutine(coro):
+        raise TypeError(f"zarrio.run needs a coroutine object, got {type(coro).__name__}")
     if in_portal_thread():
         coro.close()
     check_not_portal_thread()
     loop = _portal.ensure_loop()
-    finished = threading.Event()
-    future = asyncio.run_coroutine_threadsafe(_signal_when_done(coro, finished), loop)
+    call = _Call(coro)
+    loop.call_soon_threadsafe(call.start)
     try:
-        return future.result(timeout)
-    except concurrent.futures.TimeoutError:
-        _cancel_and_wait(future, finished)
-        raise TimeoutError(f"zarrio operation did not finish within {timeout} s (it was cancelled)") from None
+        if not call.finished.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            call.cancel_and_wait(loop)
+            raise TimeoutError(f"zarrio operation did not finish within {timeout} s (it was cancelled)")
     except BaseException:
-        if not future.done():
-            _cancel_and_wait(future, finished)
+        if not call.done:
+            call.cancel_and_wait(loop)
         raise
+    result: T = call.outcome()
+    return result
 
 
-async def _signal_when_done(coro: Coroutine[Any, Any, T], finished: threading.Event) -> T:
-    try:
-        return await coro
-    finally:
-        finished.set()
+def _eager_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+    return asyncio.ensure_future(coro)
 
 
-def _cancel_and_wait(future: concurrent.futures.Future[Any], finished: threading.Event) -> None:
-    """Cancel the task behind ``future`` and wait until it has really stopped
-    (its ``finally`` blocks ran), so nothing is left running when we return."""
-    future.cancel()
-    finished.wait(timeout=30)
+class _Call:
+    """One coroutine run on the portal's loop for a blocked caller thread.
+
+    The caller waits on a plain lock that the task's done callback releases: one
+    wake-up each way, no concurrent future, no extra wrapper coroutine.
+    """
+
+    __slots__ = ("coro", "done", "failed", "finished", "task")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self.coro: Coroutine[Any, Any, Any] | None = coro
+        self.task: asyncio.Task[Any] | None = None
+        self.failed: BaseException | None = None
+        self.done = False
+        self.finished = threading.Lock()
+        self.finished.acquire()
+
+    def start(self) -> None:  # on the loop
+        coro, self.coro = self.coro, None
+        assert coro is not None
+        try:
+            # 3.12+: the task's first step runs here, and a call that needs no I/O
+            # (metadata already known, a blocking-store read) finishes without another loop turn
+            self.task = _eager_task(coro)
+        except BaseException as e:  # the caller must not wait forever on a task that never began
+            coro.close()
+            self.failed = e
+            self._finish(None)
+            return
+        if self.task.done():
+            self._finish(self.task)
+        else:
+            self.task.add_done_callback(self._finish)
+
+    def _finish(self, _: asyncio.Task[Any] | None) -> None:  # on the loop
+        self.done = True
+        self.finished.release()
+
+    def _cancel(self) -> None:  # on the loop, after start (call_soon_threadsafe keeps order)
+        if self.task is not None:
+            self.task.cancel()
+
+    def cancel_and_wait(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel the task and wait until it has really stopped (its ``finally`` blocks ran),
+        so nothing is left running when the caller returns."""
+        if not self.done:
+            loop.call_soon_threadsafe(self._cancel)
+            if self.finished.acquire(timeout=30):
+                self.finished.release()
+
+    def outcome(self) -> Any:
+        if self.failed is not None:
+            raise self.failed
+        assert self.task is not None
+        return self.task.result()
 
 
 def shutdown() -> None:

@@ -52,8 +52,14 @@ class ChunkProjection:
 
 def _orthogonal(sel: Sequence[Any]) -> tuple[Any, ...]:
     """Make numpy apply integer arrays per dimension (outer indexing)."""
-    n_arrays = sum(isinstance(s, np.ndarray) for s in sel)
-    n_ints = sum(isinstance(s, (int, np.integer)) for s in sel)
+    n_arrays = n_ints = 0
+    for s in sel:
+        if s.__class__ is slice:  # the common case, checked first: this runs once per chunk
+            continue
+        if isinstance(s, np.ndarray):
+            n_arrays += 1
+        elif isinstance(s, (int, np.integer)):
+            n_ints += 1
     if n_arrays == 0 or (n_arrays == 1 and n_ints == 0):
         return tuple(sel)
     kept = [s for s in sel if not isinstance(s, (int, np.integer))]

@@ -51,7 +51,12 @@ def _scratch(nbytes: int) -> memoryview:
 
 def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: ChunkSpec) -> np.ndarray[Any, Any] | None:
     """The output region of a fully covered chunk when it is one contiguous block of memory."""
-    if not proj.is_complete or out.dtype.hasobject or not all(isinstance(s, slice) for s in proj.out_selection):
+    if not proj.is_complete or out.dtype.hasobject:
+        return None
+    shape = spec.shape
+    if out.ndim == len(shape) and shape and shape[0] > 1 and out.shape[1:] != shape[1:]:
+        return None  # rows of the chunk are apart in the output: the common case of a large read, decided cheaply
+    if not all(isinstance(s, slice) for s in proj.out_selection):
         return None
     region: np.ndarray[Any, Any] = out[(*proj.out_index(), ...)]  # a view, also for rank 0
     if region.shape != spec.shape or not region.flags.c_contiguous:

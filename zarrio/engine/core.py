@@ -257,7 +257,7 @@ class ChunkEngine(ChunkKernels):
         self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         if self.sharding is None:
-            return [(self.read_chunks_job, (access, out, b, self.share_reads(b))) for b in split_batches(list(p))]
+            return [(self.read_chunks_job, (access, out, b, self.share_reads(out, b))) for b in split_batches(list(p))]
         return [(self.read_shards_job, (access, out, b)) for b in split_batches(self.group_by_shard(p))]
 
     async def read(self, selection: Any) -> Any:

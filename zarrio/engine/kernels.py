@@ -64,11 +64,6 @@ def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: Chunk
     return region
 
 
-def _fresh_buffer(nbytes: int) -> memoryview:
-    """Decode into memory of its own (kept after the call), not the reused per-thread scratch."""
-    return memoryview(np.empty(nbytes, dtype=np.uint8).data)
-
-
 def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
     def scratch(nbytes: int) -> memoryview:
         return target.reshape(-1).view(np.uint8).data if nbytes == target.nbytes else _scratch(nbytes)
@@ -95,16 +90,16 @@ def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
 
 class SharedRead:
     """One chunk's read and decode, shared by the concurrent readers that asked for the
-    chunk before the read began (a reader that comes later gets a read of its own, so it
+    chunk before the read began: the worker that takes it places the chunk into every
+    reader's output at once (a reader that comes once it has begun reads on its own, so it
     never sees data older than its request)."""
 
-    __slots__ = ("__weakref__", "chunk", "done", "error", "readers", "started")
+    __slots__ = ("__weakref__", "done", "error", "started", "targets")
 
     def __init__(self) -> None:
-        self.readers = 0
+        self.targets: list[tuple[np.ndarray[Any, Any], ChunkProjection]] = []
         self.started = False
         self.done = threading.Event()
-        self.chunk: np.ndarray[Any, Any] | None = None
         self.error: BaseException | None = None
 
 
@@ -297,7 +292,7 @@ class ChunkKernels:
         return self.sharding.encode_shard(parts, self.chunks_per_shard)
 
     # ------------------------------------------------------------ blocking-store jobs
-    def share_reads(self, projections: Sequence[ChunkProjection]) -> list[SharedRead]:
+    def share_reads(self, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]) -> list[SharedRead]:
         """Join each chunk's pending shared read (or start a new one): many concurrent reads
         of regions in the same chunk (``gather`` of small windows) then read and decode it once."""
         shared = []
@@ -307,53 +302,42 @@ class ChunkKernels:
                 entry = self._shared_reads.get(key)
                 if entry is None or entry.started:
                     entry = self._shared_reads[key] = SharedRead()
-                entry.readers += 1
+                entry.targets.append((out, proj))
                 shared.append(entry)
         return shared
 
-    def _read_decoded(self, access: BlockingAccess, key: str) -> np.ndarray[Any, Any] | None:
-        """One whole chunk read and decoded into an array of its own (None: missing)."""
-        reader = access.open_reader(key)
-        if reader is None:
-            return None
-        try:
-            self.check_stored_size(reader.size, key)
-            data = reader.read(0, reader.size)
-        finally:
-            reader.close()
-        try:
-            return self.chain.decode(data, self.spec, scratch=_fresh_buffer)
-        except CodecError as e:
-            raise e.with_key(key) from e.__cause__
-
-    def _place_shared(
-        self, access: BlockingAccess, out: np.ndarray[Any, Any], proj: ChunkProjection, key: str, entry: SharedRead
-    ) -> bool:
-        """Place ``proj`` from its shared read when that read serves several readers; False
-        when this reader is the only one (it reads on its own, straight into ``out``)."""
+    def _take(self, entry: SharedRead) -> bool:
+        """Whether this worker is the one to read ``entry`` (no reader can join it after this)."""
         with self._shared_lock:
-            first = not entry.started
+            mine = not entry.started
             entry.started = True
-        if first:
-            if entry.readers == 1:
-                entry.done.set()
-                return False
+        return mine
+
+    def _read_for_all(self, access: BlockingAccess, key: str, entry: SharedRead) -> None:
+        """Read and decode one chunk once, and place it into every reader's output."""
+        try:
+            reader = access.open_reader(key)
+            if reader is None:
+                for out, proj in entry.targets:
+                    self.fill(out, proj, key)
+                return
             try:
-                entry.chunk = self._read_decoded(access, key)
-            except BaseException as e:
-                entry.error = e
-                raise
+                self.check_stored_size(reader.size, key)
+                data = reader.read(0, reader.size)
             finally:
-                entry.done.set()
-        else:
-            entry.done.wait()  # another worker is decoding it right now (never waiting on anything itself)
-            if entry.error is not None:
-                raise entry.error
-        if entry.chunk is None:
-            self.fill(out, proj, key)
-        else:
-            out[proj.out_index()] = entry.chunk[proj.chunk_index()]
-        return True
+                reader.close()
+            try:
+                chunk = self.chain.decode(data, self.spec, scratch=_scratch)
+            except CodecError as e:
+                raise e.with_key(key) from e.__cause__
+            for out, proj in entry.targets:
+                out[proj.out_index()] = chunk[proj.chunk_index()]
+        except BaseException as e:
+            entry.error = e
+            raise
+        finally:
+            entry.targets = []  # let go of the other reads' outputs
+            entry.done.set()
 
     def read_chunks_job(
         self,
@@ -362,11 +346,24 @@ class ChunkKernels:
         projections: Sequence[ChunkProjection],
         shared: Sequence[SharedRead] | None = None,
     ) -> None:
-        """Read, decode and place a batch of whole chunks (unsharded arrays)."""
+        """Read, decode and place a batch of whole chunks (unsharded arrays).
+
+        With ``shared`` (from :meth:`share_reads`), a chunk that other reads want too is
+        read once by whichever worker takes it first; this job then waits, at its end, for
+        the chunks other workers took (they are being read right now, never waiting on it)."""
+        taken_by_others: list[SharedRead] = []
         for i, proj in enumerate(projections):
             key = self.chunk_key(proj.coords)
-            if shared is not None and self._place_shared(access, out, proj, key, shared[i]):
-                continue
+            if shared is not None:
+                entry = shared[i]
+                if not self._take(entry):
+                    taken_by_others.append(entry)
+                    continue
+                if len(entry.targets) > 1:
+                    self._read_for_all(access, key, entry)
+                    continue
+                entry.targets = []
+                entry.done.set()
             reader = access.open_reader(key)
             if reader is None:
                 self.fill(out, proj, key)
@@ -377,6 +374,10 @@ class ChunkKernels:
             finally:
                 reader.close()
             self.place(out, data, proj, key)
+        for entry in taken_by_others:
+            entry.done.wait()
+            if entry.error is not None:
+                raise entry.error
 
     def read_shards_job(
         self, access: BlockingAccess, out: np.ndarray[Any, Any], shards: Sequence[tuple[tuple[int, ...], ShardMembers]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shutil
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ def _write(ctx: RunContext, layout: Layout) -> None:
     data = fill_volume(sizes.volume_shape)
     try:
         handle = ctx.lib.create(target, sizes.volume_shape, sizes.volume_dtype, layout)
+        os.sync()  # no dirty data of earlier runs left for the kernel to write back during this one
         with ctx.timed("write", payload_bytes=data.nbytes, primary=True):
             ctx.lib.write(handle, data)
         del handle, data

@@ -22,7 +22,7 @@ class ZarrioAdapter(Adapter):
 
         import zarrio
         import zarrio.aio
-        import zarrio.stores  # noqa: F401
+        import zarrio.stores.http  # noqa: F401  (loaded lazily by zarrio.stores; FsspecStore's HTTP module is imported likewise)
 
     def version(self) -> str:
         return f"zarrio {package_version('zarrio')}"

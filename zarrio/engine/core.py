@@ -79,9 +79,11 @@ def _start_now(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
 
 
 class _Batcher:
-    """Feeds fetched chunks to the codec pool in batches, keeping every worker busy:
-    an item goes out at once while a worker is idle, otherwise items accumulate
-    and go out together when a worker frees up."""
+    """Feeds fetched chunks to the codec pool in batches, keeping every worker busy.
+
+    While a worker is free, pending items go out at once, a share of them per
+    worker (a whole shard's inner chunks arrive together and are split between
+    the workers); otherwise they accumulate and go out as workers free up."""
 
     def __init__(self, fn: Callable[[list[Any]], None]) -> None:
         self._fn = fn
@@ -89,28 +91,29 @@ class _Batcher:
         self._running = 0
         self._limit = codec_workers()
         self._futures: list[asyncio.Future[None]] = []
-        self._loop = asyncio.get_running_loop()
 
     def add(self, item: Any) -> None:
         self._items.append(item)
-        if self._running < self._limit:
-            self._dispatch()
+        self._dispatch()
+
+    def add_many(self, items: Iterable[Any]) -> None:
+        self._items.extend(items)
+        self._dispatch()
 
     def _dispatch(self) -> None:
-        if not self._items:
-            return
-        items, self._items = self._items, []
-        self._running += 1
-        # through the loop-wide queue: batches of many concurrent reads that are ready
-        # in the same loop iteration share one thread hop
-        fut = submit_to_pool(self._fn, items)
-        fut.add_done_callback(self._done)
-        self._futures.append(fut)
+        while self._items and self._running < self._limit:
+            share = math.ceil(len(self._items) / self._limit)
+            items, self._items = self._items[:share], self._items[share:]
+            self._running += 1
+            # through the loop-wide queue: batches of many concurrent reads that are ready
+            # in the same loop iteration share one thread hop
+            fut = submit_to_pool(self._fn, items)
+            fut.add_done_callback(self._done)
+            self._futures.append(fut)
 
     def _done(self, _: asyncio.Future[None]) -> None:
         self._running -= 1
-        if self._items:
-            self._dispatch()
+        self._dispatch()
 
     async def finish(self) -> None:
         while self._items or any(not f.done() for f in self._futures):
@@ -311,8 +314,7 @@ class ChunkEngine(ChunkKernels):
                 parts = await self._fetch_whole_shard(key)
             else:
                 parts = await self._fetch_inner_chunks(key, wanted)
-            for flat, proj in members:
-                batcher.add((None if parts is None else parts.get(flat), proj, key))
+            batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
 
         try:
             await gather_typed(read_shard(s, m) for s, m in self.group_by_shard(p))

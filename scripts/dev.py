@@ -42,7 +42,17 @@ REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VENV_REF = REPO / ".venv-ref"
 STAMP_NAME = ".zarrio-setup-stamp"
-REF_REQUIREMENTS = ("zarr==3.4.2", "tensorstore==0.1.86", "numpy", "google-crc32c", "xarray")
+#: the reference implementations, plus zarrio's own runtime dependencies (zstandard, aiohttp), so tests
+#: can also run zarrio itself (from the source tree) under Python 3.12 (tests/test_engine_eager.py)
+REF_REQUIREMENTS = (
+    "zarr==3.4.2",
+    "tensorstore==0.1.86",
+    "numpy",
+    "google-crc32c",
+    "xarray",
+    "zstandard>=0.22",
+    "aiohttp>=3.9",
+)
 REF_MIN_VERSION = (3, 12)
 PYTEST_NO_TESTS_RAN = 5
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,12 @@ class Counters:
     by_kind: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, object]:
-        return {"requests": self.requests, "bytes": self.body_bytes, "by_kind": dict(self.by_kind)}
+        return {
+            "requests": self.requests,
+            "bytes": self.body_bytes,
+            "by_kind": dict(self.by_kind),
+            "cpu_seconds": time.process_time(),  # the server's own CPU time so far
+        }
 
 
 class RangeNotSatisfiable(Exception):

@@ -30,11 +30,11 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def server_counts(server_url: str) -> tuple[int, int]:
-    """(requests, body bytes) served so far by the benchmark HTTP server (the query is not counted)."""
+def server_counts(server_url: str) -> tuple[int, int, float]:
+    """(requests, body bytes, server CPU seconds) of the benchmark HTTP server so far (the query is not counted)."""
     with urllib.request.urlopen(f"{server_url}/__bench/stats", timeout=30) as response:
         stats = json.loads(response.read())
-    return int(stats["requests"]), int(stats["bytes"])
+    return int(stats["requests"]), int(stats["bytes"]), float(stats.get("cpu_seconds", 0.0))
 
 
 @dataclass
@@ -50,6 +50,8 @@ class Phase:
     cpu_seconds: float | None = None
     #: time the garbage collector ran during the phase (it stays enabled)
     gc_seconds: float | None = None
+    #: CPU time the benchmark HTTP server used during the phase
+    server_cpu_seconds: float | None = None
 
 
 @dataclass
@@ -72,7 +74,7 @@ class RunContext:
             raise RuntimeError("this workload needs a library adapter")
         return self.adapter
 
-    def http_counts(self) -> tuple[int, int] | None:
+    def http_counts(self) -> tuple[int, int, float] | None:
         return server_counts(self.server_url) if self.server_url else None
 
     @contextmanager
@@ -111,6 +113,7 @@ class RunContext:
         if before is not None and after is not None:
             phase.requests = after[0] - before[0]
             phase.http_bytes = after[1] - before[1]
+            phase.server_cpu_seconds = after[2] - before[2]
         self.phases[name] = phase
 
     def result(self) -> dict[str, Any]:

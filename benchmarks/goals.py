@@ -37,17 +37,18 @@ def _missing(goal: str, target: str) -> GoalResult:
     return GoalResult(goal, "no data", target, None)
 
 
+def _at_most_best_peer(outcomes: Outcomes, row: Row, goal: str) -> GoalResult:
+    best = best_peer(outcomes, row)
+    value = ratio(outcomes, row, best[0]) if best else None
+    if best is None or value is None:
+        return _missing(goal, "≤ 1.00x")
+    return GoalResult(goal, f"{value:.2f}x {SHORT[best[0]]}", "≤ 1.00x", value <= 1.0)
+
+
 def beat_best_peer(outcomes: Outcomes) -> Iterator[GoalResult]:
     for row in ROWS:
-        if not row.workload.startswith("L") or "aseq" in row.workload or "facade" in row.workload:
-            continue
-        best = best_peer(outcomes, row)
-        value = ratio(outcomes, row, best[0]) if best else None
-        goal = f"{row.label}: at most the best peer"
-        if best is None or value is None:
-            yield _missing(goal, "≤ 1.00x")
-            continue
-        yield GoalResult(goal, f"{value:.2f}x {SHORT[best[0]]}", "≤ 1.00x", value <= 1.0)
+        if row.workload.startswith("L") and "aseq" not in row.workload and "facade" not in row.workload:
+            yield _at_most_best_peer(outcomes, row, f"{row.label}: at most the best peer")
 
 
 def near_zstd_limit(outcomes: Outcomes) -> Iterator[GoalResult]:
@@ -145,13 +146,7 @@ def http_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
     else:
         yield GoalResult(goal, f"{value:.2f}x tensorstore", "≤ 0.60x", value <= 0.6)
     for row in (_row("H1-tiles-sharded", "read"), _row("H1-tiles-plain", "read"), _row("H2-hierarchy", "browse")):
-        best = best_peer(outcomes, row)
-        value = ratio(outcomes, row, best[0]) if best else None
-        goal = f"{row.label}: at most the best peer's time"
-        if best is None or value is None:
-            yield _missing(goal, "≤ 1.00x")
-            continue
-        yield GoalResult(goal, f"{value:.2f}x {SHORT[best[0]]}", "≤ 1.00x", value <= 1.0)
+        yield _at_most_best_peer(outcomes, row, f"{row.label}: at most the best peer's time")
 
 
 def evaluate_goals(outcomes: Outcomes) -> list[GoalResult]:

@@ -12,9 +12,10 @@ import contextlib
 import math
 import mmap
 import os
+import sys
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ __all__ = [
     "gather_typed",
     "run_in_pool",
     "run_jobs_blocking",
+    "start_task",
     "store_limiter",
     "submit_to_pool",
 ]
@@ -220,6 +222,15 @@ def _pick_error(errors: list[BaseException]) -> BaseException:
     if isinstance(first, ZarrioError):
         first.others = tuple(e for e in flat if e is not first)
     return first
+
+
+def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task of the running loop for ``coro`` whose first step runs at once (Python 3.12+),
+    not after every other ready callback: a request it makes goes out now, and a coroutine
+    that needs no I/O is done when this returns. On 3.11, an ordinary task."""
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+    return asyncio.ensure_future(coro)
 
 
 async def gather_typed(aws: Iterable[Awaitable[T]]) -> list[T]:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
-import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from ._runtime import start_task
 from .errors import FacadeError
 
 __all__ = ["check_not_portal_thread", "in_portal_thread", "run", "shutdown"]
@@ -142,12 +142,6 @@ def run(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
     return result
 
 
-def _eager_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    if sys.version_info >= (3, 12):
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
-    return asyncio.ensure_future(coro)
-
-
 class _Call:
     """One coroutine run on the portal's loop for a blocked caller thread.
 
@@ -171,7 +165,7 @@ class _Call:
         try:
             # 3.12+: the task's first step runs here, and a call that needs no I/O
             # (metadata already known, a blocking-store read) finishes without another loop turn
-            self.task = _eager_task(coro)
+            self.task = start_task(coro)
         except BaseException as e:  # the caller must not wait forever on a task that never began
             coro.close()
             self.failed = e

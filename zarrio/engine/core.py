@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import sys
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -30,6 +29,7 @@ from .._runtime import (
     gather_typed,
     run_in_pool,
     run_jobs_blocking,
+    start_task,
     store_limiter,
     submit_to_pool,
 )
@@ -67,15 +67,6 @@ def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
         return [items] if items else []
     size = math.ceil(len(items) / n)
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _start_now(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
-    """A task for ``coro`` that runs its first step at once (Python 3.12+), not after
-    every other ready callback: when 256 tiles are planned in one loop iteration,
-    their shard-index requests go out while the rest are still being planned."""
-    if sys.version_info >= (3, 12):
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
-    return asyncio.ensure_future(coro)
 
 
 class _Batcher:
@@ -351,7 +342,9 @@ class ChunkEngine(ChunkKernels):
         if fut is not None:
             self._index_cache.move_to_end(key)
             return await asyncio.shield(fut)
-        fut = _start_now(self._fetch_index(key))
+        # started at once: when 256 tiles are planned in one loop iteration, their shards'
+        # index requests go out while the rest are still being planned
+        fut = start_task(self._fetch_index(key))
         self._index_cache[key] = fut
         # a cached index is safe where the shard cannot change (immutable) or where a change is
         # detected on the next ranged read (versioned reads: ETag / If-Match)

@@ -344,26 +344,25 @@ class ChunkKernels:
         access: BlockingAccess,
         out: np.ndarray[Any, Any],
         projections: Sequence[ChunkProjection],
-        shared: Sequence[SharedRead] | None = None,
+        shared: Sequence[SharedRead],
     ) -> None:
         """Read, decode and place a batch of whole chunks (unsharded arrays).
 
-        With ``shared`` (from :meth:`share_reads`), a chunk that other reads want too is
+        ``shared`` (from :meth:`share_reads`): a chunk that other reads want too is
         read once by whichever worker takes it first; this job then waits, at its end, for
         the chunks other workers took (they are being read right now, never waiting on it)."""
         taken_by_others: list[SharedRead] = []
         for i, proj in enumerate(projections):
             key = self.chunk_key(proj.coords)
-            if shared is not None:
-                entry = shared[i]
-                if not self._take(entry):
-                    taken_by_others.append(entry)
-                    continue
-                if len(entry.targets) > 1:
-                    self._read_for_all(access, key, entry)
-                    continue
-                entry.targets = []
-                entry.done.set()
+            entry = shared[i]
+            if not self._take(entry):
+                taken_by_others.append(entry)
+                continue
+            if len(entry.targets) > 1:
+                self._read_for_all(access, key, entry)
+                continue
+            entry.targets = []
+            entry.done.set()
             reader = access.open_reader(key)
             if reader is None:
                 self.fill(out, proj, key)

@@ -54,12 +54,8 @@ def _check_length_bytes(length: object, multiple: int = 1) -> None:
 
 
 @dataclass(frozen=True)
-class StringType(DataType):
-    """Variable-length UTF-8 strings (``vlen-utf8`` codec)."""
-
-    @property
-    def name(self) -> str:
-        return "string"
+class _VariableLengthType(DataType):
+    """Held in memory as Python objects; zarr.json names them with a bare string."""
 
     @property
     def numpy_dtype(self) -> np.dtype[Any]:
@@ -70,6 +66,15 @@ class StringType(DataType):
         return True
 
     def to_json(self) -> JSON:
+        return self.name
+
+
+@dataclass(frozen=True)
+class StringType(_VariableLengthType):
+    """Variable-length UTF-8 strings (``vlen-utf8`` codec)."""
+
+    @property
+    def name(self) -> str:
         return "string"
 
     def fill_from_json(self, value: object) -> Any:
@@ -85,22 +90,11 @@ class StringType(DataType):
 
 
 @dataclass(frozen=True)
-class VariableLengthBytesType(DataType):
+class VariableLengthBytesType(_VariableLengthType):
     """Variable-length byte strings (``vlen-bytes`` codec)."""
 
     @property
     def name(self) -> str:
-        return "variable_length_bytes"
-
-    @property
-    def numpy_dtype(self) -> np.dtype[Any]:
-        return _OBJECT
-
-    @property
-    def is_variable_length(self) -> bool:
-        return True
-
-    def to_json(self) -> JSON:
         return "variable_length_bytes"
 
     def fill_from_json(self, value: object) -> Any:

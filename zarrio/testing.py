@@ -300,6 +300,16 @@ class StoreSuite:
         assert parts == [value[50:110] for value in items.values()]
 
     @pytest.mark.asyncio
+    async def test_expect_reads_is_only_a_hint(self) -> None:
+        items = {f"h/{i}": _value(i, 64) for i in range(8)}
+        store = await self._holding(items)
+        store.expect_reads(len(items))
+        store.expect_reads(0)
+        await asyncio.sleep(0)
+        parts = await asyncio.gather(*(store.get_partial(key, 8, 16) for key in items))
+        assert parts == [value[8:24] for value in items.values()]
+
+    @pytest.mark.asyncio
     async def test_close_is_idempotent(self) -> None:
         store = await self._holding({"x": b"1"})
         await close_store(store)
@@ -491,6 +501,9 @@ class ForwardingStore(Store):
     async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
         await self.before("list_dir", prefix)
         return self.after("list_dir", await self.inner.list_dir(prefix))
+
+    def expect_reads(self, count: int) -> None:
+        self.inner.expect_reads(count)
 
     async def close(self) -> None:
         await self.before("close", None)

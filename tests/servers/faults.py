@@ -19,7 +19,8 @@ a ``probability`` drawn from a seeded generator:
 * ``new_etag``: a different ``ETag`` on every answer, as if the value changed between requests.
 
 It counts requests and body bytes per path, the most requests in flight at
-once, and records every request's method, path, headers and query.
+once and the connections accepted, and records every request's method, path,
+headers and query.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class RequestRecord:
     query: dict[str, str]
     #: the client's (host, port): one per connection, so it shows connection reuse
     peer: tuple[str, int] | None
+    #: connections the server had accepted when the request arrived
+    connections_open_before: int = 0
 
 
 class FaultServer:
@@ -96,6 +99,8 @@ class FaultServer:
         #: requests being answered now / at most at once, since the last reset()
         self.in_flight = 0
         self.max_in_flight = 0
+        #: TCP connections accepted since the last reset()
+        self.connections = 0
         self._generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -120,7 +125,7 @@ class FaultServer:
             self._faults.clear()
             self.requests.clear()
             self.bytes_sent.clear()
-            self.in_flight = self.max_in_flight = 0
+            self.in_flight = self.max_in_flight = self.connections = 0
             self._generation += 1  # requests still running from before do not count
             self._rng = random.Random(self.seed)
 
@@ -147,10 +152,16 @@ class FaultServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        record = RequestRecord(
-            request.method, path, request.headers.get("Range"), dict(request.headers), dict(request.query), peer
-        )
         with self._lock:
+            record = RequestRecord(
+                request.method,
+                path,
+                request.headers.get("Range"),
+                dict(request.headers),
+                dict(request.query),
+                peer,
+                self.connections,
+            )
             generation = self._generation
             self.requests.append(record)
             self.in_flight += 1
@@ -240,13 +251,21 @@ class FaultServer:
             app.router.add_get("/{tail:.*}", self._handle)  # and HEAD
             runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = runner.addresses[0][1]
+            handler_factory = runner.server
+            assert handler_factory is not None
+
+            def accept() -> asyncio.Protocol:  # counts connections, then serves them with aiohttp
+                with self._lock:
+                    self.connections += 1
+                return handler_factory()
+
+            listener = await self._loop.create_server(accept, "127.0.0.1", 0)
+            self.port = listener.sockets[0].getsockname()[1]
             ready.set()
             try:
                 await self._stop.wait()
             finally:
+                listener.close()
                 await runner.cleanup()
 
         self._thread = threading.Thread(target=asyncio.run, args=(main(),), name="fault-server", daemon=True)

@@ -15,6 +15,7 @@ Two paths, one result:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 from collections import OrderedDict
@@ -304,6 +305,7 @@ class ChunkEngine(ChunkKernels):
             if len(wanted) == self.n_inner:
                 parts = await self._fetch_whole_shard(key)
             else:
+                self._announce_reads(key, wanted)
                 parts = await self._fetch_inner_chunks(key, wanted)
             batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
 
@@ -311,6 +313,15 @@ class ChunkEngine(ChunkKernels):
             await gather_typed(read_shard(s, m) for s, m in self.group_by_shard(p))
         finally:
             await batcher.finish()
+
+    def _announce_reads(self, key: str, wanted: list[int]) -> None:
+        """Before waiting for a shard's index, tell the store how many reads will follow
+        it (one per run of adjacent inner chunks: those are usually adjacent bytes)."""
+        cached = self._index_cache.get(key)
+        if cached is not None and cached.done():
+            return
+        runs = 1 + sum(1 for before, after in itertools.pairwise(wanted) if after != before + 1)
+        self.store.expect_reads(runs)
 
     async def _fetch_whole_shard(self, key: str) -> Parts | None:
         async with store_limiter(self.store):

@@ -242,6 +242,14 @@ class Store(ABC):
         """
         return None
 
+    def expect_reads(self, count: int) -> None:  # noqa: B027 - optional hook with a do-nothing default
+        """A hint: about ``count`` reads of this store will follow shortly.
+
+        The engine gives it while a sharded read waits for shard indexes. A store
+        with a setup cost per request stream may prepare meanwhile (``HttpStore``
+        opens connections); the default does nothing. Must not block or raise.
+        """
+
     async def close(self) -> None:  # noqa: B027 - optional hook with a do-nothing default
         """Release resources (sessions, file handles). Idempotent."""
 

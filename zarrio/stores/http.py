@@ -30,6 +30,9 @@ This module is also the worked example of a custom store: a read-only
   same store works from the sync facade's loop and from the caller's own
   loop. ``await store.close()`` closes the current loop's session; sessions
   still open when their loop shuts down (``asyncio.run``) are closed then.
+  While a sharded read waits for its shard indexes, the connections its
+  inner-chunk reads will need are opened (``expect_reads``), so no read waits
+  for a handshake once the indexes arrive.
 * A store pickles as its URL and options (never a session).
 
 Public S3 buckets work through their HTTPS endpoints, e.g.
@@ -49,7 +52,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -59,6 +62,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..errors import HttpStatusError, ListingNotSupportedError, ObjectChangedError, StoreError, TransportError
+from ._http_pool import LoopState, close_shared_session, open_connections, shared_session
 from ._retry import RETRY_STATUSES, Retryable, RetryPolicy, call_with_retries, parse_retry_after
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
@@ -172,7 +176,9 @@ class HttpStore(Store):
         self._lock = threading.Lock()
         #: stores with the same connection settings share one session per loop (see ``_SESSIONS``)
         self._session_key = (max_concurrency, connect_timeout, read_timeout)
-        self._limiters: weakref.WeakKeyDictionary[_Loop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._loops: weakref.WeakKeyDictionary[_Loop, LoopState] = weakref.WeakKeyDictionary()
+        #: the loop used last and its state: one weakref call per request instead of a dictionary lookup
+        self._last: tuple[weakref.ref[_Loop], LoopState] | None = None
         self._rng = random.Random()
 
     # ------------------------------------------------------------ pickling, repr
@@ -297,10 +303,7 @@ class HttpStore(Store):
 
     async def close(self) -> None:
         """Close the current loop's session (not a user's); a later read opens a new one."""
-        with _SESSIONS_LOCK:
-            entry = _SESSIONS.get(asyncio.get_running_loop(), {}).pop(self._session_key, None)
-        if entry is not None:
-            await entry[1].aclose()  # its finally closes the session
+        await close_shared_session(self._session_key)
 
     # ------------------------------------------------------------ response interpretation
     def _whole(self, reply: _Reply) -> bytes:
@@ -416,8 +419,12 @@ class HttpStore(Store):
             headers["Range"] = range_header
         if if_match is not None:
             headers["If-Match"] = if_match
-        session = await self._session()
-        async with self._limiter():
+        state = self._on_loop()
+        session = state.session
+        if session is None or session.closed:
+            session = await self._session()
+        async with state.limiter:
+            state.in_flight += 1
             try:
                 async with session.request(
                     method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=self._timeout
@@ -427,6 +434,8 @@ class HttpStore(Store):
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 what = type(error).__name__ + (f": {error}" if str(error) else "")
                 raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
+            finally:
+                state.in_flight -= 1
         if reply.status in RETRY_STATUSES:
             status_error = HttpStatusError(f"HTTP status {reply.status}", status=reply.status, location=url)
             raise Retryable(status_error, parse_retry_after(reply.headers.get("Retry-After")))
@@ -455,56 +464,68 @@ class HttpStore(Store):
                 )
         return b"".join(parts)
 
-    def _limiter(self) -> asyncio.Semaphore:
+    def _on_loop(self) -> LoopState:
+        """This store's state on the running loop."""
         loop = asyncio.get_running_loop()
-        limiter = self._limiters.get(loop)
-        if limiter is not None:
-            return limiter
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
         with self._lock:
-            limiter = self._limiters.get(loop)
-            if limiter is None:
-                limiter = self._limiters[loop] = asyncio.Semaphore(self.max_concurrency)
-            return limiter
+            for other in [other for other in self._loops if other.is_closed()]:
+                del self._loops[other]
+            state = self._loops.get(loop)
+            if state is None:
+                state = self._loops[loop] = LoopState(asyncio.Semaphore(self.max_concurrency))
+            self._last = (weakref.ref(loop), state)
+        return state
 
     async def _session(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
+        state = self._on_loop()
         user = self._user_session
-        if user is not None and not user.closed and getattr(user, "_loop", None) is loop:
-            return user
-        known = _SESSIONS.get(loop, {}).get(self._session_key)
-        if known is not None and not known[0].closed:
-            return known[0]
-        with self._lock:
-            for other in [other for other in self._limiters if other.is_closed()]:
-                del self._limiters[other]
-        with _SESSIONS_LOCK:
-            per_loop = _SESSIONS.setdefault(loop, {})
-            entry = per_loop.get(self._session_key)
-            if entry is not None and not entry[0].closed:
-                return entry[0]
-            connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0, ttl_dns_cache=300)
-            session = aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=self._timeout)
-            closer = _close_when_loop_shuts_down(session)
-            per_loop[self._session_key] = (session, closer)
-        # a started async generator is closed by asyncio.run / asyncio.Runner before the loop closes
-        await closer.__anext__()
-        return session
+        if user is not None and not user.closed and getattr(user, "_loop", None) is asyncio.get_running_loop():
+            state.session = user
+        else:
+            state.session = await shared_session(self._session_key, self._new_session)
+        return state.session
 
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0, ttl_dns_cache=300)
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=self._timeout)
 
-#: one session per event loop and connection settings, shared by every HttpStore on that loop:
-#: stores are cheap to make and drop (``zarrio.open(url)``) and reuse each other's keep-alive
-#: connections; a session lives until its loop shuts down (or a store's ``close()``)
-_SESSIONS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]]
-] = weakref.WeakKeyDictionary()
-_SESSIONS_LOCK = threading.Lock()
+    # ------------------------------------------------------------ connection warm-up
+    def expect_reads(self, count: int) -> None:
+        """Open keep-alive connections for about ``count`` reads that will follow shortly.
 
+        The engine calls this while a sharded read waits for its shard indexes:
+        the connections its inner-chunk reads need are opened meanwhile, so none
+        of those reads waits for a TCP (and TLS) handshake after the index
+        arrives. At most ``max_concurrency`` connections in all, counting the
+        requests in flight; nothing with a session of your own (its settings,
+        such as a proxy, are not known here); never an HTTP request.
+        """
+        if count <= 0 or self._user_session is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        state = self._on_loop()
+        if state.expected == 0:
+            # two loop iterations later: requests started in this iteration (the index reads that
+            # the announced reads wait for) have taken their connections by then
+            loop.call_soon(loop.call_soon, self._warm_up, state)
+        state.expected += count
 
-async def _close_when_loop_shuts_down(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    try:
-        yield
-    finally:
-        await session.close()
+    def _warm_up(self, state: LoopState) -> None:
+        wanted = min(state.expected, self.max_concurrency) - state.in_flight
+        state.expected = 0
+        if wanted > 0:
+            task = asyncio.ensure_future(self._open_connections(wanted))
+            state.warm_ups.add(task)
+            task.add_done_callback(state.warm_ups.discard)
+
+    async def _open_connections(self, count: int) -> None:
+        await open_connections(await self._session(), self.url, count, self._timeout)
 
 
 def _content_range(reply: _Reply) -> tuple[int, int, int | None]:

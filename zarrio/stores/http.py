@@ -174,7 +174,7 @@ class HttpStore(Store):
         self._versions: OrderedDict[str, str] = OrderedDict()
         self._user_session = session
         self._lock = threading.Lock()
-        #: stores with the same connection settings share one session per loop (see ``_SESSIONS``)
+        #: stores with the same connection settings share one session per loop (see ``_http_pool``)
         self._session_key = (max_concurrency, connect_timeout, read_timeout)
         self._loops: weakref.WeakKeyDictionary[_Loop, LoopState] = weakref.WeakKeyDictionary()
         #: the loop used last and its state: one weakref call per request instead of a dictionary lookup
@@ -525,7 +525,10 @@ class HttpStore(Store):
             task.add_done_callback(state.warm_ups.discard)
 
     async def _open_connections(self, count: int) -> None:
-        await open_connections(await self._session(), self.url, count, self._timeout)
+        try:
+            await open_connections(await self._session(), self.url, count, self._timeout)
+        except Exception:  # only a hint: whatever went wrong here, the reads meet it themselves
+            return
 
 
 def _content_range(reply: _Reply) -> tuple[int, int, int | None]:

@@ -79,10 +79,11 @@ async def open_connections(
 ) -> None:
     """Have ``count`` connections to ``url``'s server in the session's pool: idle ones count, the rest are opened.
 
-    Each is taken from the pool (or opened) and held until every one of them
-    is, then all go back: taken one at a time, the same idle connection would
-    be counted again and again. No request is sent; failures are left to the
-    reads that follow.
+    Each is taken from the pool (or opened) and given back one loop iteration
+    later: every take of the batch starts in the same iteration, so an idle
+    connection is taken once, not again and again, and a slow connect holds no
+    other connection. No request is sent; failures are left to the reads that
+    follow.
     """
     connector = session.connector
     if connector is None:

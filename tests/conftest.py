@@ -17,29 +17,17 @@ import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
 from interop import run_ref as _run_ref
+from prerequisites import in_ci, skip_or_fail
 
 # the nginx fixture, shared by the HTTP test modules
 pytest_plugins = ["servers.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
-
-
-def in_ci() -> bool:
-    """True when running under CI (CI=true), where missing prerequisites are failures, not skips."""
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip the test with `reason`, or fail it when running in CI."""
-    if in_ci():
-        pytest.fail(f"{reason} (a failure, not a skip, because CI=true)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -4,22 +4,17 @@ from_array and store, and arrays, groups and stores that pickle as their configu
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+from prerequisites import skip_without
 
 import zarrio
 from zarrio.errors import SelectionError
 from zarrio.stores import LocalStore, MemoryStore
 from zarrio.testing import CountingStore
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
 
 try:
     import dask
@@ -27,9 +22,7 @@ try:
 
     from zarrio.dask import aligned_blocks, from_dask, is_aligned, store_dask, to_dask, write_unit
 except ImportError as missing:  # pragma: no cover - depends on the environment
-    if _in_ci():
-        raise
-    pytest.skip(f"the dask extra is not installed ({missing})", allow_module_level=True)
+    skip_without("the dask extra", missing)
 
 
 @pytest.fixture(autouse=True)

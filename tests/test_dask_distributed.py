@@ -17,16 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from prerequisites import skip_without
 
 import zarrio
 import zarrio.server
 from zarrio import _runtime
 from zarrio.stores import HttpStore, LocalStore
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
 
 try:
     import dask
@@ -35,9 +31,7 @@ try:
 
     from zarrio.dask import from_dask, to_dask
 except ImportError as missing:  # pragma: no cover - depends on the environment
-    if _in_ci():
-        raise
-    pytest.skip(f"the dask extra (dask[distributed]) is not installed ({missing})", allow_module_level=True)
+    skip_without("the dask extra (dask[distributed])", missing)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -154,9 +148,7 @@ def test_s3_source_and_target_through_obstore(client: Client, source: tuple[Path
 
         from zarrio.stores.object_store import ObjectStore
     except ImportError as missing:  # pragma: no cover - depends on the environment
-        if _in_ci():
-            raise
-        pytest.skip(f"the obstore extra or moto[server] is not installed ({missing})")
+        skip_without("the obstore extra or moto[server]", missing)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -20,16 +20,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from prerequisites import skip_without
 
 import zarrio
 from zarrio.errors import ObjectChangedError, ReadOnlyError, StoreError, TransportError
 from zarrio.stores import Store
 from zarrio.testing import CountingStore, StoreSuite
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
 
 try:
     import boto3  # type: ignore[import-untyped]
@@ -39,9 +35,7 @@ try:
 
     from zarrio.stores.object_store import ObjectStore
 except ImportError as missing:  # pragma: no cover - depends on the environment
-    if _in_ci():
-        raise
-    pytest.skip(f"the obstore extra or moto[server] is not installed ({missing})", allow_module_level=True)
+    skip_without("the obstore extra or moto[server]", missing)
 
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
 BUCKET = "zarrio-tests"

@@ -10,7 +10,6 @@ decoding (scale/offset packing, _FillValue masks, time units), encodings and eve
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,23 +17,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+from prerequisites import skip_or_fail, skip_without
 
 import zarrio
 from zarrio.testing import CountingStore
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
 
 try:
     import xarray as xr
 
     from zarrio.xarray_backend import ZarrioBackendEntrypoint, decode_fill_attribute
 except ImportError as missing:  # pragma: no cover - depends on the environment
-    if _in_ci():
-        raise
-    pytest.skip(f"the xarray extra is not installed ({missing})", allow_module_level=True)
+    skip_without("the xarray extra", missing)
 
 # ---------------------------------------------------------------- the same summary on both sides
 SUMMARY_CODE = '''
@@ -160,16 +153,12 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
         "the reference interpreter with xarray (zarr-python 3.4 needs Python 3.12): pip install xarray in .venv-ref"
     )
     if python is None:
-        if _in_ci():
-            pytest.fail(f"no {reason}")
-        pytest.skip(f"no {reason}")
+        skip_or_fail(f"no {reason}")
     probe = subprocess.run(
         [str(python), "-c", "import xarray, zarr"], capture_output=True, env=ref_environment(), check=False
     )
     if probe.returncode != 0:
-        if _in_ci():
-            pytest.fail(f"missing {reason}")
-        pytest.skip(f"missing {reason}")
+        skip_or_fail(f"missing {reason}")
     out = tmp_path_factory.mktemp("xarray-written")
     done = subprocess.run(
         [str(python), "-c", SUMMARY_CODE + WRITE_CODE, str(out)],

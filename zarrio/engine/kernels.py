@@ -313,19 +313,25 @@ class ChunkKernels:
             entry.started = True
         return mine
 
+    def _read_whole(self, access: BlockingAccess, key: str) -> bytes | memoryview | None:
+        """The stored bytes of one whole chunk (``None`` when missing), its size checked before reading."""
+        reader = access.open_reader(key)
+        if reader is None:
+            return None
+        try:
+            self.check_stored_size(reader.size, key)
+            return reader.read(0, reader.size)
+        finally:
+            reader.close()
+
     def _read_for_all(self, access: BlockingAccess, key: str, entry: SharedRead) -> None:
         """Read and decode one chunk once, and place it into every reader's output."""
         try:
-            reader = access.open_reader(key)
-            if reader is None:
+            data = self._read_whole(access, key)
+            if data is None:
                 for out, proj in entry.targets:
                     self.fill(out, proj, key)
                 return
-            try:
-                self.check_stored_size(reader.size, key)
-                data = reader.read(0, reader.size)
-            finally:
-                reader.close()
             try:
                 chunk = self.chain.decode(data, self.spec, scratch=_scratch)
             except CodecError as e:
@@ -363,16 +369,11 @@ class ChunkKernels:
                 continue
             entry.targets = []
             entry.done.set()
-            reader = access.open_reader(key)
-            if reader is None:
+            data = self._read_whole(access, key)
+            if data is None:
                 self.fill(out, proj, key)
-                continue
-            try:
-                self.check_stored_size(reader.size, key)
-                data = reader.read(0, reader.size)
-            finally:
-                reader.close()
-            self.place(out, data, proj, key)
+            else:
+                self.place(out, data, proj, key)
         for entry in taken_by_others:
             entry.done.wait()
             if entry.error is not None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..errors import MetadataError
 
-__all__ = ["MAX_EXTENT", "relocate", "require_extent_tuple", "require_mapping", "require_str"]
+__all__ = ["MAX_EXTENT", "located", "relocate", "require_extent_tuple", "require_mapping", "require_str"]
 
 #: Shapes and chunk shapes must stay below 2**63 (they index with int64).
 MAX_EXTENT = 2**63
@@ -49,3 +50,21 @@ def relocate(error: MetadataError, path: str) -> MetadataError:
     if suffix and message.endswith(suffix):
         message = message[: -len(suffix)]
     return type(error)(message, field=error.field, path=path)
+
+
+#: what a parser of untrusted JSON may raise besides MetadataError
+_FOREIGN_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
+
+
+@contextmanager
+def located(path: str, what: str) -> Iterator[None]:
+    """Errors of the parse inside get the node ``path``; any other error from parsing
+    untrusted JSON becomes a MetadataError about invalid ``what`` metadata."""
+    try:
+        yield
+    except MetadataError as e:
+        if e.path is not None:
+            raise
+        raise relocate(e, path) from e
+    except _FOREIGN_ERRORS as e:
+        raise MetadataError(f"invalid {what} metadata: {e!r}", path=path) from e

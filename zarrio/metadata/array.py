@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import MetadataError, UnsupportedError
-from ._checks import relocate, require_extent_tuple, require_mapping
+from ._checks import located, require_extent_tuple, require_mapping
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import data_type_from_json
 from .defaults import default_codecs
@@ -44,7 +44,6 @@ __all__ = ["ArrayMetadata"]
 MAX_RANK = 32
 _REQUIRED = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs")
 _KNOWN = frozenset((*_REQUIRED, "zarr_format", "node_type", "attributes", "dimension_names", "storage_transformers"))
-_FOREIGN_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,14 +95,8 @@ class ArrayMetadata:
     @classmethod
     def from_json(cls, document: Mapping[str, Any], path: str = "") -> ArrayMetadata:
         """Validate and parse a zarr.json object; every problem is a MetadataError naming the field."""
-        try:
+        with located(path, "array"):
             return cls._parse(document)
-        except MetadataError as e:
-            if e.path is not None:
-                raise
-            raise relocate(e, path) from e
-        except _FOREIGN_ERRORS as e:
-            raise MetadataError(f"invalid array metadata: {e!r}", path=path) from e
 
     @classmethod
     def _parse(cls, document: Mapping[str, Any]) -> ArrayMetadata:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import MetadataError
-from ._checks import relocate, require_mapping
+from ._checks import located, require_mapping
 from .consolidated import ConsolidatedMetadata
 from .fields import check_zarr_format, parse_attributes, parse_extension_fields
 from .jsonio import dump_json
@@ -22,7 +22,6 @@ from .jsonio import dump_json
 __all__ = ["GroupMetadata"]
 
 _KNOWN = frozenset(("zarr_format", "node_type", "attributes", "consolidated_metadata"))
-_FOREIGN_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -43,14 +42,8 @@ class GroupMetadata:
     @classmethod
     def from_json(cls, document: Mapping[str, Any], path: str = "") -> GroupMetadata:
         """Validate and parse a group's zarr.json object."""
-        try:
+        with located(path, "group"):
             return cls._parse(document, path)
-        except MetadataError as e:
-            if e.path is not None:
-                raise
-            raise relocate(e, path) from e
-        except _FOREIGN_ERRORS as e:
-            raise MetadataError(f"invalid group metadata: {e!r}", path=path) from e
 
     @classmethod
     def _parse(cls, document: Mapping[str, Any], path: str) -> GroupMetadata:

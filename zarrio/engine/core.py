@@ -75,7 +75,12 @@ class _Batcher:
 
     While a worker is free, pending items go out at once, a share of them per
     worker (a whole shard's inner chunks arrive together and are split between
-    the workers); otherwise they accumulate and go out as workers free up."""
+    the workers); otherwise they accumulate and go out as workers free up.
+
+    :meth:`finish` waits on a future that the batches' done callbacks resolve
+    when the last batch is done: it never polls (since Python 3.12 awaiting
+    futures that are already done does not yield to the loop, so a poll could
+    spin before the callbacks that end it have run)."""
 
     def __init__(self, fn: Callable[[list[Any]], None]) -> None:
         self._fn = fn
@@ -83,6 +88,7 @@ class _Batcher:
         self._running = 0
         self._limit = codec_workers()
         self._futures: list[asyncio.Future[None]] = []
+        self._idle: asyncio.Future[None] | None = None
 
     def add(self, item: Any) -> None:
         self._items.append(item)
@@ -106,11 +112,15 @@ class _Batcher:
     def _done(self, _: asyncio.Future[None]) -> None:
         self._running -= 1
         self._dispatch()
+        if self._running == 0 and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
 
     async def finish(self) -> None:
-        while self._items or any(not f.done() for f in self._futures):
-            self._dispatch()
-            await asyncio.gather(*self._futures, return_exceptions=True)
+        """Wait until every item added so far has been placed; raise the first batch's error."""
+        self._dispatch()
+        if self._running:
+            self._idle = asyncio.get_running_loop().create_future()
+            await self._idle  # resolved by ``_done`` once nothing runs (and so nothing is pending)
         for f in self._futures:
             f.result()
 

@@ -49,9 +49,13 @@ def _scratch(nbytes: int) -> memoryview:
     return memoryview(buffer)[:nbytes]
 
 
-def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: ChunkSpec) -> np.ndarray[Any, Any] | None:
-    """The output region of a fully covered chunk when it is one contiguous block of memory."""
-    if not proj.is_complete or out.dtype.hasobject:
+def _direct_target(
+    out: np.ndarray[Any, Any], proj: ChunkProjection, chain: CodecChain, spec: ChunkSpec
+) -> np.ndarray[Any, Any] | None:
+    """The output region of a fully covered chunk when it is one contiguous block of memory and the
+    chain's last decompression yields the chunk itself: no array->array codec (a transpose, a delta
+    filter) reshapes or rewrites the bytes after it, so decoding into the region is the whole decode."""
+    if not proj.is_complete or out.dtype.hasobject or chain.array_array:
         return None
     shape = spec.shape
     if out.ndim == len(shape) and shape and shape[0] > 1 and out.shape[1:] != shape[1:]:
@@ -62,6 +66,16 @@ def _direct_target(out: np.ndarray[Any, Any], proj: ChunkProjection, spec: Chunk
     if region.shape != spec.shape or not region.flags.c_contiguous:
         return None
     return region
+
+
+def _is_view_of(chunk: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:
+    """Whether ``chunk`` is ``target`` itself: the same memory laid out the same way."""
+    return (
+        chunk.ctypes.data == target.ctypes.data
+        and chunk.dtype == target.dtype
+        and chunk.shape == target.shape
+        and chunk.strides == target.strides
+    )
 
 
 def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
@@ -184,13 +198,13 @@ class ChunkKernels:
             self.fill(out, proj, key)
             return
         chain, spec = self._unit
-        target = _direct_target(out, proj, spec)
+        target = _direct_target(out, proj, chain, spec)
         scratch = _scratch if target is None else _lend(target)
         try:
             chunk = chain.decode(data, spec, scratch=scratch)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
-        if target is not None and chunk.ctypes.data == target.ctypes.data and chunk.dtype == target.dtype:
+        if target is not None and _is_view_of(chunk, target):
             return  # decompressed straight into the output
         out[proj.out_index()] = chunk[proj.chunk_index()]  # copies out of the scratch buffer before its reuse
 

@@ -90,11 +90,11 @@ async def test_exact_bytes_and_the_requests_behind_them(nginx_value: tuple[Nginx
         "-",
         "bytes=12345-19133",
         "bytes=-16",
-        "bytes=0-7",
-        "bytes=99990-100039",
+        "bytes=0-7,99990-100039",  # nginx answers multi-range requests: one request for both ranges
         "bytes=0-0",
     ]
     assert not store.ranges_ignored
+    assert store.multirange_supported is True
     await store.close()
 
 
@@ -106,9 +106,28 @@ async def test_coalescing_reduces_requests_on_nginx(nginx_value: tuple[NginxServ
     coalescing = HttpStore(url)
     assert await coalescing.get_ranges("c/0", ranges) == expected
     assert len(requests_for(nginx, prefix + "/c/0")) == 1
-    separate = HttpStore(url, coalesce_max_gap=0)
+    separate = HttpStore(url, coalesce_max_gap=0, multirange=False)
     assert await separate.get_ranges("c/0", ranges) == expected
     assert len(requests_for(nginx, prefix + "/c/0")) == 1 + 50
+
+
+async def test_multirange_is_detected_once_and_used_on_nginx(nginx_value: tuple[NginxServer, str]) -> None:
+    nginx, url = nginx_value
+    prefix = url.removeprefix(nginx.url)
+    ranges = [(i * 1000 + i, 100 + i) for i in range(50)]  # 50 ranges too far apart to coalesce (gap 0)
+    store = HttpStore(url, coalesce_max_gap=0)
+    assert store.multirange_supported is None
+    assert await store.get_ranges("c/0", ranges) == [VALUE[o : o + n] for o, n in ranges]
+    assert store.multirange_supported is True
+    logged = requests_for(nginx, prefix + "/c/0")
+    assert len(logged) == 1 and logged[0].count(",") == 49
+    many = [(i * 600, 10) for i in range(150)]  # more than one request's worth of ranges
+    assert await store.get_ranges("c/0", many) == [VALUE[o : o + n] for o, n in many]
+    assert len(requests_for(nginx, prefix + "/c/0")) == 1 + 2
+    stats = store.stats()
+    assert (stats.requests, stats.multirange_requests, stats.multirange_fallbacks) == (3, 3, 0)
+    assert stats.bytes_received > sum(n for _, n in ranges) + 150 * 10  # the parts and their headers
+    await store.close()
 
 
 async def test_missing_metadata_is_asked_once(nginx_value: tuple[NginxServer, str]) -> None:

@@ -22,8 +22,10 @@
     │   ├── MissingChunkError                strict mode: a chunk that must exist is absent
     │   └── TransportError                   the backend failed (I/O, HTTP) after retries
     │       ├── HttpStatusError              .status: an unexpected HTTP status
-    │       └── ObjectChangedError           the object was replaced between two reads
-    │                                        of it (ETag / If-Match); re-read it whole
+    │       ├── ObjectChangedError           the object was replaced between two reads
+    │       │                                of it (ETag / If-Match); re-read it whole
+    │       └── DeadlineExceededError        (also TimeoutError) a store's deadline
+    │                                        (HttpStore timeout=) passed; .deadline
     └── FacadeError                          (also RuntimeError) misuse of the sync facade,
                                              e.g. a blocking call from its own loop thread
 
@@ -39,6 +41,7 @@ __all__ = [
     "ChecksumError",
     "CodecError",
     "CorruptChunkError",
+    "DeadlineExceededError",
     "FacadeError",
     "HttpStatusError",
     "InvalidKeyError",
@@ -202,3 +205,14 @@ class FacadeError(ZarrioError, RuntimeError):
 class ObjectChangedError(TransportError):
     """A value was replaced between two reads that must see the same version
     (a shard's index and its inner chunks). The engine re-reads the shard once."""
+
+
+class DeadlineExceededError(TransportError, TimeoutError):
+    """A store operation did not finish within its deadline (``HttpStore(timeout=)``);
+    everything it had in flight was cancelled. ``deadline`` is the bound in seconds."""
+
+    def __init__(
+        self, message: str, *, deadline: float | None = None, key: str | None = None, location: str | None = None
+    ) -> None:
+        self.deadline = deadline
+        super().__init__(message, key=key, location=location)

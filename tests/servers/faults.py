@@ -16,7 +16,14 @@ a ``probability`` drawn from a seeded generator:
 * ``trickle``: send the body one byte every ``delay`` seconds;
 * ``short_body``: a 206 whose ``Content-Range`` names the requested range but whose body
   (and ``Content-Length``) holds only its first half;
-* ``new_etag``: a different ``ETag`` on every answer, as if the value changed between requests.
+* ``new_etag``: a different ``ETag`` on every answer, as if the value changed between requests;
+* ``refuse_multirange``: a multi-range request gets ``status`` (200: the whole value, as S3
+  does; or e.g. 416) while single ranges are served;
+* ``stall``: send the headers and half the body, then nothing for ``delay`` seconds, then the rest.
+
+Multi-range requests (``Range: bytes=a-b,c-d``) are answered as nginx does, with a
+``multipart/byteranges`` body; ``wrong_content_range`` then shifts the last part by one byte
+(its ``Content-Range`` names bytes nobody asked for), and ``short_body`` cuts the body in half.
 
 It counts requests and body bytes per path, the most requests in flight at
 once and the connections accepted, and records every request's method, path,
@@ -53,8 +60,11 @@ FAULT_KINDS = frozenset(
         "trickle",
         "short_body",
         "new_etag",
+        "refuse_multirange",
+        "stall",
     }
 )
+BOUNDARY = "fault-server-parts"
 STARTUP_TIMEOUT = 10.0
 
 
@@ -192,20 +202,33 @@ class FaultServer:
         if_match = request.headers.get("If-Match")
         if if_match and if_match != "*" and etag not in if_match:
             return web.Response(status=412, headers=headers)
-        try:
-            span = None if kind == "ignore_range" else parse_range(request.headers.get("Range"), len(body))
-        except RangeNotSatisfiable:
-            return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(body)}"})
-        start, stop = span if span is not None else (0, len(body))
-        if span is not None and kind == "wrong_content_range":
-            start, stop = start + 1, min(stop + 1, len(body))
-        if span is not None:
-            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(body)}"
-        payload = body[start:stop]
-        if span is not None and kind == "short_body":
-            payload = payload[: len(payload) // 2]
-        status = 206 if span is not None else 200
-        if request.method == "HEAD" or kind not in ("reset", "truncate", "trickle"):
+        range_header = request.headers.get("Range")
+        multi = bool(range_header and "," in range_header) and kind != "ignore_range"
+        if multi and kind == "refuse_multirange":
+            assert fault is not None
+            if fault.status != 200:
+                return web.Response(status=fault.status, headers=headers, text="no multi-range requests")
+            range_header = None  # the whole value, as S3 answers several ranges
+        if multi and range_header:
+            answer = self._multipart(body, range_header, headers, kind)
+            if isinstance(answer, web.Response):
+                return answer
+            status, payload = answer
+        else:
+            try:
+                span = None if kind == "ignore_range" else parse_range(range_header, len(body))
+            except RangeNotSatisfiable:
+                return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(body)}"})
+            start, stop = span if span is not None else (0, len(body))
+            if span is not None and kind == "wrong_content_range":
+                start, stop = start + 1, min(stop + 1, len(body))
+            if span is not None:
+                headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(body)}"
+            payload = body[start:stop]
+            if span is not None and kind == "short_body":
+                payload = payload[: len(payload) // 2]
+            status = 206 if span is not None else 200
+        if request.method == "HEAD" or kind not in ("reset", "truncate", "trickle", "stall"):
             with self._lock:
                 self.bytes_sent[path] += len(payload) if request.method != "HEAD" else 0
             return web.Response(status=status, body=payload if request.method != "HEAD" else None, headers=headers)
@@ -221,6 +244,14 @@ class FaultServer:
         transport = request.transport
         sent = payload[: len(payload) // 2] if fault.kind != "trickle" else b""
         try:
+            if fault.kind == "stall":
+                await response.write(sent)
+                await asyncio.sleep(fault.delay)
+                await response.write(payload[len(sent) :])
+                with self._lock:
+                    self.bytes_sent[path] += len(payload)
+                await response.write_eof()
+                return response
             if fault.kind == "trickle":
                 for i in range(len(payload)):
                     await response.write(payload[i : i + 1])
@@ -240,6 +271,32 @@ class FaultServer:
             else:
                 transport.close()
         return response
+
+    def _multipart(
+        self, body: bytes, header: str, headers: dict[str, str], kind: str | None
+    ) -> web.Response | tuple[int, bytes]:
+        """``(206, multipart/byteranges body)`` for a multi-range request, as nginx answers (or a 416)."""
+        spans = []
+        for spec in header.partition("=")[2].split(","):
+            first, _, last = spec.strip().partition("-")
+            start, stop = (max(0, len(body) - int(last)), len(body)) if not first else (int(first), int(last) + 1)
+            if start < len(body):
+                spans.append((start, min(stop, len(body))))
+        if not spans:
+            return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(body)}"})
+        if kind == "wrong_content_range":
+            start, stop = spans[-1]
+            spans[-1] = (start + 1, min(stop + 1, len(body)))
+        pieces = []
+        for start, stop in spans:
+            part_head = f"\r\n--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\n"
+            part_head += f"Content-Range: bytes {start}-{stop - 1}/{len(body)}\r\n\r\n"
+            pieces += [part_head.encode(), body[start:stop]]
+        payload = b"".join([*pieces, f"\r\n--{BOUNDARY}--\r\n".encode()])
+        if kind == "short_body":
+            payload = payload[: len(payload) // 2]
+        headers["Content-Type"] = f"multipart/byteranges; boundary={BOUNDARY}"
+        return 206, payload
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> FaultServer:

@@ -75,9 +75,15 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]], policy: RetryPolicy, rng: random.Random | None = None
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+    on_retry: Callable[[int], None] | None = None,
 ) -> T:
-    """Run ``attempt`` until it succeeds or the policy gives up (then raise the last failure's error)."""
+    """Run ``attempt`` until it succeeds or the policy gives up (then raise the last failure's error).
+
+    ``on_retry(n)`` is called before the n-th retry (1, 2, ...), after its wait.
+    """
     rng = rng or random.Random()
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -93,3 +99,5 @@ async def call_with_retries(
             wait = policy.wait_before_retry(retry_number, failure.retry_after, rng)
             await asyncio.sleep(min(wait, remaining))
             retry_number += 1
+            if on_retry is not None:
+                on_retry(retry_number)

@@ -39,7 +39,6 @@ import os
 import threading
 import uuid
 import weakref
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import PreconditionError
 
 from ..errors import ObjectChangedError, StoreError, TransportError
+from ._versions import VersionPins
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ __all__ = ["ObjectStore"]
 
 #: objects listed per page when listing recursively
 _LIST_PAGE = 1000
-#: keys whose pinned version (ETag) each store remembers
-VERSIONS_KEPT = 4096
 
 _instances: weakref.WeakValueDictionary[str, ObjectStore] = weakref.WeakValueDictionary()
 #: the process that first did I/O through obstore (its runtime's threads exist only there)
@@ -92,9 +90,8 @@ class ObjectStore(Store):
         self.max_concurrency = max_concurrency
         self.coalesce_max_gap = coalesce_max_gap
         self.coalesce_max_size = coalesce_max_size
-        #: ETag of the version each key's ranged reads are pinned to (bounded, oldest dropped)
-        self._versions: OrderedDict[str, str] = OrderedDict()
-        self._versions_lock = threading.Lock()
+        #: the version (ETag) each key's ranged reads are pinned to (shared with HttpStore: ``_versions``)
+        self._versions = VersionPins()
         self._identity = uuid.uuid4().hex
         with _instances_lock:
             _instances[self._identity] = self
@@ -255,18 +252,10 @@ class ObjectStore(Store):
         return data, etag, int(meta["size"])
 
     def _pin(self, key: str, etag: str | None) -> None:
-        if not etag or etag.startswith("W/"):  # weak tags do not identify bytes
-            return
-        with self._versions_lock:
-            self._versions[key] = etag
-            self._versions.move_to_end(key)
-            while len(self._versions) > VERSIONS_KEPT:
-                self._versions.popitem(last=False)
+        self._versions.pin(key, etag)
 
     def _unpin(self, *keys: str) -> None:
-        with self._versions_lock:
-            for key in keys:
-                self._versions.pop(key, None)
+        self._versions.unpin(*keys)
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently,

@@ -1,0 +1,294 @@
+"""HttpStore's transport: one HTTP exchange, its retries, timeouts, hedges and statistics.
+
+:class:`HttpTransport` sends a request and returns a :class:`Reply` (status,
+headers, body); it knows nothing of Zarr keys or ranges, which are the store's
+business (``http.py``). It owns:
+
+* the per-loop state: one request limiter (``max_concurrency`` requests in
+  flight, hedges included) and one session per event loop (``_http_pool``);
+* the throughput watchdog: a body arriving slower than ``min_throughput``
+  after ``throughput_grace`` seconds is abandoned (a trickle never trips an
+  inactivity timeout);
+* adaptive timeouts: once a few answers were seen, the inactivity timeout is
+  ``READ_FACTOR`` x the recent p99 time to first byte and the connect timeout
+  ``CONNECT_FACTOR`` x it, each kept within ``[*_min, configured]``; every
+  retry of one read doubles them (a server that is slow for real is not failed
+  by its own slowness);
+* hedging (``_hedge``), retries (``_retry``), the deadline of one store call
+  (``DeadlineExceededError``) and the counts behind ``store.stats()``;
+* the connection warm-up behind ``expect_reads``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ..errors import DeadlineExceededError, HttpStatusError, StoreError, TransportError
+from ._hedge import Hedger, Progress, run_hedged
+from ._http_pool import LoopState, close_shared_session, open_connections, shared_session
+from ._retry import RETRY_STATUSES, Retryable, RetryPolicy, call_with_retries, parse_retry_after
+from ._stats import StatsRecorder, TransportStats
+
+__all__ = ["HttpTransport", "Reply"]
+
+T = TypeVar("T")
+_Loop = asyncio.AbstractEventLoop
+#: the adaptive inactivity / connect timeouts, in multiples of the recent p99 time to first byte
+READ_FACTOR = 10.0
+CONNECT_FACTOR = 10.0
+#: answers needed before the timeouts adapt
+MIN_SAMPLES = 8
+
+
+@dataclass(frozen=True)
+class Reply:
+    url: str
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    #: a 200 whose body was not wanted (``whole_ok=False``) and was not read
+    body_skipped: bool = False
+
+
+class HttpTransport:
+    """Requests for one HttpStore (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+        session: aiohttp.ClientSession | None,
+        max_concurrency: int,
+        connect_timeout: float,
+        read_timeout: float,
+        connect_timeout_min: float,
+        read_timeout_min: float,
+        deadline: float | None,
+        deadline_name: str,
+        min_throughput: float,
+        throughput_grace: float,
+        retry_policy: RetryPolicy,
+        hedge_share: float,
+        hedge_min_delay: float,
+    ) -> None:
+        self.headers = dict(headers)
+        self.params = dict(params)
+        self.max_concurrency = max_concurrency
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self.connect_timeout_min = min(connect_timeout_min, connect_timeout)
+        self.read_timeout_min = min(read_timeout_min, read_timeout)
+        self.deadline, self.deadline_name = deadline, deadline_name
+        self.min_throughput, self.throughput_grace = min_throughput, throughput_grace
+        self.retry_policy = retry_policy
+        self.stats = StatsRecorder()
+        initial = min(1.0, read_timeout / 4)
+        self.hedger = Hedger(
+            self.stats, share=hedge_share, min_delay=hedge_min_delay, initial_delay=initial,
+            max_outstanding=max(1, max_concurrency // 8),
+        )  # fmt: skip
+        self._configured = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
+        self._user_session = session
+        #: stores with the same connection settings share one session per loop (see ``_http_pool``)
+        self.session_key = (max_concurrency, connect_timeout, read_timeout)
+        self._lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[_Loop, LoopState] = weakref.WeakKeyDictionary()
+        #: the loop used last and its state: one weakref call per request instead of a dictionary lookup
+        self._last: tuple[weakref.ref[_Loop], LoopState] | None = None
+        self._rng = random.Random()
+
+    # ------------------------------------------------------------ one logical read
+    async def call(self, key: str, url: str, attempt: Callable[[float], Awaitable[T]]) -> T:
+        """``attempt(patience)`` with retries (``patience`` doubles with each retry) within the deadline."""
+        patience = [1.0]
+
+        def on_retry(number: int) -> None:
+            patience[0] = 2.0**number
+            self.stats.count("retries")
+
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await call_with_retries(lambda: attempt(patience[0]), self.retry_policy, self._rng, on_retry)
+        except StoreError as error:
+            error.key = key
+            raise
+        except TimeoutError as error:
+            message = f"no complete answer within {self.deadline_name}={self.deadline} s"
+            raise DeadlineExceededError(message, deadline=self.deadline, key=key, location=url) from error
+
+    def timeouts(self, patience: float = 1.0) -> aiohttp.ClientTimeout:
+        """The connect and inactivity timeouts for a request now (see the module docstring)."""
+        quantiles = self.stats.ttfb_quantiles
+        if quantiles is None or self.stats.samples < MIN_SAMPLES:
+            return self._configured
+        p99 = quantiles[2]
+        read = min(self.read_timeout, max(self.read_timeout_min, READ_FACTOR * p99) * patience)
+        connect = min(self.connect_timeout, max(self.connect_timeout_min, CONNECT_FACTOR * p99) * patience)
+        return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+
+    def snapshot(self) -> TransportStats:
+        read = self.timeouts().sock_read
+        return self.stats.snapshot(read if read is not None else float("inf"), self.hedger.delay())
+
+    # ------------------------------------------------------------ one exchange
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        patience: float = 1.0,
+        hedge: bool = False,
+        whole_ok: bool = True,
+    ) -> Reply:
+        """One HTTP exchange (hedged when ``hedge``); transient failures raise :class:`Retryable`."""
+        request_headers = {**self.headers, **headers}
+        timeout = self.timeouts(patience)
+
+        def exchange(progress: Progress) -> Awaitable[Reply]:
+            return self._exchange(method, url, request_headers, timeout, progress, whole_ok)
+
+        self.hedger.earn()
+        if hedge and self.hedger.enabled:
+            reply = await run_hedged(exchange, self.hedger)
+        else:
+            reply = await exchange(Progress())
+        if reply.status in RETRY_STATUSES:
+            self.stats.failed()
+            status_error = HttpStatusError(f"HTTP status {reply.status}", status=reply.status, location=url)
+            raise Retryable(status_error, parse_retry_after(reply.headers.get("Retry-After")))
+        encoding = reply.headers.get("Content-Encoding", "identity").lower()
+        if encoding != "identity" and reply.status < 300:
+            raise TransportError(f"the server sent Content-Encoding {encoding!r}; only identity is read", location=url)
+        return reply
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        timeout: aiohttp.ClientTimeout,
+        progress: Progress,
+        whole_ok: bool,
+    ) -> Reply:
+        state = self.on_loop()
+        session = state.session
+        if session is None or session.closed:
+            session = await self.session()
+        loop = asyncio.get_running_loop()
+        async with state.limiter:
+            state.in_flight += 1
+            started = progress.last = loop.time()
+            self.stats.count("requests")
+            try:
+                async with session.request(
+                    method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=timeout
+                ) as response:
+                    progress.last = loop.time()
+                    ttfb = progress.last - started
+                    skip = method == "HEAD" or (response.status == 200 and not whole_ok)
+                    body = b"" if skip else await self._read_body(response, url, progress)
+                    if skip and method != "HEAD":
+                        response.close()  # a whole value nobody asked for: drop the connection, not read it
+                    reply = Reply(url, response.status, response.headers, body, skip and method != "HEAD")
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                self.stats.failed()
+                what = type(error).__name__ + (f": {error}" if str(error) else "")
+                raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
+            finally:
+                state.in_flight -= 1
+        self.stats.answered(ttfb, loop.time() - started, len(body))
+        return reply
+
+    async def _read_body(self, response: aiohttp.ClientResponse, url: str, progress: Progress) -> bytes:
+        """The response body, abandoned with an error when it trickles in too slowly."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        parts: list[bytes] = []
+        received = 0
+        async for part in response.content.iter_any():
+            parts.append(part)
+            received += len(part)
+            now = progress.last = loop.time()
+            elapsed = now - started
+            if self.min_throughput > 0 and elapsed > self.throughput_grace and received < self.min_throughput * elapsed:
+                raise TransportError(
+                    f"the body arrives too slowly ({received} bytes in {elapsed:.1f} s, "
+                    f"below min_throughput={self.min_throughput:g} bytes/s)",
+                    location=url,
+                )
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    # ------------------------------------------------------------ loops and sessions
+    def on_loop(self) -> LoopState:
+        """This store's state on the running loop."""
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
+        with self._lock:
+            for other in [other for other in self._loops if other.is_closed()]:
+                del self._loops[other]
+            state = self._loops.get(loop)
+            if state is None:
+                state = self._loops[loop] = LoopState(asyncio.Semaphore(self.max_concurrency))
+            self._last = (weakref.ref(loop), state)
+        return state
+
+    async def session(self) -> aiohttp.ClientSession:
+        state = self.on_loop()
+        user = self._user_session
+        if user is not None and not user.closed and getattr(user, "_loop", None) is asyncio.get_running_loop():
+            state.session = user
+        else:
+            state.session = await shared_session(self.session_key, self._new_session)
+        return state.session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0, ttl_dns_cache=300)
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=self._configured)
+
+    async def close(self) -> None:
+        await close_shared_session(self.session_key)
+
+    # ------------------------------------------------------------ connection warm-up
+    def expect_reads(self, url: str, count: int) -> None:
+        """Open keep-alive connections to ``url``'s server for about ``count`` reads that follow shortly
+        (at most ``max_concurrency`` counting the requests in flight; none with a user's session)."""
+        if count <= 0 or self._user_session is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        state = self.on_loop()
+        if state.expected == 0:
+            # three loop iterations later: requests started in this iteration (the index reads that
+            # the announced reads wait for; a hedged read starts in a task, one iteration later)
+            # have taken their connections by then
+            loop.call_soon(loop.call_soon, loop.call_soon, self._warm_up, state, url)
+        state.expected += count
+
+    def _warm_up(self, state: LoopState, url: str) -> None:
+        wanted = min(state.expected, self.max_concurrency) - state.in_flight
+        state.expected = 0
+        if wanted > 0:
+            task = asyncio.ensure_future(self._open_connections(url, wanted))
+            state.warm_ups.add(task)
+            task.add_done_callback(state.warm_ups.discard)
+
+    async def _open_connections(self, url: str, count: int) -> None:
+        try:
+            await open_connections(await self.session(), url, count, self._configured)
+        except Exception:  # only a hint: whatever went wrong here, the reads meet it themselves
+            return

@@ -3,7 +3,8 @@
 It runs in a background thread with its own event loop, so tests on any loop
 (or none) can use it. Range handling is the dev server's (``zarrio.server``).
 Faults, added with :meth:`FaultServer.add_fault`, apply to paths matching a
-glob ``pattern``, optionally only to the ``first`` N matching requests and with
+glob ``pattern``, optionally only to the ``first`` N matching requests (after the first
+``skip`` ones) and with
 a ``probability`` drawn from a seeded generator:
 
 * ``latency``: sleep ``delay`` seconds, then carry on (combines with others);
@@ -73,12 +74,15 @@ class Fault:
     kind: str
     pattern: str = "*"
     first: int | None = None
+    #: matching requests left alone before the fault starts to apply
+    skip: int = 0
     probability: float = 1.0
     status: int = 503
     retry_after: str | None = None
     delay: float = 0.0
     #: how many requests this fault has been applied to
     applied: int = 0
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,9 @@ class FaultServer:
         with self._lock:
             for fault in self._faults:
                 if not fnmatch.fnmatchcase(path, fault.pattern):
+                    continue
+                if fault.skipped < fault.skip:
+                    fault.skipped += 1
                     continue
                 if fault.first is not None and fault.applied >= fault.first:
                     continue

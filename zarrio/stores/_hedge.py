@@ -1,11 +1,20 @@
-"""Hedged reads: a second identical request for a read that has stalled, whichever answers first wins.
+"""Watched reads: a stalled request is hedged by a second identical one, or cut off, by measured bounds.
 
 A few percent of requests to a CDN or an object store take far longer than the
 rest. Waiting them out makes the slowest tile of a page as slow as its worst
-request; a second request for the same bytes usually answers in a normal time.
-:func:`run_hedged` starts the read, and when it has shown no sign of progress
-(connection slot taken, headers, body bytes) for :meth:`Hedger.delay` seconds
-it starts a second one, returns the first that succeeds and cancels the other.
+request. :func:`run_watched` runs one request in a task and watches its
+progress (request slot taken, headers, body bytes):
+
+* after :meth:`Hedger.delay` seconds without progress (3x the recent p95 time
+  to first byte, at least ``min_delay``) it starts a second identical request,
+  if the budget allows; the first of the two to succeed wins, the other is
+  cancelled;
+* after ``inactivity()`` seconds without progress of any of them it cancels
+  them and raises a :class:`Retryable` failure (the caller retries).
+
+Both bounds are read again at every wake-up (at least every ``WAKE_EVERY``
+seconds), so they follow the latencies measured meanwhile; a wake-up that comes
+late because the event loop itself was busy does not count against the server.
 
 The extra load is bounded by a token bucket: every ordinary request earns
 ``share`` of a hedge (at most ``BANK_CAP`` banked), a hedge spends one, so over
@@ -20,20 +29,26 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from ..errors import TransportError
+from ._retry import Retryable
 from ._stats import StatsRecorder
 
-__all__ = ["Hedger", "Progress", "run_hedged"]
+__all__ = ["Hedger", "Progress", "run_watched"]
 
 T = TypeVar("T")
 #: hedges a store may bank while nothing stalls
 BANK_CAP = 10.0
 #: answers needed before the delay follows the measured percentiles
-MIN_SAMPLES = 8
+MIN_SAMPLES = 4
 #: no hedging while more than this share of recent attempts failed transiently
 STORM_FAILURE_RATE = 0.5
+#: the watcher looks again at least this often (bounds follow new measurements)
+WAKE_EVERY = 0.25
+#: a wake-up later than this (the loop was busy) is not held against the server
+LOOP_LAG_FORGIVEN = 0.02
 
 
 @dataclass
@@ -41,6 +56,13 @@ class Progress:
     """When an attempt last showed progress (loop time); ``None`` while it waits for a request slot."""
 
     last: float | None = None
+    #: resolved when the attempt takes its request slot
+    started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    def mark(self, now: float) -> None:
+        self.last = now
+        if not self.started.done():
+            self.started.set_result(None)
 
 
 class Hedger:
@@ -71,8 +93,7 @@ class Hedger:
         return self.share > 0
 
     def delay(self) -> float | None:
-        """Seconds without progress after which a read is hedged: ``multiplier`` x the recent p95
-        time to first byte, at least ``min_delay`` (``initial_delay`` before enough answers)."""
+        """Seconds without progress after which a read is hedged (``None``: hedging is off)."""
         if not self.enabled:
             return None
         quantiles = self.stats.ttfb_quantiles
@@ -102,46 +123,67 @@ class Hedger:
             self.outstanding -= 1
 
 
-async def run_hedged(attempt: Callable[[Progress], Awaitable[T]], hedger: Hedger) -> T:
-    """``attempt(progress)``, hedged by a second identical call if it stalls (see the module docstring)."""
-    delay = hedger.delay()
-    if delay is None:
-        return await attempt(Progress())
+async def run_watched(
+    attempt: Callable[[Progress], Awaitable[T]],
+    hedger: Hedger | None,
+    inactivity: Callable[[], float],
+    url: str,
+) -> T:
+    """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring)."""
     loop = asyncio.get_running_loop()
-    first_progress = Progress()
-    first = asyncio.ensure_future(attempt(first_progress))
-    tasks = [first]
+    first = Progress()
+    running: list[tuple[asyncio.Future[T], Progress]] = [(asyncio.ensure_future(attempt(first)), first)]
+    hedge: asyncio.Future[T] | None = None
+    may_still_hedge = hedger is not None and hedger.enabled
+    failure: BaseException | None = None
+    forgiven = 0.0
     try:
-        while True:  # each turn waits a real timeout (>= min_delay): no spinning
-            last = first_progress.last
-            wait = delay if last is None else last + delay - loop.time()
-            if wait > 0:
-                done, _ = await asyncio.wait(tasks, timeout=wait)
-                if done:
-                    return first.result()
+        while True:
+            for task, progress in list(running):  # the first success wins; a failure waits for the other
+                if task.done():
+                    if task.exception() is None:
+                        if task is hedge and hedger is not None:
+                            hedger.stats.count("hedges_won")
+                        return task.result()
+                    failure = failure or task.exception()
+                    running.remove((task, progress))
+            if not running:
+                assert failure is not None
+                raise failure
+            tasks = [task for task, _ in running]
+            lasts = [progress.last for _, progress in running if progress.last is not None]
+            if not lasts:  # still waiting for a request slot: no clock runs yet
+                waiting: list[asyncio.Future[Any]] = [*tasks, *(progress.started for _, progress in running)]
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            if not hedger.may_hedge():
-                return await first
-            break
-        second = asyncio.ensure_future(attempt(Progress()))
-        second.add_done_callback(lambda _: hedger.finished())
-        tasks.append(second)
-        hedger.stats.count("hedges")
-        pending = set(tasks)
-        failure: BaseException | None = None
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in (t for t in tasks if t in done):
-                error = task.exception()
-                if error is None:
-                    if task is second:
-                        hedger.stats.count("hedges_won")
-                    return task.result()
-                failure = failure or error
-        assert failure is not None
-        raise failure
+            now = loop.time()
+            last = max(lasts) + forgiven
+            stall_at = last + inactivity()
+            hedge_delay = hedger.delay() if may_still_hedge and hedger is not None else None
+            hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
+            if now >= stall_at:
+                silent = now - max(lasts)
+                error = TransportError(f"no data for {silent:.2f} s (the adaptive read timeout)", location=url)
+                raise Retryable(error)
+            if now >= hedge_at:
+                may_still_hedge = False
+                if hedger is not None and hedger.may_hedge():
+                    second = Progress()
+                    hedge = asyncio.ensure_future(attempt(second))
+                    hedge.add_done_callback(lambda _: hedger.finished())
+                    running.append((hedge, second))
+                    hedger.stats.count("hedges")
+                continue
+            wake = min(stall_at, hedge_at, now + WAKE_EVERY)
+            await asyncio.wait(tasks, timeout=wake - now, return_when=asyncio.FIRST_COMPLETED)
+            lag = loop.time() - wake
+            if lag > LOOP_LAG_FORGIVEN:  # the loop was busy elsewhere: not the server's silence
+                forgiven += lag
     finally:
-        unfinished = [task for task in tasks if not task.done()]
+        for task, _ in running:  # a loser's failure is not news: it is retrieved here, not logged
+            if task.done() and not task.cancelled():
+                task.exception()
+        unfinished = [task for task, _ in running if not task.done()]
         for task in unfinished:
             task.cancel()
         if unfinished:

@@ -10,12 +10,15 @@ business (``http.py``). It owns:
   after ``throughput_grace`` seconds is abandoned (a trickle never trips an
   inactivity timeout);
 * adaptive timeouts: once a few answers were seen, the inactivity timeout is
-  ``READ_FACTOR`` x the recent p99 time to first byte and the connect timeout
-  ``CONNECT_FACTOR`` x it, each kept within ``[*_min, configured]``; every
-  retry of one read doubles them (a server that is slow for real is not failed
-  by its own slowness);
-* hedging (``_hedge``), retries (``_retry``), the deadline of one store call
-  (``DeadlineExceededError``) and the counts behind ``store.stats()``;
+  ``READ_FACTOR`` x the recent p99 time to first byte and the TCP connect
+  timeout ``CONNECT_FACTOR`` x it, each kept within ``[*_min, configured]``;
+  every retry of one read multiplies them by ``PATIENCE_GROWTH`` (a server that
+  is slow for real is not failed by its own slowness). The inactivity bound is
+  enforced by the watcher of ``_hedge`` (it follows new measurements while a
+  request runs); aiohttp's own ``sock_read`` keeps the configured bound;
+* hedging and watching (``_hedge``), retries (``_retry``), the deadline of
+  one store call (``DeadlineExceededError``) and the counts behind
+  ``store.stats()``;
 * the connection warm-up behind ``expect_reads``.
 """
 
@@ -34,7 +37,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..errors import DeadlineExceededError, HttpStatusError, StoreError, TransportError
-from ._hedge import Hedger, Progress, run_hedged
+from ._hedge import Hedger, Progress, run_watched
 from ._http_pool import LoopState, close_shared_session, open_connections, shared_session
 from ._retry import RETRY_STATUSES, Retryable, RetryPolicy, call_with_retries, parse_retry_after
 from ._stats import StatsRecorder, TransportStats
@@ -44,10 +47,12 @@ __all__ = ["HttpTransport", "Reply"]
 T = TypeVar("T")
 _Loop = asyncio.AbstractEventLoop
 #: the adaptive inactivity / connect timeouts, in multiples of the recent p99 time to first byte
-READ_FACTOR = 10.0
+READ_FACTOR = 3.0
 CONNECT_FACTOR = 10.0
 #: answers needed before the timeouts adapt
-MIN_SAMPLES = 8
+MIN_SAMPLES = 4
+#: each retry of one read is this much more patient
+PATIENCE_GROWTH = 1.25
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ class HttpTransport:
         patience = [1.0]
 
         def on_retry(number: int) -> None:
-            patience[0] = 2.0**number
+            patience[0] = PATIENCE_GROWTH**number
             self.stats.count("retries")
 
         try:
@@ -126,19 +131,25 @@ class HttpTransport:
             message = f"no complete answer within {self.deadline_name}={self.deadline} s"
             raise DeadlineExceededError(message, deadline=self.deadline, key=key, location=url) from error
 
-    def timeouts(self, patience: float = 1.0) -> aiohttp.ClientTimeout:
-        """The connect and inactivity timeouts for a request now (see the module docstring)."""
+    def _adapted(self, factor: float, low: float, high: float, patience: float) -> float:
         quantiles = self.stats.ttfb_quantiles
         if quantiles is None or self.stats.samples < MIN_SAMPLES:
-            return self._configured
-        p99 = quantiles[2]
-        read = min(self.read_timeout, max(self.read_timeout_min, READ_FACTOR * p99) * patience)
-        connect = min(self.connect_timeout, max(self.connect_timeout_min, CONNECT_FACTOR * p99) * patience)
-        return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+            return high
+        return min(high, max(low, factor * quantiles[2]) * patience)
+
+    def inactivity(self, patience: float = 1.0) -> float:
+        """Seconds without a byte after which a request is abandoned (and retried)."""
+        return self._adapted(READ_FACTOR, self.read_timeout_min, self.read_timeout, patience)
+
+    def timeouts(self, patience: float = 1.0) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for a request now: the adapted TCP connect bound, the configured others."""
+        connect = self._adapted(CONNECT_FACTOR, self.connect_timeout_min, self.connect_timeout, patience)
+        return aiohttp.ClientTimeout(
+            total=None, connect=self.connect_timeout, sock_connect=connect, sock_read=self.read_timeout
+        )
 
     def snapshot(self) -> TransportStats:
-        read = self.timeouts().sock_read
-        return self.stats.snapshot(read if read is not None else float("inf"), self.hedger.delay())
+        return self.stats.snapshot(self.inactivity(), self.hedger.delay())
 
     # ------------------------------------------------------------ one exchange
     async def send(
@@ -159,10 +170,8 @@ class HttpTransport:
             return self._exchange(method, url, request_headers, timeout, progress, whole_ok)
 
         self.hedger.earn()
-        if hedge and self.hedger.enabled:
-            reply = await run_hedged(exchange, self.hedger)
-        else:
-            reply = await exchange(Progress())
+        hedger = self.hedger if hedge else None
+        reply = await run_watched(exchange, hedger, lambda: self.inactivity(patience), url)
         if reply.status in RETRY_STATUSES:
             self.stats.failed()
             status_error = HttpStatusError(f"HTTP status {reply.status}", status=reply.status, location=url)
@@ -188,14 +197,15 @@ class HttpTransport:
         loop = asyncio.get_running_loop()
         async with state.limiter:
             state.in_flight += 1
-            started = progress.last = loop.time()
+            started = loop.time()
+            progress.mark(started)
             self.stats.count("requests")
             try:
                 async with session.request(
                     method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=timeout
                 ) as response:
-                    progress.last = loop.time()
-                    ttfb = progress.last - started
+                    progress.mark(loop.time())
+                    ttfb = loop.time() - started
                     skip = method == "HEAD" or (response.status == 200 and not whole_ok)
                     body = b"" if skip else await self._read_body(response, url, progress)
                     if skip and method != "HEAD":
@@ -207,7 +217,7 @@ class HttpTransport:
                 raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
             finally:
                 state.in_flight -= 1
-        self.stats.answered(ttfb, loop.time() - started, len(body))
+        self.stats.answered(ttfb, loop.time() - started, len(body), ok=reply.status not in RETRY_STATUSES)
         return reply
 
     async def _read_body(self, response: aiohttp.ClientResponse, url: str, progress: Progress) -> bytes:
@@ -219,7 +229,8 @@ class HttpTransport:
         async for part in response.content.iter_any():
             parts.append(part)
             received += len(part)
-            now = progress.last = loop.time()
+            now = loop.time()
+            progress.mark(now)
             elapsed = now - started
             if self.min_throughput > 0 and elapsed > self.throughput_grace and received < self.min_throughput * elapsed:
                 raise TransportError(

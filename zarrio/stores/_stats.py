@@ -94,12 +94,14 @@ class StatsRecorder:
         with self._lock:
             setattr(self, name, getattr(self, name) + n)
 
-    def answered(self, ttfb: float, latency: float, nbytes: int) -> None:
+    def answered(self, ttfb: float, latency: float, nbytes: int, *, ok: bool = True) -> None:
+        """An answer arrived; ``ok``: not a transient failure (those are counted by ``failed``)."""
         with self._lock:
             self.bytes_received += nbytes
             self._ttfb.append(ttfb)
             self._latency.append(latency)
-            self.failure_rate *= 0.95
+            if ok:
+                self.failure_rate *= 0.9
             self._fresh += 1
             if self._fresh >= REFRESH_EVERY or self.ttfb_quantiles is None or len(self._ttfb) < REFRESH_EVERY:
                 self._fresh = 0
@@ -111,7 +113,7 @@ class StatsRecorder:
     def failed(self) -> None:
         with self._lock:
             self.transient_failures += 1
-            self.failure_rate = self.failure_rate * 0.95 + 0.05
+            self.failure_rate = self.failure_rate * 0.9 + 0.1
 
     @property
     def samples(self) -> int:

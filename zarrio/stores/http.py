@@ -51,8 +51,9 @@ T = TypeVar("T")
 MISSING_STATUSES = frozenset({403, 404})
 #: keys made only of these characters go into URLs as they are
 _URL_SAFE_KEY = re.compile(r"[A-Za-z0-9._~/-]*")
-#: an interpretation's answer for "the server refused the multi-range request"
+#: an interpretation's answers for "the server refused the multi-range request" / "answered 416 to it"
 _REFUSED: Any = object()
+_UNSATISFIED: Any = object()
 
 
 class HttpStore(Store):
@@ -82,7 +83,7 @@ class HttpStore(Store):
         connect_timeout: float = 10.0,
         read_timeout: float = 10.0,
         connect_timeout_min: float = 1.0,
-        read_timeout_min: float = 0.5,
+        read_timeout_min: float = 0.25,
         total_timeout: float | None = 120.0,
         min_throughput: float = 1024.0,
         throughput_grace: float = 2.0,
@@ -216,13 +217,15 @@ class HttpStore(Store):
 
     async def _spans(self, key: str, spans: builtins.list[ByteRange]) -> Sequence[bytes | memoryview] | None:
         """Each span's bytes (all of one version of the value): one multi-range request, or one per span."""
+        refused_with_416 = False
         if len(spans) > 1 and self.multirange_supported is not False:
             found = await self._read(key, mp.multirange_header(spans), lambda r: self._multi(r, spans), whole_ok=False)
-            if found is not _REFUSED:
+            if found is not _REFUSED and found is not _UNSATISFIED:
                 if found is not None:
                     self.transport.stats.count("multirange_requests")
                 return found
             self.transport.stats.count("multirange_fallbacks")
+            refused_with_416 = found is _UNSATISFIED
         parts: builtins.list[tuple[bytes, str | None] | None]
         if len(spans) == 1:
             ((offset, length),) = spans
@@ -232,6 +235,8 @@ class HttpStore(Store):
         found_parts = [part for part in parts if part is not None]
         if len(found_parts) < len(parts):
             return None
+        if len(spans) > 1 and refused_with_416 and any(data for data, _ in found_parts):
+            self.multirange_supported = False  # the ranges exist: the 416 refused the multi-range request
         if len({etag for _, etag in found_parts if etag}) > 1:
             self._versions.unpin(key)
             message = "the object changed during a batched read (ETags differ)"
@@ -326,8 +331,8 @@ class HttpStore(Store):
             first, last, size = mp.content_range(reply.headers.get("Content-Range", ""), reply.url)
             if len(reply.body) == last - first + 1 and first <= spans[0][0] and sum(spans[-1]) - 1 <= last:
                 return mp.pick_ranges([(first, last, size, memoryview(reply.body))], spans, reply.url)
-        if reply.status == 416:  # no range satisfiable: the single-range rules say what that means
-            return _REFUSED  # type: ignore[no-any-return]
+        if reply.status == 416:  # no range satisfiable, or a refusal: the single ranges will tell
+            return _UNSATISFIED  # type: ignore[no-any-return]
         if reply.status in (200, 206, 400, 501):
             self.multirange_supported = False
             return _REFUSED  # type: ignore[no-any-return]

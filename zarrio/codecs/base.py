@@ -107,6 +107,10 @@ class ArrayArrayCodec(Codec):
 
 
 class ArrayBytesCodec(Codec):
+    #: whether one stored value holds many inner chunks, each readable on its own through the
+    #: codec's read plan (``sharding_indexed``)
+    holds_inner_chunks: ClassVar[bool] = False
+
     @abstractmethod
     def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> Buffer: ...
 

@@ -11,7 +11,7 @@ subclass for bad input bytes: foreign exceptions are translated and chained
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -102,11 +102,9 @@ class CodecChain:
     @property
     def sharding(self) -> ShardingCodec | None:
         """The sharding codec when it is the whole chain (then inner chunks can be read on their own)."""
-        from .sharding import ShardingCodec
-
-        if self.array_array or self.bytes_bytes or not isinstance(self.array_bytes, ShardingCodec):
+        if self.array_array or self.bytes_bytes or not self.array_bytes.holds_inner_chunks:
             return None
-        return self.array_bytes
+        return cast("ShardingCodec", self.array_bytes)
 
     def array_bytes_spec(self, spec: ChunkSpec) -> ChunkSpec:
         """The spec the array->bytes codec sees for chunks like ``spec``."""

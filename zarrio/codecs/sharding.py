@@ -1,8 +1,11 @@
 """``sharding_indexed``: many inner chunks stored in one object, with an index of (offset, nbytes).
 
-The codec is sans-I/O. For partial reads the engine asks it for the index size
-and location, fetches the bytes itself, and hands them to :meth:`decode_index`
-and to ``inner.decode``. :meth:`encode` and :meth:`decode` handle whole shards.
+The codec is sans-I/O. Its :meth:`~ShardingCodec.read_plan` (see
+:mod:`zarrio.codecs.plan`) says which bytes a read of some inner chunks needs:
+the index (at the start or the end, checksummed), then the inner chunks' byte
+ranges, and it returns their encoded bytes; the engine's drivers run the plan
+against a store and decode the inner chunks. :meth:`encode` and :meth:`decode`
+handle whole shards.
 
 The index is ``prod(chunks_per_shard)`` pairs of uint64 ``(offset, nbytes)`` in C
 order of the inner chunk coordinates, encoded with ``index_codecs``; a pair of
@@ -13,17 +16,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import CodecError, CorruptChunkError, MetadataError
+from ..errors import CodecError, CorruptChunkError, MetadataError, ObjectChangedError
 from ._config import config_choice, fail, reject_unknown_keys
 from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, codec_from_json, register_codec
 from .bytes import BytesCodec
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
+from .plan import Plan, Read
 
 __all__ = ["MISSING", "MISSING_VALUE", "ShardingCodec"]
 
@@ -49,10 +53,22 @@ def _codec_json(codecs: Sequence[Codec]) -> list[JSON]:
 
 #: stands for a shard size that is not known (entries are then checked for overlaps only)
 _UNKNOWN_SIZE = 2**63
+#: decoded indexes remembered per codec, by their exact bytes (a shard read again skips the checks)
+_DECODED_INDEXES_KEPT = 4096
+
+#: the encoded bytes of a shard's inner chunks by flat (C order) index; None: missing
+Parts = dict[int, "Buffer | None"]
+
+
+def _runs(flat: Sequence[int]) -> int:
+    """How many runs of adjacent numbers ``flat`` (sorted) holds: about the requests its ranges need."""
+    return 1 + sum(1 for before, after in itertools.pairwise(flat) if after != before + 1) if flat else 0
 
 
 @register_codec("sharding_indexed")
 class ShardingCodec(ArrayBytesCodec):
+    holds_inner_chunks = True
+
     def __init__(
         self,
         chunk_shape: Sequence[int],
@@ -74,6 +90,7 @@ class ShardingCodec(ArrayBytesCodec):
         )
         self._inner: CodecChain | None = None
         self._index_chains: dict[tuple[int, ...], CodecChain] = {}
+        self._decoded: dict[tuple[bytes, int | None, tuple[int, ...]], np.ndarray[Any, Any]] = {}
 
     @classmethod
     def from_config(cls, configuration: Mapping[str, JSON]) -> ShardingCodec:
@@ -176,6 +193,10 @@ class ShardingCodec(ArrayBytesCodec):
         actual = memoryview(data).nbytes
         if actual != expected:
             raise CorruptChunkError(f"shard index is {actual} bytes, expected {expected}", codec=self.name)
+        memo = (bytes(data), shard_nbytes, cps)
+        known = self._decoded.get(memo)
+        if known is not None:  # keyed by content: never a stale index
+            return known
         index = self._index_chain(cps).decode(data)
         pairs = index.reshape(-1, 2)
         half_missing = (pairs[:, 0] == MISSING) != (pairs[:, 1] == MISSING)
@@ -184,6 +205,10 @@ class ShardingCodec(ArrayBytesCodec):
             raise CorruptChunkError(message, codec=self.name)
         # without the shard's size, check what can be: entries after a leading index, and no overlaps
         self._check_index(index, shard_nbytes if shard_nbytes is not None else _UNKNOWN_SIZE, expected)
+        index.flags.writeable = False
+        if len(self._decoded) >= _DECODED_INDEXES_KEPT:
+            self._decoded.clear()
+        self._decoded[memo] = index
         return index
 
     def _check_index(self, index: np.ndarray[Any, Any], shard_nbytes: int, index_nbytes: int) -> None:
@@ -234,10 +259,68 @@ class ShardingCodec(ArrayBytesCodec):
                 f"shard of {view.nbytes} bytes is shorter than its {length}-byte index", codec=self.name
             )
         index = self.decode_index(view[start : start + length], cps, shard_nbytes=view.nbytes)
-        parts: list[memoryview | None] = []
-        for coords in itertools.product(*(range(n) for n in cps)):
-            found = self.entry(index, coords)
-            parts.append(None if found is None else view[found[0] : found[0] + found[1]])
+        return [
+            None if offset == MISSING_VALUE else view[offset : offset + nbytes]
+            for offset, nbytes in index.reshape(-1, 2).tolist()
+        ]
+
+    # -- the read plan ---------------------------------------------------------------------------------
+
+    def _index_read(self, cps: tuple[int, ...], followed_by: int) -> Read:
+        length = self.index_nbytes(cps)
+        if self.index_location == "start":
+            return Read.range(0, length, cacheable=True, followed_by=followed_by)
+        return Read.suffix(length, cacheable=True, followed_by=followed_by)
+
+    def read_plan(
+        self,
+        chunks_per_shard: Sequence[int],
+        wanted: Sequence[int],
+        *,
+        limit: int,
+        check_part: Callable[[int], None],
+        recheck: bool,
+    ) -> Plan[Parts | None]:
+        """The plan of reading the inner chunks ``wanted`` (sorted flat indexes) of one shard.
+
+        All of them: the whole shard in one read (at most ``limit`` bytes). Some: the
+        index, then their byte ranges in one batch; ``check_part(nbytes)`` may refuse
+        an inner chunk before it is read. With ``recheck`` (stores that do not pin the
+        version of a value across reads) the index is read again after the data, and a
+        changed index is an ObjectChangedError. Returns the encoded inner chunks (None:
+        missing), or None when the shard is missing.
+        """
+        cps = tuple(chunks_per_shard)
+        if len(wanted) == math.prod(cps):
+            shard = yield Read.whole(limit, fetch_bounded=False)  # one plain read of the shard
+            return None if shard is None else dict(enumerate(self.split_shard(shard, cps)))
+        index_read = self._index_read(cps, followed_by=_runs(wanted))
+        found = yield index_read
+        if found is None:
+            return None
+        raw, size = (found[0], found[1]) if index_read.kind == "suffix" else (found, None)
+        index = self.decode_index(raw, cps, shard_nbytes=size).reshape(-1, 2)
+        parts: Parts = dict.fromkeys(wanted)
+        present = [flat for flat in wanted if index[flat, 0] != MISSING]
+        if not present:
+            return parts
+        ranges = tuple((int(index[flat, 0]), int(index[flat, 1])) for flat in present)
+        for _, length in ranges:
+            check_part(length)
+        blobs = yield Read.of_ranges(ranges)
+        if blobs is None:
+            return None  # the shard went away after its index was read
+        for flat, (_, length), blob in zip(present, ranges, blobs, strict=True):
+            if len(blob) != length:
+                raise CorruptChunkError(
+                    f"inner chunk {flat} of the shard: expected {length} bytes, got {len(blob)}", codec=self.name
+                )
+            parts[flat] = blob
+        if recheck:
+            again = yield Read(index_read.kind, index_read.offset, index_read.length)  # fresh, never cached
+            raw_again = None if again is None else (again[0] if index_read.kind == "suffix" else again)
+            if raw_again is None or bytes(raw_again) != bytes(raw):
+                raise ObjectChangedError("the shard changed while it was being read")
         return parts
 
     # -- whole shards ------------------------------------------------------------------------------------

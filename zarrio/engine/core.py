@@ -1,25 +1,25 @@
-"""The async half of the engine: planning a read or write, fetching concurrently,
-and handing the chunk work to the codec pool.
+"""The async half of the engine: a read or write planned as units (stored objects),
+each unit's I/O described by its codec's read plan, run by one of two drivers:
 
-Two paths, one result:
+* stores with blocking access (memory, local disk): the units are split into a
+  few batches per worker thread, and each batch's plans run, decode and place in
+  one worker-thread call (:func:`~zarrio.engine.drivers.run_blocking`), no
+  per-chunk hop;
+* every other store (HTTP, zip, wrappers, custom stores): every unit's plan runs
+  at once on the :class:`~zarrio.engine.drivers.AsyncDriver`, which batches their
+  reads per key and loop iteration, and the fetched bytes go to the codec pool in
+  batches as they arrive, so decoding overlaps fetching.
 
-* stores with blocking access (memory, local disk): the selection's chunks
-  are split into a few batches per worker thread, and each batch is read,
-  decoded and placed in one worker-thread call — no per-chunk hop;
-* every other store (HTTP, zip in write mode, wrappers, custom stores): every
-  chunk (or shard index, then inner chunk ranges) is fetched concurrently,
-  bounded by the store's request limiter, and the fetched bytes go to the
-  codec pool in batches as they arrive, so decoding overlaps fetching.
+Writes are one merge-and-encode per unit (:meth:`ChunkKernels.encode_unit`)
+whatever the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import os
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -30,15 +30,15 @@ from .._runtime import (
     gather_typed,
     run_in_pool,
     run_jobs_blocking,
-    start_task,
     store_limiter,
     submit_to_pool,
 )
 from ..codecs import CodecChain
-from ..errors import CorruptChunkError, ObjectChangedError, ResourceLimitError, SelectionError
-from ..indexing import ChunkProjection, IndexPlan, plan, selection_shape
+from ..errors import CodecError, ObjectChangedError, ResourceLimitError, SelectionError
+from ..indexing import IndexPlan, plan, selection_shape
 from ..stores.base import BlockingAccess, Store
-from .kernels import MISSING, ChunkKernels, Parts, ShardMembers
+from .drivers import AsyncDriver
+from .kernels import ChunkKernels, Parts, ShardMembers, Unit
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
 
@@ -55,10 +55,6 @@ def default_max_read_bytes() -> int:
 
 
 DEFAULT_MAX_READ_BYTES = default_max_read_bytes()
-
-
-#: shard indexes up to this size are checked and parsed on the event loop, not the codec pool
-INLINE_INDEX_BYTES = 64 * 1024
 
 
 def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
@@ -125,66 +121,6 @@ class _Batcher:
             f.result()
 
 
-_Request = tuple[list[tuple[int, int]], "np.ndarray[Any, Any] | None", "asyncio.Future[list[bytes] | None]"]
-
-
-class _RangeRequests:
-    """Merges the byte ranges that concurrent readers ask of one shard in the same
-    loop iteration into one ``get_ranges`` call, which the store coalesces: two
-    tiles whose inner chunks sit next to each other in a shard cost one request.
-
-    A reader that passes the shard ``index`` its ranges came from asks for a
-    re-check (stores without version pinning): after the data is read the index
-    is read once more for the whole batch, and a reader whose index no longer
-    matches gets ObjectChangedError instead of bytes of another version.
-    """
-
-    def __init__(self, store: Store, fetch_index: Callable[[str], Awaitable[np.ndarray[Any, Any] | None]]) -> None:
-        self.store = store
-        self.fetch_index = fetch_index
-        self.pending: dict[str, list[_Request]] = {}
-        self.running: set[asyncio.Task[None]] = set()
-
-    async def get(
-        self, key: str, ranges: list[tuple[int, int]], index: np.ndarray[Any, Any] | None = None
-    ) -> list[bytes] | None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[list[bytes] | None] = loop.create_future()
-        waiting = self.pending.setdefault(key, [])
-        waiting.append((ranges, index, fut))
-        if len(waiting) == 1:
-            loop.call_soon(self._start, key)
-        return await fut
-
-    def _start(self, key: str) -> None:
-        task = asyncio.ensure_future(self._flush(key))
-        self.running.add(task)  # the loop keeps only weak references to tasks
-        task.add_done_callback(self.running.discard)
-
-    async def _flush(self, key: str) -> None:
-        requests = self.pending.pop(key, [])
-        merged = sorted({r for ranges, _, _ in requests for r in ranges})
-        try:
-            async with store_limiter(self.store):
-                blobs = await self.store.get_ranges(key, merged)
-            fresh = None
-            if blobs is not None and any(index is not None for _, index, _ in requests):
-                fresh = await self.fetch_index(key)
-        except BaseException as e:
-            for _, _, fut in requests:
-                if not fut.done():
-                    fut.set_exception(e)
-            return
-        found = None if blobs is None else dict(zip(merged, blobs, strict=True))
-        for ranges, index, fut in requests:
-            if fut.done():
-                continue
-            if found is not None and index is not None and (fresh is None or not np.array_equal(fresh, index)):
-                fut.set_exception(ObjectChangedError("the shard changed while it was being read", key=key))
-                continue
-            fut.set_result(None if found is None else [found[r] for r in ranges])
-
-
 class ChunkEngine(ChunkKernels):
     """Reads and writes regions of one array through its store and codecs."""
 
@@ -215,19 +151,9 @@ class ChunkEngine(ChunkKernels):
             max_read_bytes=max_read_bytes,
         )
         self.store = store
-        self._index_cache: OrderedDict[str, asyncio.Future[np.ndarray[Any, Any] | None]] = OrderedDict()
-        self._index_cache_size = index_cache_size
-        self._ranges = _RangeRequests(store, self._fetch_index)
-
-    def group_by_shard(self, projections: Iterable[ChunkProjection]) -> list[tuple[tuple[int, ...], ShardMembers]]:
-        cps = self.chunks_per_shard
-        groups: dict[tuple[int, ...], ShardMembers] = {}
-        for proj in projections:
-            shard = tuple(c // n for c, n in zip(proj.coords, cps, strict=True))
-            local = tuple(c % n for c, n in zip(proj.coords, cps, strict=True))
-            flat = int(np.ravel_multi_index(local, cps)) if cps else 0
-            groups.setdefault(shard, []).append((flat, proj))
-        return list(groups.items())
+        self.driver = AsyncDriver(store, layouts_kept=index_cache_size)
+        #: stores that do not pin a value's version across reads get a shard's index checked again
+        self._recheck = not (store.versioned_reads or store.immutable)
 
     # ------------------------------------------------------------------ reads
     def _check_size(self, selection: Any, what: str) -> None:
@@ -261,9 +187,11 @@ class ChunkEngine(ChunkKernels):
     def _blocking_read_jobs(
         self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if self.sharding is None:
-            return [(self.read_chunks_job, (access, out, b, self.share_reads(out, b))) for b in split_batches(list(p))]
-        return [(self.read_shards_job, (access, out, b)) for b in split_batches(self.group_by_shard(p))]
+        jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        for batch in split_batches(self.units(p)):
+            shared = None if self.sharding is not None else self.share_reads(out, [m[0][1] for _, _, m in batch])
+            jobs.append((self.read_units_job, (access, out, batch, shared)))
+        return jobs
 
     async def read(self, selection: Any) -> Any:
         p, out = self._plan_read(selection)
@@ -271,10 +199,8 @@ class ChunkEngine(ChunkKernels):
             access = self.store.blocking_access()
             if access is not None:
                 await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_read_jobs(p, out, access))
-            elif self.sharding is None:
-                await self._fetch_chunks(p, out)
             else:
-                await self._fetch_shards(p, out)
+                await self._read_async(self.units(p), out)
         return self._result(p, out)
 
     def read_blocking(self, selection: Any) -> Any:
@@ -288,136 +214,41 @@ class ChunkEngine(ChunkKernels):
             run_jobs_blocking(self._blocking_read_jobs(p, out, access))
         return self._result(p, out)
 
-    async def _fetch_chunks(self, p: IndexPlan, out: np.ndarray[Any, Any]) -> None:
-        batcher = _Batcher(lambda items: self.place_many(out, items))
-        sem = store_limiter(self.store)
-        store = self.store
-
-        async def fetch(proj: ChunkProjection) -> None:
-            key = self.chunk_key(proj.coords)
-            async with sem:
-                data = await store.get_bounded(key, self.max_read_bytes)
-            if data is not None:
-                self.check_stored_size(len(data), key)
-            batcher.add((data, proj, key))
-
-        try:
-            await gather_typed(fetch(proj) for proj in p)
-        finally:
-            await batcher.finish()
-
-    async def _fetch_shards(self, p: IndexPlan, out: np.ndarray[Any, Any]) -> None:
+    async def _read_async(self, units: list[Unit], out: np.ndarray[Any, Any]) -> None:
+        """Every unit's plan runs at once on the async driver; what they return is decoded on the
+        codec pool in batches as it arrives, so decoding overlaps fetching."""
         batcher = _Batcher(lambda items: self.place_many(out, items))
 
-        async def read_shard(shard: tuple[int, ...], members: ShardMembers) -> None:
-            key = self.chunk_key(shard)
-            wanted = sorted({flat for flat, _ in members})
-            if len(wanted) == self.n_inner:
-                parts = await self._fetch_whole_shard(key)
-            else:
-                self._announce_reads(key, wanted)
-                parts = await self._fetch_inner_chunks(key, wanted)
+        async def read_unit(key: str, members: ShardMembers) -> None:
+            parts = await self._run_read_plan(key, members)
             batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
 
         try:
-            await gather_typed(read_shard(s, m) for s, m in self.group_by_shard(p))
+            await gather_typed(read_unit(key, members) for _, key, members in units)
         finally:
             await batcher.finish()
 
-    def _announce_reads(self, key: str, wanted: list[int]) -> None:
-        """Before waiting for a shard's index, tell the store how many reads will follow
-        it (one per run of adjacent inner chunks: those are usually adjacent bytes)."""
-        cached = self._index_cache.get(key)
-        if cached is not None and cached.done():
-            return
-        runs = 1 + sum(1 for before, after in itertools.pairwise(wanted) if after != before + 1)
-        self.store.expect_reads(runs)
-
-    async def _fetch_whole_shard(self, key: str) -> Parts | None:
-        async with store_limiter(self.store):
-            data = await self.store.get(key)
-        return None if data is None else self.split_shard(data, key)
-
-    async def _fetch_index(self, key: str) -> np.ndarray[Any, Any] | None:
-        assert self.sharding is not None
-        n = self.index_nbytes
-        size: int | None = None
-        async with store_limiter(self.store):
-            if self.sharding.index_location == "start":
-                data = await self.store.get_partial(key, 0, n)
-            else:
-                sized = await self.store.get_suffix_with_size(key, n)
-                data, size = (None, None) if sized is None else sized
-        if data is None:
-            return None
-        if len(data) != n:
-            raise CorruptChunkError(f"shard index is truncated: {len(data)} of {n} bytes", key=key)
-        if n <= INLINE_INDEX_BYTES:  # a checksum of a few KiB: cheaper here than a thread hop
-            return self.parse_index(data, key, size)
-        return await run_in_pool(self.parse_index, data, key, size)
-
-    async def _shard_index(self, key: str) -> np.ndarray[Any, Any] | None:
-        """The index of one shard. Concurrent callers share one request; immutable and
-        version-pinning stores keep indexes in a bounded LRU."""
-        fut = self._index_cache.get(key)
-        if fut is not None:
-            self._index_cache.move_to_end(key)
-            return await asyncio.shield(fut)
-        # started at once: when 256 tiles are planned in one loop iteration, their shards'
-        # index requests go out while the rest are still being planned
-        fut = start_task(self._fetch_index(key))
-        self._index_cache[key] = fut
-        # a cached index is safe where the shard cannot change (immutable) or where a change is
-        # detected on the next ranged read (versioned reads: ETag / If-Match)
-        keep = self.store.immutable or self.store.versioned_reads
-        try:
-            return await asyncio.shield(fut)
-        except BaseException:
-            self._index_cache.pop(key, None)
-            raise
-        finally:
-            if not keep:
-                self._index_cache.pop(key, None)
-            while len(self._index_cache) > self._index_cache_size:
-                self._index_cache.popitem(last=False)
+    async def _run_read_plan(self, key: str, members: ShardMembers) -> Parts | None:
+        """One unit's plan; a shard found replaced between its index and its data is read once more."""
+        for attempt in (1, 2):
+            try:
+                parts = await self.driver.run(key, self.read_plan(key, members, recheck=self._recheck))
+            except ObjectChangedError as e:
+                self.driver.forget(key)
+                if attempt == 2:
+                    e.key = e.key or key
+                    raise
+                continue
+            except CodecError as e:
+                self.driver.forget(key)
+                raise e.with_key(key) from e.__cause__
+            if parts is None:
+                self.driver.forget(key)
+            return parts
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def invalidate_index(self, key: str) -> None:
-        self._index_cache.pop(key, None)
-
-    async def _fetch_inner_chunks(self, key: str, wanted: list[int]) -> Parts | None:
-        """The wanted inner chunks of one shard, from the same version as its index:
-        if the shard was replaced in between (``ObjectChangedError``), read it again once."""
-        try:
-            return await self._fetch_inner_chunks_once(key, wanted)
-        except ObjectChangedError:
-            self.invalidate_index(key)
-            return await self._fetch_inner_chunks_once(key, wanted)
-
-    async def _fetch_inner_chunks_once(self, key: str, wanted: list[int]) -> Parts | None:
-        index = await self._shard_index(key)
-        if index is None:
-            return None
-        present = [f for f in wanted if index[f, 0] != MISSING]
-        ranges = [(int(index[f, 0]), int(index[f, 1])) for f in present]
-        for _, length in ranges:
-            self.check_stored_size(length, key)
-        parts: Parts = dict.fromkeys(wanted)
-        if not ranges:
-            return parts
-        # without version pinning, the index is read again after the data (once per batch)
-        recheck = not (self.store.versioned_reads or self.store.immutable)
-        blobs = await self._ranges.get(key, ranges, index if recheck else None)
-        if blobs is None:
-            self.invalidate_index(key)
-            return None
-        for f, (_, length), blob in zip(present, ranges, blobs, strict=True):
-            if len(blob) != length:
-                self.invalidate_index(key)
-                raise CorruptChunkError(
-                    f"inner chunk {f} of the shard: expected {length} bytes, got {len(blob)}", key=key
-                )
-            parts[f] = blob
-        return parts
+        self.driver.forget(key)
 
     # ----------------------------------------------------------------- writes
     def _plan_write(self, selection: Any, value: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
@@ -430,30 +261,29 @@ class ChunkEngine(ChunkKernels):
             raise SelectionError(f"cannot assign a value of shape {arr.shape} to a selection of shape {p.shape}") from e
         return p, arr
 
+    def _write_units(self, p: IndexPlan) -> list[Unit]:
+        units = self.units(p)
+        if self.sharding is not None:
+            for _, key, _ in units:
+                self.driver.forget(key)
+        return units
+
     def _blocking_write_jobs(
-        self, p: IndexPlan, arr: np.ndarray[Any, Any], access: BlockingAccess
+        self, units: list[Unit], arr: np.ndarray[Any, Any], access: BlockingAccess
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if self.sharding is None:
-            return [(self.write_chunks_job, (access, arr, b)) for b in split_batches(list(p))]
-        shards = self.group_by_shard(p)
-        for shard, _ in shards:
-            self.invalidate_index(self.chunk_key(shard))
-        return [(self.write_shards_job, (access, arr, b)) for b in split_batches(shards, 1)]
+        per_worker = 1 if self.sharding is not None else 4
+        return [(self.write_units_job, (access, arr, batch)) for batch in split_batches(units, per_worker)]
 
     async def write(self, selection: Any, value: Any) -> None:
         p, arr = self._plan_write(selection, value)
         if not p.nchunks:
             return
+        units = self._write_units(p)
         access = self.store.blocking_access()
         if access is not None:
-            await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(p, arr, access))
-        elif self.sharding is None:
-            await gather_typed(self._write_chunk(proj, arr) for proj in p)
+            await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(units, arr, access))
         else:
-            shards = self.group_by_shard(p)
-            for shard, _ in shards:
-                self.invalidate_index(self.chunk_key(shard))
-            await gather_typed(self._write_shard(s, m, arr) for s, m in shards)
+            await gather_typed(self._write_unit(unit, arr) for unit in units)
 
     def write_blocking(self, selection: Any, value: Any) -> None:
         """Write without an event loop (stores with blocking access only)."""
@@ -462,29 +292,17 @@ class ChunkEngine(ChunkKernels):
             raise TypeError(f"{self.store!r} has no blocking access")
         p, arr = self._plan_write(selection, value)
         if p.nchunks:
-            run_jobs_blocking(self._blocking_write_jobs(p, arr, access))
+            run_jobs_blocking(self._blocking_write_jobs(self._write_units(p), arr, access))
 
-    async def _write_chunk(self, proj: ChunkProjection, value: np.ndarray[Any, Any]) -> None:
-        key = self.chunk_key(proj.coords)
+    async def _write_unit(self, unit: Unit, value: np.ndarray[Any, Any]) -> None:
+        coords, key, members = unit
         sem = store_limiter(self.store)
         old = None
-        if not proj.is_complete:
+        if self.needs_old(coords, members):
             async with sem:
                 old = await self.store.get(key)
-        encoded = await run_in_pool(self.merge, old, proj, value, self.chain, self.spec, key)
+        encoded = await run_in_pool(self.encode_unit, unit, value, old)
         async with sem:
-            if encoded is None:
-                await self.store.erase(key)
-            else:
-                await self.store.set(key, encoded)
-
-    async def _write_shard(self, shard: tuple[int, ...], members: ShardMembers, value: np.ndarray[Any, Any]) -> None:
-        key = self.chunk_key(shard)
-        old: Parts | None = None
-        if self.shard_needs_old(shard, members):
-            old = await self._fetch_whole_shard(key)
-        encoded = await run_in_pool(self.build_shard, shard, members, value, old, key)
-        async with store_limiter(self.store):
             if encoded is None:
                 await self.store.erase(key)
             else:

@@ -1,37 +1,37 @@
 """The synchronous half of the engine: what runs on worker threads.
 
-Decoding chunks and placing them in the output, building and encoding chunks
-and shards for writes, and — for stores with blocking access (memory, local
-disk) — whole jobs that read, decode and place a batch of chunks in one
-worker-thread call, taking a shard's index and inner chunks from one open
-version of the shard.
+The unit of I/O is a stored object: a chunk, or a shard with the inner chunks a
+selection wants of it (:data:`Unit`). Its read plan comes from the codec
+(:meth:`ChunkKernels.read_plan`); here are the placing of what a plan returns
+into the output, the one merge-and-encode of a unit for writes, and the jobs
+that run whole batches of units on a worker thread for stores with blocking
+access (memory, local disk), through :func:`~zarrio.engine.drivers.run_blocking`.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecChain, ShardingCodec
+from ..codecs.plan import Plan, whole_value_plan
+from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
-from ..indexing import ChunkProjection
+from ..indexing import ChunkProjection, IndexPlan
 from ..stores.base import BlockingAccess
+from .drivers import run_blocking
+from .shared_reads import SharedRead, SharedReads
 
-__all__ = ["ChunkKernels", "Parts", "ShardMembers", "is_fill"]
+__all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
 
-MISSING = np.uint64(2**64 - 1)
-#: parsed shard indexes remembered per array (by content; see ChunkKernels.parse_index)
-PARSED_INDEXES_KEPT = 4096
-
-#: raw bytes of a shard's inner chunks by flat index (None: missing)
-Parts = dict[int, "bytes | memoryview | None"]
-#: the projections that fall in one shard, with their flat inner-chunk index
+#: the projections that fall in one stored object, with their flat inner-chunk index (0 unsharded)
 ShardMembers = list[tuple[int, ChunkProjection]]
+#: one stored object a read or write touches: its grid coordinates, its key and its members
+Unit = tuple[tuple[int, ...], str, ShardMembers]
 
 
 class _ThreadScratch(threading.local):
@@ -102,21 +102,6 @@ def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
     return bool(np.all(chunk == fill))
 
 
-class SharedRead:
-    """One chunk's read and decode, shared by the concurrent readers that asked for the
-    chunk before the read began: the worker that takes it places the chunk into every
-    reader's output at once (a reader that comes once it has begun reads on its own, so it
-    never sees data older than its request)."""
-
-    __slots__ = ("__weakref__", "done", "error", "started", "targets")
-
-    def __init__(self) -> None:
-        self.targets: list[tuple[np.ndarray[Any, Any], ChunkProjection]] = []
-        self.started = False
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-
-
 class ChunkKernels:
     """Chunk-level work for one array; every method is synchronous and thread-safe."""
 
@@ -149,13 +134,7 @@ class ChunkKernels:
             self.chunks_per_shard = tuple(self.sharding.chunks_per_shard(chunk_shape))
             self.n_inner = math.prod(self.chunks_per_shard)
             self.inner_spec = self.sharding.inner_spec(self.spec)
-            self.index_nbytes = self.sharding.index_nbytes(self.chunks_per_shard)
-        #: key -> (index bytes, shard size, parsed index): see ``parse_index``
-        self._parsed_indexes: dict[str, tuple[bytes, int | None, np.ndarray[Any, Any]]] = {}
-        #: chunk key -> the read not yet begun that new readers of the chunk join (see ``share_reads``);
-        #: an entry lives as long as a job that holds it
-        self._shared_reads: weakref.WeakValueDictionary[str, SharedRead] = weakref.WeakValueDictionary()
-        self._shared_lock = threading.Lock()
+        self.shared_reads = SharedReads()
 
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
@@ -169,27 +148,60 @@ class ChunkKernels:
             return self.sharding.inner, self.inner_spec
         return self.chain, self.spec
 
+    # ------------------------------------------------------------ units and their plans
+    def units(self, p: IndexPlan) -> list[Unit]:
+        """The stored objects a planned selection touches, each with its members."""
+        if self.sharding is None:
+            key = self.chunk_key
+            return [(proj.coords, key(proj.coords), [(0, proj)]) for proj in p]
+        cps = self.chunks_per_shard
+        groups: dict[tuple[int, ...], ShardMembers] = {}
+        for proj in p:
+            shard = tuple(c // n for c, n in zip(proj.coords, cps, strict=True))
+            local = tuple(c % n for c, n in zip(proj.coords, cps, strict=True))
+            flat = int(np.ravel_multi_index(local, cps)) if cps else 0
+            groups.setdefault(shard, []).append((flat, proj))
+        return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
+
+    def read_plan(self, key: str, members: ShardMembers, *, recheck: bool) -> Plan[Parts | None]:
+        """The codec's plan for reading ``members`` of the object under ``key``."""
+        if self.sharding is None:
+            return self._chunk_plan(key)
+
+        def check_part(nbytes: int) -> None:
+            self.check_stored_size(nbytes, key)
+
+        wanted = sorted({flat for flat, _ in members})
+        return self.sharding.read_plan(
+            self.chunks_per_shard, wanted, limit=self.max_read_bytes, check_part=check_part, recheck=recheck
+        )
+
+    def _chunk_plan(self, key: str) -> Plan[Parts | None]:
+        data = yield from whole_value_plan(self.max_read_bytes)
+        if data is None:
+            return None
+        self.check_stored_size(len(data), key)
+        return {0: data}
+
     # ------------------------------------------------------------ reading
     def fill(self, out: np.ndarray[Any, Any], proj: ChunkProjection, key: str) -> None:
         if self.strict:
             raise MissingChunkError("chunk is missing (strict mode)", key=key)
         out[proj.out_index()] = self.fill_value
 
-    def check_stored_size(self, nbytes: int, key: str, *, whole_shard: bool = False) -> None:
-        """Refuse a stored object before reading it: larger than the memory limit, or (codecs
-        with a fixed encoded size) of any other size than that."""
+    def check_stored_size(self, nbytes: int, key: str) -> None:
+        """Refuse a stored chunk larger than the memory limit, or (codecs with a fixed encoded
+        size) of any other size than that."""
         if nbytes > self.max_read_bytes:
             raise ResourceLimitError(
                 f"a stored object of {nbytes} bytes exceeds the limit of {self.max_read_bytes} bytes (max_read_bytes)",
             )
-        if whole_shard:
-            return
         chain, spec = self._unit
         fixed = chain.compute_encoded_size(spec)
         if fixed is not None and nbytes != fixed:
             outermost = chain.bytes_bytes[-1] if chain.bytes_bytes else chain.array_bytes
             raise CorruptChunkError(
-                f"expected {fixed} bytes, got {nbytes} (checked before reading)", key=key, codec=outermost.name
+                f"expected {fixed} bytes, got {nbytes} (checked before decoding)", key=key, codec=outermost.name
             )
 
     def place(self, out: np.ndarray[Any, Any], data: Any, proj: ChunkProjection, key: str) -> None:
@@ -212,48 +224,11 @@ class ChunkKernels:
         for data, proj, key in items:
             self.place(out, data, proj, key)
 
-    # ------------------------------------------------------------ shards
-    def parse_index(self, data: bytes | memoryview, key: str, shard_nbytes: int | None) -> np.ndarray[Any, Any]:
-        """The decoded, checked index of one shard as ``(n_inner, 2)`` uint64.
+    def place_unit(self, out: np.ndarray[Any, Any], parts: Parts | None, members: ShardMembers, key: str) -> None:
+        for flat, proj in members:
+            self.place(out, None if parts is None else parts.get(flat), proj, key)
 
-        Parsed indexes are remembered by their exact bytes (and the shard's size): a
-        shard read again whose index bytes are unchanged skips the checksum, the
-        decoding and the checks. Keyed by content, it can never serve a stale index.
-        """
-        assert self.sharding is not None
-        raw = bytes(data)
-        known = self._parsed_indexes.get(key)
-        if known is not None and known[0] == raw and known[1] == shard_nbytes:
-            return known[2]
-        try:
-            index = self.sharding.decode_index(raw, self.chunks_per_shard, shard_nbytes)
-        except CodecError as e:
-            raise e.with_key(key) from e.__cause__
-        index = index.reshape(-1, 2)
-        index.flags.writeable = False
-        if len(self._parsed_indexes) >= PARSED_INDEXES_KEPT:
-            self._parsed_indexes.clear()
-        self._parsed_indexes[key] = (raw, shard_nbytes, index)
-        return index
-
-    def index_location(self, shard_nbytes: int) -> int:
-        """Where a shard's index starts."""
-        assert self.sharding is not None
-        return 0 if self.sharding.index_location == "start" else shard_nbytes - self.index_nbytes
-
-    def split_shard(self, data: bytes | memoryview, key: str) -> Parts:
-        """A whole shard's bytes -> the raw bytes of each inner chunk."""
-        n = self.index_nbytes
-        if len(data) < n:
-            raise CorruptChunkError(f"shard of {len(data)} bytes is shorter than its index ({n} bytes)", key=key)
-        view = memoryview(data)
-        start = self.index_location(len(data))
-        index = self.parse_index(view[start : start + n], key, len(data))
-        return {
-            flat: None if off == MISSING else view[int(off) : int(off) + int(length)]
-            for flat, (off, length) in enumerate(index)
-        }
-
+    # ------------------------------------------------------------ writing
     def inner_in_bounds(self, shard: tuple[int, ...]) -> list[bool]:
         """For each inner chunk of ``shard`` (C order): whether it holds any in-bounds element."""
         mask = np.ones((), dtype=bool)
@@ -261,12 +236,13 @@ class ChunkKernels:
             mask = np.logical_and.outer(mask, (s * n + np.arange(n)) * c < size)
         return [bool(x) for x in mask.ravel()]
 
-    def shard_needs_old(self, shard: tuple[int, ...], members: ShardMembers) -> bool:
-        """Whether writing ``members`` into ``shard`` must keep inner chunks it does not cover."""
+    def needs_old(self, coords: tuple[int, ...], members: ShardMembers) -> bool:
+        """Whether writing ``members`` must keep stored data they do not cover (a read-modify-write)."""
+        if self.sharding is None:
+            return not members[0][1].is_complete
         covered = {flat for flat, proj in members if proj.is_complete}
-        return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(shard)))
+        return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(coords)))
 
-    # ------------------------------------------------------------ writing
     def _encode_or_none(self, chunk: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bytes | None:
         if not self.write_empty_chunks and is_fill(chunk, self.fill_value):
             return None
@@ -291,57 +267,44 @@ class ChunkKernels:
         chunk[proj.chunk_index()] = value[proj.out_index()]
         return self._encode_or_none(chunk, chain, spec)
 
-    def build_shard(
-        self, shard: tuple[int, ...], members: ShardMembers, value: np.ndarray[Any, Any], old: Parts | None, key: str
-    ) -> bytes | None:
-        """Assemble one shard from new inner chunks and the kept raw bytes of the others."""
-        assert self.sharding is not None
+    def encode_unit(self, unit: Unit, value: np.ndarray[Any, Any], old: Any) -> bytes | None:
+        """The new stored value of ``unit`` after writing ``value`` into its members (``old``: the
+        stored value, when :meth:`needs_old`); None when nothing but fill values remain."""
+        _, key, members = unit
+        if self.sharding is None:
+            return self.merge(old, members[0][1], value, self.chain, self.spec, key)
         inner, spec = self._unit
-        parts: list[bytes | memoryview | None] = [None] * self.n_inner
+        parts: list[Any] = [None] * self.n_inner
         if old is not None:
-            for flat, blob in old.items():
-                parts[flat] = blob  # kept inner chunks: views of the old shard, copied once by encode_shard
+            try:  # kept inner chunks: views of the old shard, copied once by encode_shard
+                parts = list(self.sharding.split_shard(old, self.chunks_per_shard))
+            except CodecError as e:
+                raise e.with_key(key) from e.__cause__
         for flat, proj in members:
             parts[flat] = self.merge(parts[flat], proj, value, inner, spec, key)
         return self.sharding.encode_shard(parts, self.chunks_per_shard)
 
     # ------------------------------------------------------------ blocking-store jobs
     def share_reads(self, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]) -> list[SharedRead]:
-        """Join each chunk's pending shared read (or start a new one): many concurrent reads
-        of regions in the same chunk (``gather`` of small windows) then read and decode it once."""
-        shared = []
-        with self._shared_lock:
-            for proj in projections:
-                key = self.chunk_key(proj.coords)
-                entry = self._shared_reads.get(key)
-                if entry is None or entry.started:
-                    entry = self._shared_reads[key] = SharedRead()
-                entry.targets.append((out, proj))
-                shared.append(entry)
-        return shared
+        """Join each chunk's pending shared read (see :class:`SharedReads`)."""
+        return self.shared_reads.join(out, projections, self.chunk_key)
 
-    def _take(self, entry: SharedRead) -> bool:
-        """Whether this worker is the one to read ``entry`` (no reader can join it after this)."""
-        with self._shared_lock:
-            mine = not entry.started
-            entry.started = True
-        return mine
-
-    def _read_whole(self, access: BlockingAccess, key: str) -> bytes | memoryview | None:
-        """The stored bytes of one whole chunk (``None`` when missing), its size checked before reading."""
+    def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
+        """Run one unit's plan over one open version of its stored value."""
         reader = access.open_reader(key)
-        if reader is None:
-            return None
         try:
-            self.check_stored_size(reader.size, key)
-            return reader.read(0, reader.size)
+            return run_blocking(self.read_plan(key, members, recheck=False), reader)
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
         finally:
-            reader.close()
+            if reader is not None:
+                reader.close()
 
     def _read_for_all(self, access: BlockingAccess, key: str, entry: SharedRead) -> None:
         """Read and decode one chunk once, and place it into every reader's output."""
         try:
-            data = self._read_whole(access, key)
+            parts = self._read_blocking(access, key, [])
+            data = None if parts is None else parts[0]
             if data is None:
                 for out, proj in entry.targets:
                     self.fill(out, proj, key)
@@ -359,110 +322,51 @@ class ChunkKernels:
             entry.targets = []  # let go of the other reads' outputs
             entry.done.set()
 
-    def read_chunks_job(
+    def read_units_job(
         self,
         access: BlockingAccess,
         out: np.ndarray[Any, Any],
-        projections: Sequence[ChunkProjection],
-        shared: Sequence[SharedRead],
+        units: Sequence[Unit],
+        shared: Sequence[SharedRead] | None,
     ) -> None:
-        """Read, decode and place a batch of whole chunks (unsharded arrays).
+        """Read, decode and place a batch of units.
 
-        ``shared`` (from :meth:`share_reads`): a chunk that other reads want too is
-        read once by whichever worker takes it first; this job then waits, at its end, for
-        the chunks other workers took (they are being read right now, never waiting on it)."""
+        ``shared`` (unsharded arrays, from :meth:`share_reads`): a chunk that other reads want
+        too is read once by whichever worker takes it first; this job then waits, at its end,
+        for the chunks other workers took (they are being read right now, never waiting on it)."""
         taken_by_others: list[SharedRead] = []
-        for i, proj in enumerate(projections):
-            key = self.chunk_key(proj.coords)
-            entry = shared[i]
-            if not self._take(entry):
-                taken_by_others.append(entry)
-                continue
-            if len(entry.targets) > 1:
-                self._read_for_all(access, key, entry)
-                continue
-            entry.targets = []
-            entry.done.set()
-            data = self._read_whole(access, key)
-            if data is None:
-                self.fill(out, proj, key)
-            else:
-                self.place(out, data, proj, key)
+        for i, (_, key, members) in enumerate(units):
+            if shared is not None:
+                entry = shared[i]
+                if not self.shared_reads.take(entry):
+                    taken_by_others.append(entry)
+                    continue
+                if len(entry.targets) > 1:
+                    self._read_for_all(access, key, entry)
+                    continue
+                entry.targets = []
+                entry.done.set()
+            self.place_unit(out, self._read_blocking(access, key, members), members, key)
         for entry in taken_by_others:
             entry.done.wait()
             if entry.error is not None:
                 raise entry.error
 
-    def read_shards_job(
-        self, access: BlockingAccess, out: np.ndarray[Any, Any], shards: Sequence[tuple[tuple[int, ...], ShardMembers]]
-    ) -> None:
-        """Read a batch of shards: index and inner chunks from one open version of each."""
-        for shard, members in shards:
-            key = self.chunk_key(shard)
-            reader = access.open_reader(key)
-            if reader is None:
-                for _, proj in members:
-                    self.fill(out, proj, key)
-                continue
-            try:
-                if len({flat for flat, _ in members}) == self.n_inner:
-                    self.check_stored_size(reader.size, key, whole_shard=True)
-                    parts = self.split_shard(reader.read(0, reader.size), key)
-                    for flat, proj in members:
-                        self.place(out, parts[flat], proj, key)
-                    continue
-                if reader.size < self.index_nbytes:
-                    raise CorruptChunkError(f"shard of {reader.size} bytes is shorter than its index", key=key)
-                raw = reader.read(self.index_location(reader.size), self.index_nbytes)
-                index = self.parse_index(raw, key, reader.size)
-                for flat, proj in members:
-                    off, length = index[flat]
-                    if off != MISSING:
-                        self.check_stored_size(int(length), key)
-                    self.place(out, None if off == MISSING else reader.read(int(off), int(length)), proj, key)
-            finally:
-                reader.close()
-
-    def write_chunks_job(
-        self, access: BlockingAccess, value: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]
-    ) -> None:
-        """Build, encode and store a batch of chunks (unsharded arrays)."""
-        for proj in projections:
-            key = self.chunk_key(proj.coords)
+    def write_units_job(self, access: BlockingAccess, value: np.ndarray[Any, Any], units: Sequence[Unit]) -> None:
+        """Build, encode and store a batch of units."""
+        for unit in units:
+            coords, key, members = unit
             old = None
-            if not proj.is_complete:
+            if self.needs_old(coords, members):
                 reader = access.open_reader(key)
                 if reader is not None:
                     try:
-                        self.check_stored_size(reader.size, key)
+                        if reader.size > self.max_read_bytes:
+                            self.check_stored_size(reader.size, key)
                         old = reader.read(0, reader.size)
                     finally:
                         reader.close()
-            encoded = self.merge(old, proj, value, self.chain, self.spec, key)
-            if encoded is None:
-                access.erase(key)
-            else:
-                access.set(key, encoded)
-
-    def write_shards_job(
-        self,
-        access: BlockingAccess,
-        value: np.ndarray[Any, Any],
-        shards: Sequence[tuple[tuple[int, ...], ShardMembers]],
-    ) -> None:
-        """Build, encode and store a batch of shards, keeping the inner chunks a write does not cover."""
-        for shard, members in shards:
-            key = self.chunk_key(shard)
-            old: Parts | None = None
-            if self.shard_needs_old(shard, members):
-                reader = access.open_reader(key)
-                if reader is not None:
-                    try:
-                        self.check_stored_size(reader.size, key, whole_shard=True)
-                        old = self.split_shard(reader.read(0, reader.size), key)
-                    finally:
-                        reader.close()
-            encoded = self.build_shard(shard, members, value, old, key)
+            encoded = self.encode_unit(unit, value, old)
             if encoded is None:
                 access.erase(key)
             else:

@@ -230,7 +230,7 @@ class Store(ABC):
 
     async def erase_prefix(self, prefix: str) -> None:
         """Erase every key under ``prefix`` (concurrently)."""
-        self._check_writable()
+        self.check_writable()
         keys = await self.list(prefix)
         await asyncio.gather(*(self.erase(k) for k in keys))
 
@@ -254,9 +254,13 @@ class Store(ABC):
         """Release resources (sessions, file handles). Idempotent."""
 
     # ------------------------------------------------------------ helpers
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
+        """Raise :class:`~zarrio.errors.ReadOnlyError` when the store is ``read_only``: what every
+        writing method of an async store calls first (``BlockingStore`` calls it for you)."""
         if self.read_only:
             raise ReadOnlyError(f"{self!r} is read-only")
+
+    _check_writable = check_writable  # the name custom stores used before it was public
 
     async def __aenter__(self) -> Store:
         return self

@@ -145,18 +145,18 @@ class BlockingStore(Store):
 
     async def set(self, key: str, value: bytes) -> None:
         validate_key(key)
-        self._check_writable()
+        self.check_writable()
         data = value if isinstance(value, bytes) else bytes(value)
         await self._hop(lambda: self.set_sync(key, data))
 
     async def erase(self, key: str) -> None:
         validate_key(key)
-        self._check_writable()
+        self.check_writable()
         await self._hop(lambda: self.erase_sync(key))
 
     async def erase_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
-        self._check_writable()
+        self.check_writable()
         await self._hop(lambda: self.erase_prefix_sync(prefix))
 
     async def exists(self, key: str) -> bool:

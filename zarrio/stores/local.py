@@ -249,7 +249,7 @@ class LocalStore(Store):
     # ------------------------------------------------------------ writes
     async def set(self, key: str, value: bytes) -> None:
         path = self._path(key)
-        self._check_writable()
+        self.check_writable()
         data = value if isinstance(value, bytes) else bytes(value)
         await self._in_thread(lambda: self._write_atomically(path, data), key, path)
 
@@ -296,7 +296,7 @@ class LocalStore(Store):
 
     async def erase(self, key: str) -> None:
         path = self._path(key)
-        self._check_writable()
+        self.check_writable()
         await self._in_thread(lambda: self._remove_key(path), key, path)
 
     def _remove_key(self, path: str) -> None:
@@ -319,7 +319,7 @@ class LocalStore(Store):
 
     async def erase_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
-        self._check_writable()
+        self.check_writable()
         if prefix and not prefix.endswith("/"):
             # a partial name ("a/b" matches "a/bc"): remove the matching keys, in one hop
             start = self._walk_start(prefix)
@@ -435,7 +435,7 @@ class _LocalAccess:
 
     def set(self, key: str, value: bytes) -> None:
         path = self._store._path(key)
-        self._store._check_writable()
+        self._store.check_writable()
         try:
             self._store._write_atomically(path, value)
         except OSError as e:
@@ -443,7 +443,7 @@ class _LocalAccess:
 
     def erase(self, key: str) -> None:
         path = self._store._path(key)
-        self._store._check_writable()
+        self._store.check_writable()
         try:
             self._store._remove_key(path)
         except OSError as e:

@@ -79,17 +79,17 @@ class MemoryStore(Store):
     # ------------------------------------------------------------ writes
     async def set(self, key: str, value: bytes) -> None:
         validate_key(key)
-        self._check_writable()
+        self.check_writable()
         self._values[key] = bytes(value)
 
     async def erase(self, key: str) -> None:
         validate_key(key)
-        self._check_writable()
+        self.check_writable()
         self._values.pop(key, None)
 
     async def erase_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
-        self._check_writable()
+        self.check_writable()
         for key in [k for k in self._values if k.startswith(prefix)]:
             del self._values[key]
 
@@ -128,10 +128,10 @@ class _MemoryAccess:
 
     def set(self, key: str, value: bytes) -> None:
         validate_key(key)
-        self._store._check_writable()
+        self._store.check_writable()
         self._store._values[key] = bytes(value)
 
     def erase(self, key: str) -> None:
         validate_key(key)
-        self._store._check_writable()
+        self._store.check_writable()
         self._store._values.pop(key, None)

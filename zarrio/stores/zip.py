@@ -309,18 +309,18 @@ class ZipStore(Store):
     # ------------------------------------------------------------ writes
     async def set(self, key: str, value: bytes) -> None:
         self._check_key(key)
-        self._check_writable()
+        self.check_writable()
         self._pending[key] = bytes(value)
 
     async def erase(self, key: str) -> None:
         self._check_key(key)
-        self._check_writable()
+        self.check_writable()
         self._pending.pop(key, None)
 
     async def erase_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
         self._check_open()
-        self._check_writable()
+        self.check_writable()
         for key in [k for k in self._pending if k.startswith(prefix)]:
             del self._pending[key]
 

@@ -12,7 +12,7 @@ zarr-python orders them. ``null`` means "not consolidated".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -50,20 +50,19 @@ class ConsolidatedMetadata:
     metadata: dict[str, ArrayMetadata | GroupMetadata] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from .group import GroupMetadata
-
         for key, node in self.metadata.items():
             if not isinstance(key, str):
                 raise MetadataError(f"node paths must be strings, got {key!r}", field=FIELD)
             _check_relative_path(key)
-            if not isinstance(node, ArrayMetadata | GroupMetadata):
+            if not isinstance(node, ArrayMetadata) and getattr(node, "node_type", None) != "group":
                 raise MetadataError(f"entry {key!r} is not array or group metadata", field=FIELD)
 
     @classmethod
-    def from_json(cls, value: object, path: str = "") -> ConsolidatedMetadata | None:
-        """Parse the ``consolidated_metadata`` value (``None`` / null -> ``None``)."""
-        from .group import GroupMetadata
-
+    def from_json(
+        cls, value: object, path: str, parse_group: Callable[[Mapping[str, Any], str], GroupMetadata]
+    ) -> ConsolidatedMetadata | None:
+        """Parse the ``consolidated_metadata`` value (``None`` / null -> ``None``); group entries are
+        parsed with ``parse_group`` (``GroupMetadata.from_json``, which holds this class, not the reverse)."""
         if value is None:
             return None
         document = require_mapping(value, FIELD)
@@ -82,7 +81,7 @@ class ConsolidatedMetadata:
             if node_type == "array":
                 metadata[key] = ArrayMetadata.from_json(child_document, prefix + key)
             elif node_type == "group":
-                metadata[key] = GroupMetadata.from_json(child_document, prefix + key)
+                metadata[key] = parse_group(child_document, prefix + key)
             else:
                 raise MetadataError(f"entry {key!r} has node_type {node_type!r}", field=FIELD, path=path)
         return cls(metadata)

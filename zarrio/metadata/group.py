@@ -50,7 +50,7 @@ class GroupMetadata:
         document = require_mapping(document, "")
         check_zarr_format(document, "group")
         extra_fields = parse_extension_fields(document, _KNOWN)
-        consolidated = ConsolidatedMetadata.from_json(document.get("consolidated_metadata"), path)
+        consolidated = ConsolidatedMetadata.from_json(document.get("consolidated_metadata"), path, cls.from_json)
         return cls(
             attributes=parse_attributes(document.get("attributes")),
             consolidated_metadata=consolidated,

@@ -11,15 +11,12 @@ subclass for bad input bytes: foreign exceptions are translated and chained
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import numpy as np
 
 from ..errors import CodecError, CorruptChunkError, MetadataError, ResourceLimitError, ZarrioError
 from .base import JSON, ArrayArrayCodec, ArrayBytesCodec, Buffer, BytesBytesCodec, ChunkSpec, Codec, codec_from_json
-
-if TYPE_CHECKING:
-    from .sharding import ShardingCodec
 
 __all__ = ["CodecChain"]
 
@@ -100,11 +97,12 @@ class CodecChain:
         return [codec.to_json() for codec in self.codecs]
 
     @property
-    def sharding(self) -> ShardingCodec | None:
-        """The sharding codec when it is the whole chain (then inner chunks can be read on their own)."""
+    def sharding(self) -> ArrayBytesCodec | None:
+        """The codec holding inner chunks (``sharding_indexed``) when it is the whole chain: then
+        inner chunks can be read on their own, through its read plan."""
         if self.array_array or self.bytes_bytes or not self.array_bytes.holds_inner_chunks:
             return None
-        return cast("ShardingCodec", self.array_bytes)
+        return self.array_bytes
 
     def array_bytes_spec(self, spec: ChunkSpec) -> ChunkSpec:
         """The spec the array->bytes codec sees for chunks like ``spec``."""

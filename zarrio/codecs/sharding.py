@@ -27,6 +27,7 @@ from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, codec_from_js
 from .bytes import BytesCodec
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
+from .fill import fill_only_blocks, filled
 from .plan import Plan, Read
 
 __all__ = ["MISSING", "MISSING_VALUE", "ShardingCodec"]
@@ -355,7 +356,7 @@ class ShardingCodec(ArrayBytesCodec):
         cps = self.chunks_per_shard(spec.shape)
         inner = self._inner_chain(spec)
         inner_spec = self.inner_spec(spec)
-        empty = _fill_only_chunks(chunk, spec.fill_value, self.chunk_shape, cps)
+        empty = fill_only_blocks(chunk, spec.fill_value, self.chunk_shape, cps)
         parts: list[bytes | None] = []
         for coords in itertools.product(*(range(n) for n in cps)):
             if empty[coords]:
@@ -376,43 +377,8 @@ class ShardingCodec(ArrayBytesCodec):
         parts = self.split_shard(data, cps)
         inner = self._inner_chain(spec)
         inner_spec = self.inner_spec(spec)
-        out = _filled(spec)
+        out = filled(spec)
         for coords, part in zip(itertools.product(*(range(n) for n in cps)), parts, strict=True):
             if part is not None:
                 out[self.inner_region(coords)] = inner.decode(part, inner_spec)
         return out
-
-
-def _filled(spec: ChunkSpec) -> np.ndarray[Any, Any]:
-    """A new array of ``spec`` holding the fill value (a scalar, or a tuple for structured types)."""
-    out = np.empty(spec.shape, dtype=spec.dtype)
-    if spec.dtype.hasobject:
-        out.fill(spec.fill_value)
-    elif spec.fill_value is None:
-        out[...] = np.zeros((), dtype=spec.dtype)
-    else:
-        out[...] = np.asarray(spec.fill_value, dtype=spec.dtype)
-    return out
-
-
-def _fill_only_chunks(
-    shard: np.ndarray[Any, Any], fill_value: Any, chunk_shape: tuple[int, ...], cps: tuple[int, ...]
-) -> np.ndarray[Any, Any]:
-    """Boolean ``cps`` array: which inner chunks hold nothing but the fill value (compared bit for bit)."""
-    if fill_value is None:
-        return np.zeros(cps, dtype=bool)
-    if shard.dtype.hasobject:
-        equal = np.frompyfunc(lambda item: isinstance(item, str | bytes) and item == fill_value, 1, 1)
-        matches = equal(shard).astype(bool)
-    else:
-        fill = np.asarray(fill_value, dtype=shard.dtype)
-        width = shard.dtype.itemsize
-        if width == 0:
-            matches = np.ones(shard.shape, dtype=bool)
-        else:
-            raw = np.ascontiguousarray(shard).view(np.uint8).reshape(*shard.shape, width)
-            matches = (raw == np.frombuffer(fill.tobytes(), dtype=np.uint8)).all(axis=-1)
-    # axes (n0, c0, n1, c1, ...): reduce over the within-chunk axes
-    split = tuple(size for pair in zip(cps, chunk_shape, strict=True) for size in pair)
-    empty: np.ndarray[Any, Any] = matches.reshape(split).all(axis=tuple(range(1, 2 * len(cps), 2)))
-    return empty

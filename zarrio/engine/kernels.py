@@ -128,7 +128,8 @@ class ChunkKernels:
         self.strict = strict
         self.max_read_bytes = max_read_bytes
         self.spec = ChunkSpec(chunk_shape, dtype, fill_value)
-        self.sharding: ShardingCodec | None = chain.sharding
+        sharding = chain.sharding
+        self.sharding = sharding if isinstance(sharding, ShardingCodec) else None
         if self.sharding is not None:
             self.inner_shape = tuple(self.sharding.chunk_shape)
             self.chunks_per_shard = tuple(self.sharding.chunks_per_shard(chunk_shape))

@@ -277,7 +277,7 @@ async def test_stalls_and_slow_answers_cost_little_time(
     assert errors == 0
     assert stats.hedges <= 0.05 * stats.requests
     print(f"{fault} {layout} {rate:.0%}: clean {clean:.3f} s, faulty {elapsed:.3f} s, {stats.summary()}")
-    assert elapsed < 2 * clean + 3.0, f"clean {clean:.2f} s, with {rate:.0%} {fault} faults {elapsed:.2f} s"
+    assert elapsed < 2 * clean + 5.0, f"clean {clean:.2f} s, with {rate:.0%} {fault} faults {elapsed:.2f} s"
 
 
 # ------------------------------------------------------------------ no hang

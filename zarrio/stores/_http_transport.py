@@ -28,7 +28,7 @@ import asyncio
 import random
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -38,11 +38,12 @@ from yarl import URL
 
 from ..errors import DeadlineExceededError, HttpStatusError, StoreError, TransportError
 from ._hedge import Hedger, Progress, run_watched
+from ._http_options import HttpOptions
 from ._http_pool import LoopState, close_shared_session, open_connections, shared_session
-from ._retry import RETRY_STATUSES, Retryable, RetryPolicy, call_with_retries, parse_retry_after
+from ._retry import RETRY_STATUSES, Retryable, call_with_retries, parse_retry_after
 from ._stats import StatsRecorder, TransportStats
 
-__all__ = ["HttpTransport", "Reply"]
+__all__ = ["HttpTransport", "Reply", "gather_or_cancel"]
 
 T = TypeVar("T")
 _Loop = asyncio.AbstractEventLoop
@@ -70,36 +71,27 @@ class HttpTransport:
 
     def __init__(
         self,
-        *,
+        options: HttpOptions,
         headers: Mapping[str, str],
         params: Mapping[str, str],
         session: aiohttp.ClientSession | None,
-        max_concurrency: int,
-        connect_timeout: float,
-        read_timeout: float,
-        connect_timeout_min: float,
-        read_timeout_min: float,
-        deadline: float | None,
-        deadline_name: str,
-        min_throughput: float,
-        throughput_grace: float,
-        retry_policy: RetryPolicy,
-        hedge_share: float,
-        hedge_min_delay: float,
     ) -> None:
         self.headers = dict(headers)
         self.params = dict(params)
-        self.max_concurrency = max_concurrency
-        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
-        self.connect_timeout_min = min(connect_timeout_min, connect_timeout)
-        self.read_timeout_min = min(read_timeout_min, read_timeout)
-        self.deadline, self.deadline_name = deadline, deadline_name
-        self.min_throughput, self.throughput_grace = min_throughput, throughput_grace
-        self.retry_policy = retry_policy
+        self.max_concurrency = max_concurrency = options.max_concurrency
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout = (
+            options.connect_timeout,
+            options.read_timeout,
+        )
+        self.connect_timeout_min = min(options.connect_timeout_min, connect_timeout)
+        self.read_timeout_min = min(options.read_timeout_min, read_timeout)
+        self.deadline, self.deadline_name = options.deadline
+        self.min_throughput, self.throughput_grace = options.min_throughput, options.throughput_grace
+        self.retry_policy = options.retry_policy
         self.stats = StatsRecorder()
         initial = min(1.0, read_timeout / 4)
         self.hedger = Hedger(
-            self.stats, share=hedge_share, min_delay=hedge_min_delay, initial_delay=initial,
+            self.stats, share=options.hedge_share, min_delay=options.hedge_min_delay, initial_delay=initial,
             max_outstanding=max(1, max_concurrency // 8),
         )  # fmt: skip
         self._configured = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
@@ -303,3 +295,15 @@ class HttpTransport:
             await open_connections(await self.session(), url, count, self._configured)
         except Exception:  # only a hint: whatever went wrong here, the reads meet it themselves
             return
+
+
+async def gather_or_cancel(coroutines: Sequence[Awaitable[T]]) -> list[T]:
+    """Run concurrently; on the first failure cancel the rest (and wait for them) before raising."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -17,10 +17,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import TransportError
+from ._http_transport import Reply
 from ._retry import Retryable
 
-__all__ = ["MAX_RANGES", "content_range", "multirange_header", "parse_multipart", "pick_ranges", "unsatisfied_size"]
+__all__ = [
+    "MAX_RANGES",
+    "REFUSED",
+    "UNSATISFIED",
+    "content_range",
+    "multirange_answer",
+    "multirange_header",
+    "parse_multipart",
+    "pick_ranges",
+    "unsatisfied_size",
+]
 
+#: the server does not answer multi-range requests (remember it; ask for one range at a time)
+REFUSED = "refused"
+#: a 416 to a multi-range request: no range satisfiable, or a refusal (the single ranges will tell)
+UNSATISFIED = "unsatisfied"
 #: ranges per multi-range request (keeps the header well below servers' 8 KiB limits)
 MAX_RANGES = 100
 #: one part: ``(first, last, size of the whole value or None, bytes)``, ``last`` inclusive
@@ -129,3 +144,20 @@ def pick_ranges(parts: Sequence[Part], spans: Sequence[tuple[int, int]], url: st
         claimed = [f"{first}-{last}" for (first, last, _, _), ok in zip(parts, used, strict=True) if not ok]
         raise TransportError(f"multipart parts with a Content-Range nobody asked for: {claimed}", location=url)
     return out
+
+
+def multirange_answer(reply: Reply, spans: Sequence[tuple[int, int]]) -> list[memoryview] | str | None:
+    """Each span's bytes from the answer to a multi-range request, :data:`REFUSED`,
+    :data:`UNSATISFIED`, or ``None`` when the status is for the caller's rules (an error)."""
+    boundary = boundary_of(reply.headers.get("Content-Type", ""))
+    if reply.status == 206 and boundary is not None:
+        return pick_ranges(parse_multipart(reply.body, boundary, reply.url), spans, reply.url)
+    if reply.status == 206:  # one range back: the server merged them all, or answered only the first
+        first, last, size = content_range(reply.headers.get("Content-Range", ""), reply.url)
+        if len(reply.body) == last - first + 1 and first <= spans[0][0] and sum(spans[-1]) - 1 <= last:
+            return pick_ranges([(first, last, size, memoryview(reply.body))], spans, reply.url)
+    if reply.status == 416:
+        return UNSATISFIED
+    if reply.status in (200, 206, 400, 501):
+        return REFUSED
+    return None

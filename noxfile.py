@@ -3,16 +3,34 @@
     .venv/bin/nox -l            # list
     .venv/bin/nox -s tests -- -k zip -x
 
-Every session runs on Python 3.11 and reuses its virtual environment under .nox/.
-The tests session finds the reference interpreter (.venv-ref, built by
-`python3 scripts/dev.py setup`) through tests/conftest.py; ZARRIO_REF_PYTHON overrides it.
+The tests session runs on each supported Python (3.11, 3.12, 3.13: `nox -s tests-3.13` picks one); the
+others run on Python 3.11. Sessions reuse their virtual environments under .nox/. Every tests session
+finds the reference interpreter (.venv-ref, Python 3.12, built by `python3 scripts/dev.py setup`)
+through tests/conftest.py; ZARRIO_REF_PYTHON overrides it.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from pathlib import Path
+
 import nox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
+from dev_pythons import PYENV_PINS
+
 PYTHON = "3.11"
+#: the Pythons the whole suite runs on: pyproject.toml's classifiers, scripts/dev.py's venvs
+TEST_PYTHONS = [f"{major}.{minor}" for major, minor in sorted(PYENV_PINS)]
+
+# pyenv's shims answer `python3.12` only for a selected version: select the pinned ones that are installed
+# (when nothing else is), so that nox finds every interpreter it is asked for
+_PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+_INSTALLED_PINS = [pin for _, pin in sorted(PYENV_PINS.items()) if (_PYENV_VERSIONS / pin).is_dir()]
+if shutil.which("pyenv") and "PYENV_VERSION" not in os.environ and _INSTALLED_PINS:
+    os.environ["PYENV_VERSION"] = ":".join(_INSTALLED_PINS)
 
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -24,7 +42,7 @@ def every_extra() -> str:
     return f".[{','.join(sorted(extras))}]"
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=TEST_PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole pytest suite, every extra installed so its tests run (arguments after -- go to pytest)."""
     session.install("-e", every_extra())

@@ -1,46 +1,56 @@
 #!/usr/bin/env python3
 """Set up the zarrio development environment, then run the demo or the tests.
 
-    python3 scripts/dev.py demo      # set up, then run `python -m zarrio.demo`
-    python3 scripts/dev.py test      # set up, then run the whole pytest suite
-    python3 scripts/dev.py setup     # only set up
-    python3 scripts/dev.py test -- -k conformance -x   # extra arguments go to pytest
+    python3 scripts/dev.py demo      # set up, then run `python -m zarrio.demo` (Python 3.11)
+    python3 scripts/dev.py test      # set up, then run the whole pytest suite on 3.11, 3.12 and 3.13
+    python3 scripts/dev.py setup     # only set up (all three)
+    python3 scripts/dev.py test -- -k conformance -x   # extra arguments go to pytest (every run)
+    python3 scripts/dev.py test --python 3.12 --python 3.13   # only these Pythons
+    python3 scripts/dev.py test --jobs 1                       # one run at a time (default: 2 at once)
     python3 scripts/dev.py bench -- --quick   # benchmarks/ on .venv-ref (installs benchmarks/requirements.txt)
 
 Setting up is idempotent and fast when already done. It creates or refreshes:
 
-- `.venv`     on this interpreter (Python 3.11), with `pip install -e ".[<every extra>]"` (test, dev,
-  docs and the optional integrations: their tests run too);
+- `.venv` (Python 3.11: this interpreter when it is 3.11), `.venv-py312` and `.venv-py313`, each with
+  `pip install -e ".[<every extra>]"` (test, dev, docs and the optional integrations: their tests run too);
 - `.venv-ref` on Python 3.12 with zarr-python 3.4.2 and tensorstore, the reference
-  implementations used by the interop tests and the conformance write verifier;
+  implementations used by the interop tests and the conformance write verifier (every run uses it);
 - nginx (Debian's `nginx-light`), installed with apt-get when missing and we are root;
   the HTTP tests start their own nginx on 127.0.0.1.
 
-Each venv keeps a stamp file holding a hash of its dependency spec; pip runs only
-when the hash changed. Only the standard library is used here, so the script runs on
-a bare `python3`. With CI=true in the environment, a missing Python 3.12 is an error.
+Python 3.X is looked up with `PYENV_VERSION=<pinned> pyenv which python`, then
+~/.pyenv/versions/3.X.*, then python3.X on PATH. Each venv keeps a stamp file holding a hash of its
+dependency spec; pip runs only when the hash changed. Each test run writes `.test-logs/py3.X.log`
+and streams its lines prefixed with `[3.X]`; the last line is `summary: N passed, M failed`
+(`, K skipped`) over all runs. Only the standard library is used here, so the script runs on a bare
+`python3`. A missing interpreter is a loud warning, and with CI=true in the environment an error.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# our sibling module (the script runs as a file, not from a package)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dev_suites
+from dev_pythons import PYENV_PINS, find_python, python_version
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VENV_REF = REPO / ".venv-ref"
+LOG_DIR = REPO / ".test-logs"
 STAMP_NAME = ".zarrio-setup-stamp"
 #: the reference implementations, plus zarrio's own runtime dependencies (zstandard, aiohttp), so tests
 #: can also run zarrio itself (from the source tree) under Python 3.12 (tests/test_engine_eager.py)
@@ -54,9 +64,29 @@ REF_REQUIREMENTS = (
     "aiohttp>=3.9",
 )
 REF_MIN_VERSION = (3, 12)
-PYTEST_NO_TESTS_RAN = 5
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.
 SETUP_RECIPE = 2
+#: suites at once by default: on 2 cores, two runs take about as long as one while three only contend
+DEFAULT_JOBS = 2
+
+
+@dataclass(frozen=True)
+class SuitePython:
+    """A Python the whole suite runs under, and the venv holding zarrio with every extra for it."""
+
+    version: tuple[int, int]
+    venv: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+
+TEST_PYTHONS = (
+    SuitePython((3, 11), VENV),
+    SuitePython((3, 12), REPO / ".venv-py312"),
+    SuitePython((3, 13), REPO / ".venv-py313"),
+)
 
 
 class SetupError(Exception):
@@ -81,24 +111,6 @@ def run(command: Sequence[str | os.PathLike[str]], cwd: Path | None = None, env:
 
 def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
-
-
-def python_version(python: Path | str) -> tuple[int, int] | None:
-    """The (major, minor) version of an interpreter, or None when it does not run."""
-    try:
-        out = subprocess.run(
-            [str(python), "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    major, minor = out.stdout.split()
-    return int(major), int(minor)
 
 
 def spec_hash(*parts: object) -> str:
@@ -140,54 +152,56 @@ def write_stamp(venv: Path, value: str) -> None:
     (venv / STAMP_NAME).write_text(value + "\n", encoding="utf-8")
 
 
-def ensure_venv(venv: Path, base_python: str, minimum: tuple[int, int]) -> None:
-    """Create `venv` from `base_python` unless a working one of a suitable version exists."""
+def ensure_venv(venv: Path, base_python: str, accept: tuple[int, int], *, exact: bool = False) -> None:
+    """Create `venv` from `base_python` unless a working one of an accepted version exists
+    (`accept` or newer; only `accept` itself when `exact`)."""
     existing = python_version(venv_python(venv)) if venv_python(venv).exists() else None
-    if existing is not None and existing >= minimum:
+    if existing is not None and (existing == accept if exact else existing >= accept):
         return
     if venv.exists():
-        log(f"{venv.name} is broken or too old ({existing}); recreating it")
+        log(f"{venv.name} is broken or of another version ({existing}); recreating it")
         shutil.rmtree(venv)
     run([base_python, "-m", "venv", venv])
     run([venv_python(venv), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
 
 
-def setup_main_venv() -> None:
+def missing_python(version: tuple[int, int], consequence: str) -> bool:
+    """Report a Python that cannot be found: a SetupError in CI, a loud warning (and False) elsewhere."""
+    label = f"{version[0]}.{version[1]}"
+    pin = PYENV_PINS.get(version, label)
+    message = (
+        f"NO PYTHON {label} FOUND (tried `PYENV_VERSION={pin} pyenv which python`, ~/.pyenv/versions/{label}.*, "
+        f"python{label} on PATH). {consequence} Install Python {label} (e.g. `pyenv install {label}`) "
+        "and run this again."
+    )
+    if in_ci():
+        raise SetupError(message)
+    log("!" * 100)
+    log(f"WARNING: {message}")
+    log("!" * 100)
+    return False
+
+
+def setup_suite_venv(suite: SuitePython) -> bool:
+    """Build the venv `suite` runs in: zarrio editable with every extra. False (after a loud warning)
+    when its interpreter is missing outside CI."""
     expected = main_venv_spec()
-    if stamp_matches(VENV, expected):
-        log(".venv is up to date")
-        return
-    ensure_venv(VENV, sys.executable, (3, 11))
+    name = suite.venv.name
+    if stamp_matches(suite.venv, expected) and python_version(venv_python(suite.venv)) == suite.version:
+        log(f"{name} (Python {suite.label}) is up to date")
+        return True
+    existing = python_version(venv_python(suite.venv)) if venv_python(suite.venv).exists() else None
+    base = None if existing == suite.version else find_python(suite.version)
+    if existing != suite.version and base is None:
+        return missing_python(suite.version, f"The test suite cannot run on Python {suite.label}.")
+    if base is not None:
+        ensure_venv(suite.venv, base, suite.version, exact=True)
     extras = ",".join(all_extras())
-    run([venv_python(VENV), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]" if extras else "."], cwd=REPO)
-    write_stamp(VENV, expected)
-    log(".venv ready")
-
-
-def find_python_312() -> str | None:
-    """Locate a Python 3.12 interpreter: pyenv first, then ~/.pyenv, then PATH."""
-    candidates: list[str] = []
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        out = subprocess.run(
-            [pyenv, "which", "python"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYENV_VERSION": "3.12.1"},
-            check=False,
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            candidates.append(out.stdout.strip())
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates.extend(sorted(glob.glob(str(pyenv_root / "versions" / "3.12.*" / "bin" / "python")), reverse=True))
-    on_path = shutil.which("python3.12")
-    if on_path:
-        candidates.append(on_path)
-    for candidate in candidates:
-        version = python_version(candidate)
-        if version is not None and version >= REF_MIN_VERSION:
-            return candidate
-    return None
+    target = f".[{extras}]" if extras else "."
+    run([venv_python(suite.venv), "-m", "pip", "install", "--quiet", "-e", target], cwd=REPO)
+    write_stamp(suite.venv, expected)
+    log(f"{name} (Python {suite.label}) ready")
+    return True
 
 
 def setup_reference_venv() -> bool:
@@ -198,19 +212,12 @@ def setup_reference_venv() -> bool:
         return True
     existing = python_version(venv_python(VENV_REF)) if venv_python(VENV_REF).exists() else None
     usable = existing is not None and existing >= REF_MIN_VERSION
-    base = None if usable else find_python_312()
+    base = None if usable else find_python(REF_MIN_VERSION)
     if not usable and base is None:
-        message = (
-            "NO PYTHON 3.12 FOUND (tried `PYENV_VERSION=3.12.1 pyenv which python`, ~/.pyenv/versions/3.12.*, "
-            "python3.12 on PATH). zarr-python 3.4 needs Python >= 3.12: the interop tests and the conformance "
-            "write check cannot run. Install Python 3.12 (e.g. `pyenv install 3.12`) and run this again."
+        return missing_python(
+            REF_MIN_VERSION,
+            "zarr-python 3.4 needs Python >= 3.12: the interop tests and the conformance write check cannot run.",
         )
-        if in_ci():
-            raise SetupError(message)
-        log("!" * 100)
-        log(f"WARNING: {message}")
-        log("!" * 100)
-        return False
     if base is not None:
         ensure_venv(VENV_REF, base, REF_MIN_VERSION)
     log("installing the reference implementations into .venv-ref (a first install takes a minute)")
@@ -248,10 +255,11 @@ def setup_nginx() -> str | None:
     return found
 
 
-def setup() -> dict[str, str]:
-    """Set everything up; return the environment variables the tests and the demo should see."""
+def setup(pythons: Sequence[SuitePython] = TEST_PYTHONS) -> tuple[dict[str, str], list[SuitePython]]:
+    """Set everything up for `pythons`; return the environment variables the tests and the demo should see,
+    and the Pythons whose venv is ready (a missing one was warned about, or raised SetupError in CI)."""
     started = time.monotonic()
-    setup_main_venv()
+    ready = [suite for suite in pythons if setup_suite_venv(suite)]
     have_ref = setup_reference_venv()
     nginx = setup_nginx()
     env = dict(os.environ)
@@ -260,51 +268,19 @@ def setup() -> dict[str, str]:
     if have_ref:
         env.setdefault("ZARRIO_REF_PYTHON", str(venv_python(VENV_REF)))
     log(f"setup done in {time.monotonic() - started:.1f} s")
-    return env
+    return env, ready
 
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-TALLY_WORD = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
-
-
-def pytest_tally(last_line: str) -> dict[str, int]:
-    """Counts from pytest's closing line, e.g. '==== 3 failed, 10 passed, 1 skipped in 2.1s ===='."""
-    counts: dict[str, int] = {}
-    for number, word in TALLY_WORD.findall(ANSI_ESCAPE.sub("", last_line)):
-        key = {"error": "errors", "warning": "warnings"}.get(word, word)
-        counts[key] = counts.get(key, 0) + int(number)
-    return counts
-
-
-def run_tests(env: dict[str, str], pytest_args: Sequence[str]) -> int:
-    command = [str(venv_python(VENV)), "-m", "pytest", *pytest_args]
-    if sys.stdout.isatty():
-        command.append("--color=yes")
-    log("$ " + " ".join(command))
-    started = time.monotonic()
-    last_line = ""
-    with subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            if line.strip():
-                last_line = line
-        status = proc.wait()
-    elapsed = time.monotonic() - started
-    counts = pytest_tally(last_line)
-    if status == PYTEST_NO_TESTS_RAN:
-        log(f"pytest ran no tests (exit status 5) after {elapsed:.0f} s: treated as a failure")
-        status = 1
-    else:
-        log(f"pytest exited with status {status} after {elapsed:.0f} s")
-    failed = counts.get("failed", 0) + counts.get("errors", 0)
-    tail = f"summary: {counts.get('passed', 0)} passed, {failed} failed"
-    if counts.get("skipped"):
-        tail += f", {counts['skipped']} skipped"
-    print(tail, flush=True)
+def run_tests(env: dict[str, str], pythons: Sequence[SuitePython], pytest_args: Sequence[str], jobs: int) -> int:
+    """The whole suite once per Python (`jobs` at a time); non-zero when any run fails or runs no tests."""
+    if not pythons:
+        log("no Python to run the tests under (see the warnings above)")
+        print(dev_suites.summary_line([]), flush=True)
+        return 1
+    suites = [
+        dev_suites.Suite(suite.label, venv_python(suite.venv), LOG_DIR / f"py{suite.label}.log") for suite in pythons
+    ]
+    status, _ = dev_suites.run_suites(suites, pytest_args, cwd=REPO, env=env, jobs=jobs, log=log)
     return status
 
 
@@ -340,26 +316,55 @@ def run_bench(env: dict[str, str], bench_args: Sequence[str]) -> int:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """`<command> [--python 3.X]... [--jobs N] [--] [arguments for pytest, the demo or the benchmarks]`."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    )
     parser.add_argument("command", choices=("setup", "demo", "test", "bench"))
-    parser.add_argument("extra", nargs=argparse.REMAINDER, help="arguments passed on to pytest or the demo")
-    args = parser.parse_args(argv)
-    if args.extra and args.extra[0] == "--":
-        args.extra = args.extra[1:]
+    labels = [suite.label for suite in TEST_PYTHONS]
+    parser.add_argument(
+        "--python",
+        action="append",
+        choices=labels,
+        dest="pythons",
+        metavar="3.X",
+        help=f"test (or set up) only under this Python; repeatable (default: all of {', '.join(labels)})",
+    )
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help=f"test runs at once (default {DEFAULT_JOBS})")
+    argv = list(argv)
+    passed_on: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passed_on = argv[:cut], argv[cut + 1 :]
+    args, unknown = parser.parse_known_args(argv)
+    args.extra = [*unknown, *passed_on]  # `dev.py test -x` works as well as `dev.py test -- -x`
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     return args
+
+
+def selected_pythons(args: argparse.Namespace) -> list[SuitePython]:
+    """The Pythons a command sets up: the demo and the benchmarks need only 3.11's .venv."""
+    if args.command in {"demo", "bench"}:
+        return [TEST_PYTHONS[0]]
+    wanted = set(args.pythons or [suite.label for suite in TEST_PYTHONS])
+    return [suite for suite in TEST_PYTHONS if suite.label in wanted]
 
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     try:
-        env = setup()
+        env, ready = setup(selected_pythons(args))
     except SetupError as error:
         log(f"SETUP FAILED: {error}")
         return 1
     if args.command == "demo":
+        if VENV not in {suite.venv for suite in ready}:
+            log("the demo needs .venv (Python 3.11); see the warning above")
+            return 1
         return run_demo(env, args.extra)
     if args.command == "test":
-        return run_tests(env, args.extra)
+        return run_tests(env, ready, args.extra, args.jobs)
     if args.command == "bench":
         return run_bench(env, args.extra)
     return 0

@@ -6,14 +6,14 @@
 - `run_ref`: `run_ref(code, *args, timeout=120) -> stdout`, the snippet runner of
   `tests/interop` bound to that interpreter.
 - `conformance_dir`: the shared conformance corpus (`../shared/conformance` next to the
-  repository; ZARRIO_CONFORMANCE overrides). Same skip / CI-fail rule.
+  repository; ZARRIO_CONFORMANCE overrides; prerequisites.conformance_location). Same skip / CI-fail rule.
+- plugins: `servers.fixtures` (nginx) and `timeout_dumps` (a timed-out test shows every thread's stack).
 
 Store- and codec-specific fixtures belong in their own test files, not here.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +21,12 @@ from pathlib import Path
 import pytest
 from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
 from interop import run_ref as _run_ref
-from prerequisites import in_ci, skip_or_fail
+from prerequisites import CONFORMANCE_ENV, conformance_location, in_ci, skip_or_fail
 
-# the nginx fixture, shared by the HTTP test modules
-pytest_plugins = ["servers.fixtures"]
+# the nginx fixture, shared by the HTTP test modules; every thread's stack when a test times out
+pytest_plugins = ["servers.fixtures", "timeout_dumps"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +67,7 @@ def run_ref(ref_python: Path) -> Callable[..., str]:
 
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
-    override = os.environ.get(CONFORMANCE_ENV)
-    corpus = Path(override) if override else REPO_ROOT.parent / "shared" / "conformance"
+    corpus = conformance_location()
     if not (corpus / "cases.json").is_file():
         skip_or_fail(f"conformance corpus not found at {corpus} (set {CONFORMANCE_ENV})")
     return corpus.resolve()

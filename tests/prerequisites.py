@@ -4,11 +4,22 @@ the project's setup installs every one of them."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-__all__ = ["in_ci", "skip_or_fail", "skip_without"]
+__all__ = ["CONFORMANCE_ENV", "conformance_location", "in_ci", "skip_or_fail", "skip_without"]
+
+CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
+
+
+def conformance_location() -> Path:
+    """Where the shared conformance corpus should be: $ZARRIO_CONFORMANCE, else `../shared/conformance`
+    next to the repository. It may be missing: the `conformance_dir` fixture (tests/conftest.py) skips,
+    or fails in CI; modules that parametrize over the corpus at collection use this same place."""
+    override = os.environ.get(CONFORMANCE_ENV)
+    return Path(override) if override else Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
 
 
 def in_ci() -> bool:

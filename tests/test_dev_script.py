@@ -1,9 +1,12 @@
-"""scripts/dev.py: the bootstrap's pure parts (tally parsing, stamps, argument passing, exit status 5)."""
+"""scripts/dev.py: the bootstrap's pure parts (tally parsing, stamps, argument passing, interpreter lookup)
+and the test runner (one pytest run per Python, in parallel, exit status 5, the closing summary line)."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -13,12 +16,16 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "dev.py"
 
 
 @pytest.fixture(scope="module")
-def dev() -> ModuleType:
+def dev() -> Iterator[ModuleType]:
     spec = importlib.util.spec_from_file_location("zarrio_dev_script", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 @pytest.mark.parametrize(
@@ -32,13 +39,37 @@ def dev() -> ModuleType:
     ],
 )
 def test_pytest_tally(dev: ModuleType, line: str, expected: dict[str, int]) -> None:
-    assert dev.pytest_tally(line) == expected
+    assert dev.dev_suites.pytest_tally(line) == expected
 
 
 def test_extra_arguments_go_to_pytest(dev: ModuleType) -> None:
     args = dev.parse_args(["test", "--", "-k", "zip", "-x"])
-    assert (args.command, args.extra) == ("test", ["-k", "zip", "-x"])
+    assert (args.command, args.extra, args.pythons) == ("test", ["-k", "zip", "-x"], None)
     assert dev.parse_args(["demo"]).extra == []
+    assert dev.parse_args(["test", "-x"]).extra == ["-x"]
+    # what follows -- is pytest's even when it looks like ours
+    picked = dev.parse_args(["test", "--python", "3.12", "--python", "3.13", "--jobs", "1", "--", "--python", "x"])
+    assert (picked.pythons, picked.jobs, picked.extra) == (["3.12", "3.13"], 1, ["--python", "x"])
+    with pytest.raises(SystemExit):
+        dev.parse_args(["test", "--python", "3.10"])
+    with pytest.raises(SystemExit):
+        dev.parse_args(["test", "--jobs", "0"])
+
+
+def test_the_suite_runs_on_three_pythons_and_the_demo_on_one(dev: ModuleType) -> None:
+    labels = {
+        argv: [suite.label for suite in dev.selected_pythons(dev.parse_args(argv.split()))]
+        for argv in ("test", "setup", "demo", "bench", "test --python 3.13", "test --python 3.13 --python 3.11")
+    }
+    assert labels == {
+        "test": ["3.11", "3.12", "3.13"],
+        "setup": ["3.11", "3.12", "3.13"],
+        "demo": ["3.11"],
+        "bench": ["3.11"],
+        "test --python 3.13": ["3.13"],
+        "test --python 3.13 --python 3.11": ["3.11", "3.13"],
+    }
+    assert [suite.venv.name for suite in dev.TEST_PYTHONS] == [".venv", ".venv-py312", ".venv-py313"]
 
 
 def test_stamp_matches_only_the_same_spec_and_a_working_python(dev: ModuleType, tmp_path: Path) -> None:
@@ -51,29 +82,106 @@ def test_stamp_matches_only_the_same_spec_and_a_working_python(dev: ModuleType, 
     assert not dev.stamp_matches(venv, "abd")
 
 
-def test_no_tests_ran_is_a_failure(dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").symlink_to(sys.executable)
-    (tmp_path / "test_nothing.py").write_text("x = 1\n", encoding="utf-8")
-    monkeypatch.setattr(dev, "VENV", venv)
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, ["-p", "no:cacheprovider", "-q", str(tmp_path)])
-    assert status == 1
+def fake_venv(root: Path) -> Path:
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "python").symlink_to(sys.executable)
+    return root
 
 
-def test_passing_run_keeps_status_zero_and_prints_a_plain_tally(
+def test_no_tests_ran_is_a_failure(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").symlink_to(sys.executable)
-    (tmp_path / "test_two.py").write_text("def test_a():\n    pass\n\ndef test_b():\n    pass\n", encoding="utf-8")
-    monkeypatch.setattr(dev, "VENV", venv)
+    (tmp_path / "test_nothing.py").write_text("x = 1\n", encoding="utf-8")
     monkeypatch.setattr(dev, "REPO", tmp_path)
-    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, ["-p", "no:cacheprovider", "-q", str(tmp_path)])
-    assert status == 0
-    assert capsys.readouterr().out.rstrip().splitlines()[-1] == "summary: 2 passed, 0 failed"
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    suites = [dev.SuitePython((3, 11), fake_venv(tmp_path / "venv"))]
+    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, ["-p", "no:cacheprovider", "-q", str(tmp_path)], 1)
+    assert status == 1
+    out = capsys.readouterr().out
+    assert "python 3.11: 0 passed, 0 failed" in out and "FAILED (no tests ran)" in out
+    assert out.rstrip().splitlines()[-1] == "summary: 0 passed, 0 failed"
+
+
+def test_runs_in_parallel_each_logged_and_prefixed_with_one_total(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the run whose interpreter lives under "bad/" fails one test: the total adds up all three runs;
+    # test_together passes only when the three runs are under way at the same time
+    markers = tmp_path / "started"
+    markers.mkdir()
+    (tmp_path / "test_mixed.py").write_text(
+        "import os, sys, time, pytest\n"
+        "def test_together():\n"
+        f"    open(os.path.join({str(markers)!r}, str(os.getpid())), 'w').close()\n"
+        "    deadline = time.monotonic() + 30\n"
+        f"    while len(os.listdir({str(markers)!r})) < 3 and time.monotonic() < deadline:\n"
+        "        time.sleep(0.05)\n"
+        f"    assert len(os.listdir({str(markers)!r})) == 3\n"
+        "def test_not_under_bad():\n    assert '/bad/' not in sys.executable\n"
+        "@pytest.mark.skip(reason='shown in the tally')\ndef test_skipped():\n    pass\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(dev, "REPO", tmp_path)
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    suites = [
+        dev.SuitePython((3, 11), fake_venv(tmp_path / "one")),
+        dev.SuitePython((3, 12), fake_venv(tmp_path / "two")),
+        dev.SuitePython((3, 13), fake_venv(tmp_path / "bad")),
+    ]
+    args = ["-p", "no:cacheprovider", "-q", str(tmp_path / "test_mixed.py")]
+    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, args, 3)
+    assert status == 1
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[-1] == "summary: 5 passed, 1 failed, 3 skipped"
+    assert any(line.startswith("[3.13] FAILED") and "test_not_under_bad" in line for line in lines)
+    assert any(line.startswith("[3.12] ") and "2 passed, 1 skipped" in line for line in lines)
+    verdicts = [line for line in lines if line.startswith("[dev.py] python 3.")]
+    assert [v.split(":")[0] for v in verdicts] == [
+        "[dev.py] python 3.11",
+        "[dev.py] python 3.12",
+        "[dev.py] python 3.13",
+    ]
+    assert "2 passed, 0 failed, 1 skipped" in verdicts[0] and verdicts[0].count(": ok") == 1
+    assert "2 passed, 0 failed, 1 skipped" in verdicts[1]
+    assert "1 passed, 1 failed, 1 skipped" in verdicts[2] and "FAILED" in verdicts[2]
+    assert "3 run(s), 3 at a time" in "\n".join(lines)
+    logs = {label: (tmp_path / "logs" / f"py{label}.log").read_text(encoding="utf-8") for label in ("3.11", "3.13")}
+    assert "2 passed, 1 skipped in" in logs["3.11"] and "1 failed, 1 passed, 1 skipped in" in logs["3.13"]
+
+
+def test_find_python_asks_pyenv_for_the_pinned_version(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    interpreter = tmp_path / "python-3.99"
+    interpreter.write_text("#!/bin/sh\necho 3 99\n", encoding="utf-8")  # answers the version probe only
+    pyenv = bin_dir / "pyenv"
+    pyenv.write_text(f'#!/bin/sh\n[ "$PYENV_VERSION" = 3.99.1 ] && echo {interpreter} && exit 0\nexit 1\n')
+    for script in (interpreter, pyenv):
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv-root"))
+    monkeypatch.setitem(sys.modules["dev_pythons"].PYENV_PINS, (3, 99), "3.99.1")
+    assert dev.find_python((3, 99)) == str(interpreter)
+    assert dev.find_python((3, 98)) is None
+    assert dev.python_version(interpreter) == (3, 99)
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_missing_test_python_warns_locally_and_fails_in_ci(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str
+) -> None:
+    monkeypatch.setattr(dev, "find_python", lambda version: None)
+    monkeypatch.setenv("CI", ci)
+    suite = dev.SuitePython((3, 13), tmp_path / "no-venv-py313")
+    if ci:
+        with pytest.raises(dev.SetupError, match=r"NO PYTHON 3\.13 FOUND"):
+            dev.setup_suite_venv(suite)
+    else:
+        assert dev.setup_suite_venv(suite) is False
+        assert "WARNING: NO PYTHON 3.13 FOUND" in capsys.readouterr().out
+    assert not suite.venv.exists()
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
@@ -81,7 +189,7 @@ def test_missing_python_312_warns_locally_and_fails_in_ci(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str
 ) -> None:
     monkeypatch.setattr(dev, "VENV_REF", tmp_path / "no-venv-ref")
-    monkeypatch.setattr(dev, "find_python_312", lambda: None)
+    monkeypatch.setattr(dev, "find_python", lambda version: None)
     monkeypatch.setenv("CI", ci)
     if ci:
         with pytest.raises(dev.SetupError, match=r"NO PYTHON 3\.12 FOUND"):

@@ -1,0 +1,151 @@
+"""Run the pytest suite under several interpreters at once and add up their tallies (for scripts/dev.py).
+
+Each run writes its whole output to its own log file and streams every line to our stdout with a
+`[3.12] ` prefix. A run counts as failed when pytest exits non-zero, including status 5 ("no tests
+ran"). Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PYTEST_NO_TESTS_RAN = 5
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+TALLY_WORD = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
+#: pytest's closing line, e.g. "==== 3 failed, 10 passed in 2.10s ====" or "5 passed in 0.50s" under -q
+CLOSING_LINE = re.compile(r"\d+ \w+.* in [\d.]+s")
+
+
+def pytest_tally(last_line: str) -> dict[str, int]:
+    """Counts from pytest's closing line, e.g. '==== 3 failed, 10 passed, 1 skipped in 2.1s ===='."""
+    counts: dict[str, int] = {}
+    for number, word in TALLY_WORD.findall(ANSI_ESCAPE.sub("", last_line)):
+        key = {"error": "errors", "warning": "warnings"}.get(word, word)
+        counts[key] = counts.get(key, 0) + int(number)
+    return counts
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One pytest run to make: which interpreter, under what label, logging where."""
+
+    label: str
+    python: Path
+    log_file: Path
+
+
+@dataclass
+class SuiteResult:
+    label: str
+    status: int
+    elapsed: float
+    log_file: Path
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("errors", 0)
+
+    def describe(self) -> str:
+        tally = f"{self.counts.get('passed', 0)} passed, {self.failed} failed"
+        if self.counts.get("skipped"):
+            tally += f", {self.counts['skipped']} skipped"
+        verdict = "ok" if self.ok else "FAILED"
+        if self.status == PYTEST_NO_TESTS_RAN:
+            verdict = "FAILED (no tests ran)"
+        return f"python {self.label}: {tally} in {self.elapsed:.0f} s, pytest exit status {self.status}: {verdict}"
+
+
+def run_suite(
+    suite: Suite,
+    pytest_args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    emit: Callable[[str], None],
+    color: bool = False,
+) -> SuiteResult:
+    """Run `python -m pytest` once, teeing its output into the log file and `emit` (one prefixed line per call)."""
+    command = [str(suite.python), "-m", "pytest", *pytest_args]
+    if color:
+        command.append("--color=yes")
+    suite.log_file.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f"[{suite.label}] "
+    emit(prefix + "$ " + " ".join(command))
+    started = time.monotonic()
+    closing = ""
+    with (
+        suite.log_file.open("w", encoding="utf-8") as log,
+        subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            emit(prefix + line.rstrip("\n"))
+            plain = ANSI_ESCAPE.sub("", line).strip()
+            if CLOSING_LINE.search(plain):
+                closing = plain
+        status = proc.wait()
+    return SuiteResult(suite.label, status, time.monotonic() - started, suite.log_file, pytest_tally(closing))
+
+
+def summary_line(results: Sequence[SuiteResult]) -> str:
+    """`summary: N passed, M failed` (plus `, K skipped`), totalled over every run."""
+    passed = sum(r.counts.get("passed", 0) for r in results)
+    failed = sum(r.failed for r in results)
+    skipped = sum(r.counts.get("skipped", 0) for r in results)
+    line = f"summary: {passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    return line
+
+
+def run_suites(
+    suites: Sequence[Suite],
+    pytest_args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    jobs: int,
+    log: Callable[[str], None],
+) -> tuple[int, list[SuiteResult]]:
+    """Run every suite, at most `jobs` at once; returns (exit status, results in the order given)."""
+    lock = threading.Lock()
+    color = sys.stdout.isatty()
+
+    def emit(line: str) -> None:
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_suite, s, pytest_args, cwd=cwd, env=env, emit=emit, color=color) for s in suites]
+        results = [future.result() for future in futures]
+    for result in results:
+        log(f"{result.describe()} (log: {result.log_file})")
+    log(f"{len(results)} run(s), {max(1, jobs)} at a time, in {time.monotonic() - started:.0f} s")
+    print(summary_line(results), flush=True)
+    return (0 if results and all(r.ok for r in results) else 1), results

@@ -309,7 +309,7 @@ def test_failed_store_write_keeps_old_chunk(tmp_path: Path, monkeypatch: pytest.
         os.write(fd, bytes(data)[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(local_module, "_write_fully", disk_full)
+    monkeypatch.setattr(local_module, "write_fully", disk_full)
     with pytest.raises(TransportError) as info:
         a[3:12] = -5
     assert info.value.key is not None and info.value.key.startswith("x/c/")

@@ -158,7 +158,7 @@ async def test_local_store_failed_write_keeps_old_value(tmp_path: Path, monkeypa
         os.write(fd, bytes(data[: len(data) // 2]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(local_module, "_write_fully", write_half_then_fail)
+    monkeypatch.setattr(local_module, "write_fully", write_half_then_fail)
     with pytest.raises(TransportError) as info:
         await store.set("k", b"a new value that will not make it")
     assert info.value.key == "k"

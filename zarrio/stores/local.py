@@ -25,16 +25,15 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-import errno
 import os
 import secrets
 import shutil
-import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import InvalidKeyError, ResourceLimitError, TransportError
+from ..errors import InvalidKeyError, TransportError
+from ._files import FileReader, is_missing, read_range, too_large, write_fully
 from .base import ByteRange, Store, validate_key, validate_prefix
 
 __all__ = ["TEMP_PREFIX", "LocalStore"]
@@ -43,35 +42,6 @@ __all__ = ["TEMP_PREFIX", "LocalStore"]
 TEMP_PREFIX = ".zarrio-tmp-"
 
 _T = TypeVar("_T")
-
-# errors that mean "this key holds no value" when reading
-_MISSING_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
-
-
-def _is_missing(error: OSError) -> bool:
-    return isinstance(error, FileNotFoundError | NotADirectoryError | IsADirectoryError) or (
-        error.errno in _MISSING_ERRNOS
-    )
-
-
-def _write_fully(fd: int, data: bytes | memoryview) -> None:
-    """Write every byte of ``data`` to ``fd`` (``os.write`` may write fewer)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _read_range(file: Any, size: int, offset: int, length: int) -> bytes:
-    """``length`` bytes from ``offset``, clipped to the file's ``size`` (never over-allocates)."""
-    offset = max(0, offset)
-    length = min(length, size - offset)
-    if length <= 0:
-        return b""
-    file.seek(offset)
-    data: bytes = file.read(length)
-    return data
-
 
 #: apply Windows' file name rules to keys (a module constant so tests can turn it on elsewhere)
 _WINDOWS = os.name == "nt"
@@ -87,10 +57,6 @@ def _unsafe_on_windows(segment: str) -> bool:
     names (``NUL``, ``COM1.txt``) to devices."""
     stem = segment.split(".", 1)[0].rstrip(" ").upper()
     return segment.endswith((".", " ")) or ":" in segment or stem in _WINDOWS_DEVICES
-
-
-def _too_large(key: str | None, path: str) -> ResourceLimitError:
-    return ResourceLimitError(f"not enough memory to read the file {path!r} (key {key!r})")
 
 
 class LocalStore(Store):
@@ -131,7 +97,7 @@ class LocalStore(Store):
         except OSError as e:
             raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
         except MemoryError as e:
-            raise _too_large(key, path) from e
+            raise too_large(key, path) from e
 
     # ------------------------------------------------------------ reads
     async def get(self, key: str) -> bytes | None:
@@ -142,7 +108,7 @@ class LocalStore(Store):
                 with open(path, "rb") as f:
                     return f.read()
             except OSError as e:
-                if _is_missing(e):
+                if is_missing(e):
                     return None
                 raise
 
@@ -165,9 +131,9 @@ class LocalStore(Store):
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
                     start = max(0, size - length)
-                    return _read_range(f, size, start, size - start), size
+                    return read_range(f, size, start, size - start), size
             except OSError as e:
-                if _is_missing(e):
+                if is_missing(e):
                     return None
                 raise
 
@@ -181,9 +147,9 @@ class LocalStore(Store):
             try:
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
-                    return [_read_range(f, size, offset, length) for offset, length in wanted]
+                    return [read_range(f, size, offset, length) for offset, length in wanted]
             except OSError as e:
-                if _is_missing(e):
+                if is_missing(e):
                     return None
                 raise
 
@@ -239,7 +205,7 @@ class LocalStore(Store):
                         elif entry.is_file():
                             keys.append(entry.name)
             except OSError as e:
-                if _is_missing(e):
+                if is_missing(e):
                     return [], []
                 raise
             return keys, prefixes
@@ -268,7 +234,7 @@ class LocalStore(Store):
             break
         try:
             try:
-                _write_fully(fd, data)
+                write_fully(fd, data)
                 if self.fsync:
                     os.fsync(fd)
             finally:
@@ -306,7 +272,7 @@ class LocalStore(Store):
             os.remove(path)
         except OSError as e:
             # a missing key, or a directory (EPERM/EACCES on some systems): nothing to erase
-            if _is_missing(e) or os.path.isdir(path):
+            if is_missing(e) or os.path.isdir(path):
                 return
             raise
         directory = os.path.dirname(path)
@@ -376,60 +342,25 @@ def _rebuild_local_store(root: str, read_only: bool, fsync: bool) -> LocalStore:
     return LocalStore(root, read_only=read_only, fsync=fsync)
 
 
-class _LocalReader:
-    """An open file: every read sees the version that was opened, even if a
-    writer renames a new version onto the key meanwhile."""
-
-    def __init__(self, fd: int, key: str, path: str) -> None:
-        self._fd = fd
-        self._key = key
-        self._path = path
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
-        self.size = info.st_size
-
-    def read(self, offset: int, length: int) -> bytes:
-        offset = max(0, offset)
-        length = min(length, self.size - offset)
-        if length <= 0:
-            return b""
-        try:
-            data = os.pread(self._fd, length, offset)
-            while len(data) < length:  # pread may return fewer bytes
-                more = os.pread(self._fd, length - len(data), offset + len(data))
-                if not more:
-                    break
-                data += more
-        except OSError as e:
-            raise TransportError(f"file system error: {e.strerror or e}", key=self._key, location=self._path) from e
-        except MemoryError as e:
-            raise _too_large(self._key, self._path) from e
-        return data
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-
 class _LocalAccess:
     """Blocking access to a LocalStore, for the engine's worker threads."""
 
     def __init__(self, store: LocalStore) -> None:
         self._store = store
 
-    def open_reader(self, key: str) -> _LocalReader | None:
+    def open_reader(self, key: str) -> FileReader | None:
         path = self._store._path(key)
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except OSError as e:
-            if _is_missing(e):
+            if is_missing(e):
                 return None
             raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
         try:
-            return _LocalReader(fd, key, path)
+            return FileReader(fd, key, path)
         except OSError as e:
             os.close(fd)
-            if _is_missing(e):
+            if is_missing(e):
                 return None
             raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
 

@@ -147,6 +147,26 @@ def http_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
         yield GoalResult(goal, f"{value:.2f}x tensorstore", "≤ 0.60x", value <= 0.6)
     for row in (_row("H1-tiles-sharded", "read"), _row("H1-tiles-plain", "read"), _row("H2-hierarchy", "browse")):
         yield _at_most_best_peer(outcomes, row, f"{row.label}: at most the best peer's time")
+    yield from tail_goals(outcomes)
+
+
+def tail_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
+    """H3 (issue 19): late answers cost zarrio little against its own clean run and against the peers."""
+    tail, clean = _row("H3-tail-tiles", "read"), _row("H3-clean-tiles", "read")
+    mine, mine_clean = (stat_of(outcomes, r.workload, "zarrio", r.phase) for r in (tail, clean))
+    goal = "H3: with 2% of answers 2 s late, at most 1.5x the clean time"
+    if mine is None or mine_clean is None:
+        yield _missing(goal, "≤ 1.50x")
+    else:
+        value = mine.median / mine_clean.median
+        yield GoalResult(goal, f"{value:.2f}x the clean run", "≤ 1.50x", value <= 1.5)
+    goal = "H3: with 2% of answers 2 s late, at most 0.5x the best peer's time"
+    peer = best_peer(outcomes, tail)
+    if mine is None or peer is None:
+        yield _missing(goal, "≤ 0.50x")
+    else:
+        value = mine.median / peer[1].median
+        yield GoalResult(goal, f"{value:.2f}x {peer[0]}", "≤ 0.50x", value <= 0.5)
 
 
 def evaluate_goals(outcomes: Outcomes) -> list[GoalResult]:

@@ -12,6 +12,7 @@ from .driver import NOISY_CORES
 from .goals import GoalResult, evaluate_goals
 from .rows import HTTP_ROWS, LIMIT_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, best_peer, ratio, rss_ratio, stat_of
 from .summary import Stat, summarize
+from .tail import tail_table
 
 SHORT_NAMES = {
     "zarrio": "zarrio",
@@ -241,6 +242,12 @@ def render_markdown(results: dict[str, Any]) -> str:
         "## HTTP requests and bytes",
         "",
         *http_table(outcomes),
+        "",
+        "## HTTP at the tail (H3)",
+        "",
+        "1000 random tiles of the unsharded image at once; each tile's own time, median over the repeats.",
+        "",
+        *tail_table(results["runs"]),
         "",
         "## Limits",
         "",

@@ -36,6 +36,8 @@ ROWS: tuple[Row, ...] = (
     Row("H1 open an array", "H1-tiles-sharded", "open"),
     Row("H2 open consolidated hierarchy", "H2-hierarchy", "open"),
     Row("H2 browse it (all arrays)", "H2-hierarchy", "browse"),
+    Row("H3 1000 tiles, 2% of answers 2 s late", "H3-tail-tiles", "read"),
+    Row("H3 the same tiles, no late answers", "H3-clean-tiles", "read"),
 )
 HTTP_ROWS = tuple(r for r in ROWS if r.workload.startswith("H"))
 LIMIT_ROWS: tuple[tuple[str, str], ...] = (

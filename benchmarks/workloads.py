@@ -182,6 +182,49 @@ def _tiles(ctx: RunContext, sharded: bool) -> None:
     _run_async(ctx, body)
 
 
+TAIL_TILES = 1000
+
+
+def _tail_tiles(ctx: RunContext, slow: bool) -> None:
+    """H3: random tiles of the unsharded image, concurrently; through the server's ``/__slow/``
+    path 2% of the responses wait 2 s more. Each tile's own time is recorded (p50, p99)."""
+    import time
+
+    sizes = ctx.sizes
+    if ctx.server_url is None:
+        raise RuntimeError("an HTTP workload needs the benchmark server")
+    from .httpserver import SLOW_PREFIX
+
+    prefix = SLOW_PREFIX.strip("/") + "/" if slow else ""
+    where = Location.http(f"{ctx.server_url}/{prefix}{ctx.paths.image_plain.name}")
+    positions = (sizes.image_shape[0] // sizes.tile_edge) * (sizes.image_shape[1] // sizes.tile_edge)
+    tiles = random_aligned_regions(sizes.image_shape, sizes.tile_edge, min(TAIL_TILES, positions // 2), TILE_SEED)
+    adapter = ctx.lib
+    payload = len(tiles) * sizes.tile_edge**2 * np.dtype(sizes.image_dtype).itemsize
+    took: list[float] = []
+
+    async def one(handle: Any, tile: Region) -> np.ndarray:
+        started = time.perf_counter()
+        out = await adapter.aread(handle, tile)
+        took.append(time.perf_counter() - started)
+        return out
+
+    async def body() -> None:
+        with ctx.timed("open"):
+            handle = await adapter.aopen(where)
+        with ctx.timed("read", payload_bytes=payload, calls=len(tiles), primary=True):
+            outs = await asyncio.gather(*(one(handle, tile) for tile in tiles))
+        for out, tile in zip(outs, tiles, strict=True):
+            verify(out, tile, image_block)
+        ordered = sorted(took)
+        for name, q in (("tile_p50", 0.5), ("tile_p99", 0.99)):
+            ctx.notes[name] = ordered[min(len(ordered) - 1, round(q * len(ordered)) - 1)]
+        ctx.notes["tile_max"] = ordered[-1]
+        ctx.notes.update(adapter.transport_stats())
+
+    _run_async(ctx, body)
+
+
 def _shard_window(ctx: RunContext) -> None:
     sizes = ctx.sizes
     shard = sizes.image_sharded.grid
@@ -239,6 +282,16 @@ def _workloads() -> list[Workload]:
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
         Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),
         Workload("H2-hierarchy", "H2", "HTTP consolidated hierarchy", _hierarchy, http=True),
+        Workload(
+            "H3-tail-tiles", "H3", "HTTP tiles, 2% of answers 2 s late", lambda c: _tail_tiles(c, True), http=True
+        ),
+        Workload(
+            "H3-clean-tiles",
+            "H3",
+            "HTTP tiles, the same without late answers",
+            lambda c: _tail_tiles(c, False),
+            http=True,
+        ),
     ]
 
 

@@ -91,5 +91,9 @@ class Adapter(ABC):
         """Run ``calls`` no-op coroutines through the library's blocking facade, one after another."""
         raise NotSupportedError(f"{self.name} has no async core behind a blocking facade to measure")
 
+    def transport_stats(self) -> dict[str, Any]:
+        """What the library's HTTP stores report about their traffic (requests, hedges, ...), if anything."""
+        return {}
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections opened by the async API (inside the loop that opened them)."""

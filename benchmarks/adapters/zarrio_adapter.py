@@ -94,6 +94,11 @@ class ZarrioAdapter(Adapter):
         for _ in range(calls):
             zarrio.run(nothing())
 
+    def transport_stats(self) -> dict[str, Any]:
+        stats = [store.stats() for store in self._stores if hasattr(store, "stats")]
+        keys = ("requests", "retries", "hedges", "hedges_won", "multirange_requests")
+        return {f"zarrio_{key}": sum(getattr(s, key) for s in stats) for key in keys} if stats else {}
+
     async def aclose(self) -> None:
         for store in self._stores:
             await store.close()

@@ -56,6 +56,8 @@ class ReadReport:
     store_calls: dict[str, int]
     bytes_read: int
     http_requests: int = 0
+    #: the HttpStore's own account (``store.stats().summary()``): retries, hedges, latencies
+    transport: str = ""
 
     def line(self, tiles: int) -> str:
         calls = ", ".join(f"{name} {count}" for name, count in sorted(self.store_calls.items())) or "none"
@@ -63,6 +65,7 @@ class ReadReport:
         return (
             f"  {self.label:<5} {tiles} tiles in {self.seconds * 1000:6.0f} ms ({verdict}): "
             f"{self.http_requests} HTTP requests, {self.bytes_read / 2**20:.1f} MiB fetched; store calls: {calls}"
+            + (f"\n        store: {self.transport}" if self.transport else "")
         )
 
 
@@ -104,7 +107,8 @@ def count_mismatches(image: np.ndarray[Any, Any], tiles: Sequence[Tile], results
 
 
 async def read_tiles_async(url: str, tiles: Sequence[Tile], image: np.ndarray[Any, Any]) -> ReadReport:
-    store = CountingStore(HttpStore(url))
+    http = HttpStore(url)
+    store = CountingStore(http)
     try:
         started = time.perf_counter()
         array = await zarrio.aio.open(store, path=ARRAY_PATH, mode="r")
@@ -114,11 +118,14 @@ async def read_tiles_async(url: str, tiles: Sequence[Tile], image: np.ndarray[An
         seconds = time.perf_counter() - started
     finally:
         await store.close()
-    return ReadReport("async", seconds, count_mismatches(image, tiles, results), dict(store.counts), store.bytes_read)
+    mismatches = count_mismatches(image, tiles, results)
+    summary = http.stats().summary()
+    return ReadReport("async", seconds, mismatches, dict(store.counts), store.bytes_read, transport=summary)
 
 
 def read_tiles_sync(url: str, tiles: Sequence[Tile], image: np.ndarray[Any, Any]) -> ReadReport:
-    store = CountingStore(HttpStore(url))
+    http = HttpStore(url)
+    store = CountingStore(http)
     try:
         started = time.perf_counter()
         array = zarrio.open(store, path=ARRAY_PATH, mode="r")
@@ -129,7 +136,9 @@ def read_tiles_sync(url: str, tiles: Sequence[Tile], image: np.ndarray[Any, Any]
         seconds = time.perf_counter() - started
     finally:
         zarrio.run(close_store(store))
-    return ReadReport("sync", seconds, count_mismatches(image, tiles, results), dict(store.counts), store.bytes_read)
+    mismatches = count_mismatches(image, tiles, results)
+    summary = http.stats().summary()
+    return ReadReport("sync", seconds, mismatches, dict(store.counts), store.bytes_read, transport=summary)
 
 
 async def close_store(store: Store) -> None:

@@ -46,7 +46,7 @@ async def connections_reach(server: FaultServer, n: int, within: float = 5.0) ->
 
 async def test_announced_reads_find_their_connections_open(server: FaultServer) -> None:
     server.add_fault("latency", "v", delay=LATENCY)  # the six reads overlap: six connections at once
-    store = HttpStore(server.url)
+    store = HttpStore(server.url, multirange=False)
     store.expect_reads(6)
     assert await connections_reach(server, 6) == 6
     assert server.count() == 0  # connections only: the warm-up sends no request
@@ -60,7 +60,7 @@ async def test_announced_reads_find_their_connections_open(server: FaultServer) 
 
 async def test_the_warm_up_stays_within_max_concurrency_counting_requests_in_flight(server: FaultServer) -> None:
     server.add_fault("latency", "v", delay=LATENCY)
-    store = HttpStore(server.url, max_concurrency=5)
+    store = HttpStore(server.url, max_concurrency=5, multirange=False)
     busy = [asyncio.ensure_future(store.get_partial("v", 0, 10)) for _ in range(2)]
     await asyncio.sleep(0.05)  # both requests hold a connection
     store.expect_reads(100)
@@ -72,7 +72,7 @@ async def test_the_warm_up_stays_within_max_concurrency_counting_requests_in_fli
 
 
 async def test_idle_connections_count_towards_the_warm_up(server: FaultServer) -> None:
-    store = HttpStore(server.url)
+    store = HttpStore(server.url, multirange=False)
     await asyncio.gather(*(store.get_partial("v", 0, 10) for _ in range(3)))  # some connections, now idle
     opened = server.connections
     store.expect_reads(opened)
@@ -85,7 +85,7 @@ async def test_idle_connections_count_towards_the_warm_up(server: FaultServer) -
 
 async def test_no_warm_up_with_a_session_of_your_own(server: FaultServer) -> None:
     async with aiohttp.ClientSession() as session:
-        store = HttpStore(server.url, session=session)
+        store = HttpStore(server.url, session=session, multirange=False)
         store.expect_reads(4)
         await asyncio.sleep(0.2)
         assert server.connections == 0
@@ -93,8 +93,19 @@ async def test_no_warm_up_with_a_session_of_your_own(server: FaultServer) -> Non
 
 
 def test_expect_reads_outside_an_event_loop_does_nothing(server: FaultServer) -> None:
-    HttpStore(server.url).expect_reads(4)
+    HttpStore(server.url, multirange=False).expect_reads(4)
     assert server.connections == 0
+
+
+async def test_no_warm_up_while_multirange_requests_may_be_used(server: FaultServer) -> None:
+    store = HttpStore(server.url)  # multi-range: the reads after an index are one request
+    store.expect_reads(4)
+    await asyncio.sleep(0.2)
+    assert server.connections == 0
+    store.multirange_supported = False  # as once the server refused one
+    store.expect_reads(4)
+    assert await connections_reach(server, 4) == 4
+    await store.close()
 
 
 def test_inner_chunk_reads_of_a_sharded_array_arrive_on_connections_opened_during_the_index_read() -> None:

@@ -225,8 +225,12 @@ class HttpStore(Store):
         await self.transport.close()
 
     def expect_reads(self, count: int) -> None:
-        """Open the connections about ``count`` reads that follow shortly will need (see docs/http.md)."""
-        self.transport.expect_reads(self.url, count)
+        """Open the connections about ``count`` reads that follow shortly will need (see docs/http.md).
+
+        Not while multi-range requests may be used: then the reads that follow a shard's index are
+        one request, on the connection the index read frees, and opening more costs the loop's time."""
+        if self.multirange_supported is False:
+            self.transport.expect_reads(self.url, count)
 
     async def _session(self) -> aiohttp.ClientSession:
         return await self.transport.session()

@@ -306,7 +306,7 @@ def test_groups_members_tree_and_errors(store: Store) -> None:
     assert "c (3,) int8" in zarrio.open(store).tree()
     assert root.attrs["top"] is True
     with pytest.raises(NodeNotFoundError):
-        zarrio.open(store, path="nope")
+        zarrio.open(store, path="nope", mode="r")  # mode "a" (the default) creates a group, as zarr-python
     with pytest.raises(FileNotFoundError):
         zarrio.open(store)["a/zzz"]
     with pytest.raises(NodeExistsError):

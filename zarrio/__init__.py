@@ -6,13 +6,32 @@ coroutines. A directory path string is accepted anywhere a store is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from . import aio, errors, stores
+from ._config import Config, config
+from .api import (
+    consolidate_metadata,
+    create,
+    create_array,
+    create_group,
+    delete_node,
+    group,
+    load,
+    open,
+    open_array,
+    open_consolidated,
+    open_group,
+    save,
+    save_array,
+    save_group,
+)
+from .api_creators import array, empty, full, ones, zeros
+from .api_like import empty_like, full_like, ones_like, open_like, zeros_like
 from .errors import (
     ChecksumError,
     CodecError,
+    MemberNotFoundError,
     MetadataError,
     NodeExistsError,
     NodeNotFoundError,
@@ -22,13 +41,15 @@ from .errors import (
     ZarrioError,
 )
 from .portal import run
-from .sync import Array, Group, StoreView, wrap
+from .sync import Array, Group, StoreView
 
 __all__ = [
     "Array",
     "ChecksumError",
     "CodecError",
+    "Config",
     "Group",
+    "MemberNotFoundError",
     "MetadataError",
     "NodeExistsError",
     "NodeNotFoundError",
@@ -38,19 +59,36 @@ __all__ = [
     "StoreView",
     "ZarrioError",
     "aio",
+    "array",
+    "config",
     "consolidate_metadata",
     "create",
     "create_array",
     "create_group",
     "delete_node",
+    "empty",
+    "empty_like",
     "errors",
     "from_dask",
+    "full",
+    "full_like",
+    "group",
+    "load",
+    "ones",
+    "ones_like",
     "open",
     "open_array",
+    "open_consolidated",
     "open_group",
+    "open_like",
     "run",
+    "save",
+    "save_array",
+    "save_group",
     "stores",
     "to_dask",
+    "zeros",
+    "zeros_like",
 ]
 
 __version__ = "0.1.0"
@@ -63,46 +101,3 @@ def __getattr__(name: str) -> Any:
 
         return getattr(dask_helpers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def open(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Array | Group:
-    """Open the array or group at ``path`` (see :func:`zarrio.aio.open`)."""
-    return wrap(run(aio.open(store, path=path, mode=mode, **options)))
-
-
-def open_array(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Array:
-    return Array(run(aio.open_array(store, path=path, mode=mode, **options)))
-
-
-def open_group(store: Any, *, path: str = "", mode: aio.Mode = "a", **options: Any) -> Group:
-    return Group(run(aio.open_group(store, path=path, mode=mode, **options)))
-
-
-def create(
-    store: Any,
-    shape: int | Sequence[int] | None = None,
-    dtype: Any = None,
-    **kwargs: Any,
-) -> Array:
-    """Create an array (see :func:`zarrio.aio.create` for every argument)."""
-    return Array(run(aio.create(store, shape, dtype, **kwargs)))
-
-
-create_array = create
-
-
-def create_group(
-    store: Any, *, path: str = "", attributes: dict[str, Any] | None = None, overwrite: bool = False
-) -> Group:
-    """Create a group at ``path``; missing parents are created."""
-    return Group(run(aio.create_group(store, path=path, attributes=attributes, overwrite=overwrite)))
-
-
-def consolidate_metadata(store: Any, path: str = "") -> Group:
-    """Inline the hierarchy's metadata into the group's zarr.json (a snapshot)."""
-    return Group(run(aio.consolidate_metadata(store, path)))
-
-
-def delete_node(store: Any, path: str) -> None:
-    """Remove the node at ``path`` and everything below it."""
-    run(aio.delete_node(store, path))

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ._config import config
 from .errors import ZarrioError
 
 __all__ = [
@@ -39,15 +40,18 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _workers: int | None = None
-_limiters: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]] = (
-    weakref.WeakKeyDictionary()
-)
+_limiters: weakref.WeakKeyDictionary[
+    Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]]
+] = weakref.WeakKeyDictionary()
 
 
 def codec_workers() -> int:
-    """Threads for codec work: the cores this process may use (``ZARRIO_CODEC_THREADS`` overrides),
-    read once per process (the engine asks on every read)."""
+    """Threads for codec work: ``zarrio.config``'s ``threading.max_workers`` when set, else the
+    cores this process may use (``ZARRIO_CODEC_THREADS`` overrides), counted once per process."""
     global _workers
+    configured = config.get("threading.max_workers")
+    if configured is not None:
+        return int(configured)
     if _workers is None:
         _workers = _count_workers()
     return _workers
@@ -66,11 +70,17 @@ def _count_workers() -> int:
 def codec_pool() -> ThreadPoolExecutor:
     """The shared thread pool for codec work (zstd, blosc, zlib and numpy release the GIL)."""
     global _pool
-    if _pool is None:
+    workers = codec_workers()
+    pool = _pool
+    if pool is None or pool._max_workers != workers:  # a new size set through zarrio.config
         with _lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=codec_workers(), thread_name_prefix="zarrio-codec")
-    return _pool
+            if _pool is None or _pool._max_workers != workers:
+                # the old pool (if any) finishes its queued jobs; its idle threads exit with it
+                old, _pool = _pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zarrio-codec")
+                if old is not None:
+                    old.shutdown(wait=False)
+            pool = _pool
+    return pool
 
 
 class _PoolQueue:
@@ -178,11 +188,14 @@ def store_limiter(store: Any) -> asyncio.Semaphore:
         if per_loop is None:
             per_loop = weakref.WeakKeyDictionary()
             _limiters[store] = per_loop
-        sem = per_loop.get(loop)
-        if sem is None:
-            sem = asyncio.Semaphore(max(1, int(getattr(store, "max_concurrency", 64))))
-            per_loop[loop] = sem
-    return sem
+        limit = max(1, int(getattr(store, "max_concurrency", 64)))
+        cap = config.get("async.concurrency")
+        if cap is not None:
+            limit = min(limit, int(cap))
+        entry = per_loop.get(loop)
+        if entry is None or entry[0] != limit:  # first use, or zarrio.config changed the cap
+            entry = per_loop[loop] = (limit, asyncio.Semaphore(limit))
+    return entry[1]
 
 
 #: outputs at least this large are backed by huge pages where the OS offers them

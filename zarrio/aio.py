@@ -8,174 +8,381 @@ Use these inside your own event loop (a web service, a tile server)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
 
 from . import _paths
+from ._config import config as settings
+from ._missing import missing_node
 from ._runtime import gather_typed
 from .array import AsyncArray
-from .creation import build_array_metadata
-from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
+from .creation import build_array_metadata, codecs_from_parts
+from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError, UnsupportedError
 from .group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
-from .stores import Store, as_store
+from .stores import MemoryStore, Store, as_store, store_location
 
 __all__ = [
     "AsyncArray",
     "AsyncGroup",
+    "array",
     "consolidate_metadata",
     "create",
     "create_array",
     "create_group",
     "delete_node",
+    "empty",
+    "empty_like",
+    "full",
+    "full_like",
+    "group",
+    "load",
+    "ones",
+    "ones_like",
     "open",
     "open_array",
+    "open_consolidated",
     "open_group",
+    "open_like",
+    "save",
+    "save_array",
+    "save_group",
+    "zeros",
+    "zeros_like",
 ]
 
 Mode = Literal["r", "r+", "a", "w", "w-"]
+#: what a store argument may be: a Store, a path, or a URL (``None``: a fresh MemoryStore)
+StoreLike: TypeAlias = "Store | str | os.PathLike[str] | None"
+#: zarr-python's ``config=`` of an array: ``{"write_empty_chunks": ..., "order": ...}``
+ArrayConfig: TypeAlias = Mapping[str, Any]
 
 
-def _read_only(mode: str) -> bool:
+def _check_mode(mode: str) -> bool:
+    """Whether ``mode`` opens read-only; an unknown mode is a MetadataError."""
     if mode not in ("r", "r+", "a", "w", "w-"):
-        raise ValueError(f"mode must be one of 'r', 'r+', 'a', 'w', 'w-', not {mode!r}")
+        raise MetadataError(f"mode must be one of 'r', 'r+', 'a', 'w', 'w-', not {mode!r}", field="mode")
     return mode == "r"
 
 
+def resolve_store(store: StoreLike, *, mode: str = "a", storage_options: Mapping[str, Any] | None = None) -> Store:
+    """The store for a store argument (``None``: a fresh MemoryStore, as in zarr-python)."""
+    if store is None:
+        if storage_options:
+            raise MetadataError("storage_options need a store URL", field="storage_options")
+        return MemoryStore()
+    return as_store(store, read_only=_check_mode(mode), storage_options=storage_options)
+
+
+def _check_format(zarr_format: int | None) -> None:
+    if zarr_format not in (None, 3):
+        raise UnsupportedError(
+            f"zarr_format={zarr_format!r}: zarrio reads and writes Zarr v3 only for now", field="zarr_format"
+        )
+
+
+def _array_options(write_empty_chunks: bool | None, config: ArrayConfig | None) -> bool:
+    """The effective write_empty_chunks, from the argument, zarr-python's ``config=`` and zarrio.config."""
+    extra = dict(config or {})
+    unknown = set(extra) - {"write_empty_chunks", "order"}
+    if unknown:
+        raise MetadataError(f"unknown array config keys {sorted(unknown)}", field="config")
+    if write_empty_chunks is None:
+        write_empty_chunks = extra.get("write_empty_chunks")
+    if write_empty_chunks is None:
+        write_empty_chunks = settings.get("array.write_empty_chunks")
+    return bool(write_empty_chunks)
+
+
 async def open(
-    store: Any,
+    store: StoreLike = None,
     *,
-    path: str = "",
+    path: str | None = None,
     mode: Mode = "a",
-    use_consolidated: bool = True,
-    write_empty_chunks: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    zarr_format: int | None = None,
+    use_consolidated: bool | None = True,
+    write_empty_chunks: bool | None = None,
     strict: bool = False,
     max_read_bytes: int | None = None,
-) -> AsyncArray | AsyncGroup:
-    """Open the array or group at ``path`` (one store read).
-
-    ``mode="r"`` opens read-only. ``use_consolidated=False`` ignores
-    consolidated metadata held by a group. ``strict=True`` makes a missing
-    chunk an error instead of reading as the fill value. ``max_read_bytes``
-    bounds one read's result (and one chunk): larger requests raise
-    ResourceLimitError before allocating (default: physical memory, at most 64 GiB).
-    """
-    st = as_store(store)
-    path = _paths.normalize_path(path)
-    read_only = _read_only(mode)
-    meta = await read_node_metadata(st, path)
-    if meta is None:
-        raise NodeNotFoundError(path)
-    options: dict[str, Any] = {
-        "write_empty_chunks": write_empty_chunks,
-        "strict": strict,
-        "max_read_bytes": max_read_bytes,
-    }
-    if isinstance(meta, ArrayMetadata):
-        return AsyncArray(st, path, meta, read_only=read_only, **options)
-    return AsyncGroup(st, path, meta, read_only=read_only, use_consolidated=use_consolidated, node_options=options)
-
-
-async def open_array(store: Any, *, path: str = "", mode: Mode = "a", **options: Any) -> AsyncArray:
-    """Open the array at ``path``; a group there is a NodeNotFoundError."""
-    node = await open(store, path=path, mode=mode, **options)
-    if not isinstance(node, AsyncArray):
-        raise NodeNotFoundError(node.path, f"the node at {node.path!r} is a group, not an array")
-    return node
-
-
-async def open_group(
-    store: Any, *, path: str = "", mode: Mode = "a", use_consolidated: bool = True, **options: Any
-) -> AsyncGroup:
-    """Open the group at ``path``; in modes ``"a"``/``"w"`` a missing group is created."""
-    st = as_store(store)
-    try:
-        node = await open(st, path=path, mode=mode, use_consolidated=use_consolidated, **options)
-    except NodeNotFoundError:
-        if mode in ("r", "r+"):
-            raise
-        return await create_group(st, path=path)
-    if not isinstance(node, AsyncGroup):
-        raise NodeNotFoundError(node.path, f"the node at {node.path!r} is an array, not a group")
-    return node
-
-
-async def create(
-    store: Any,
+    config: ArrayConfig | None = None,
     shape: int | Sequence[int] | None = None,
     dtype: Any = None,
-    *,
-    path: str = "",
-    chunks: int | Sequence[int] | None = None,
+    chunks: Any = None,
     shards: int | Sequence[int] | None = None,
+    filters: Any = "auto",
+    compressors: Any = "auto",
+    serializer: Any = "auto",
     codecs: Sequence[Any] | None = None,
     fill_value: Any = None,
     attributes: dict[str, Any] | None = None,
     dimension_names: Sequence[str | None] | None = None,
     chunk_key_encoding: Any = None,
-    order: Literal["C", "F"] | None = None,
-    write_empty_chunks: bool = False,
-    overwrite: bool = False,
-) -> AsyncArray:
-    """Create an array at ``path`` (missing parent groups are created).
+) -> AsyncArray | AsyncGroup:
+    """Open the array or group at ``path`` (one store read), by zarr-python's modes:
 
-    ``codecs`` is the complete codec list (with its array-to-bytes codec, e.g.
-    a ``sharding_indexed`` one) or only filters and compressors (a ``bytes``
-    serializer is inserted; ``shards=`` wraps them in sharding). Codecs may be
-    codec objects or their zarr.json objects. ``order`` is accepted for
-    compatibility: arrays are always returned in C order.
+    ``"r"`` read-only, must exist; ``"r+"`` read/write, must exist; ``"a"``
+    read/write, created when missing; ``"w"`` created, replacing what is at
+    ``path``; ``"w-"`` created, NodeExistsError when something is there. What is
+    created is an array when ``shape`` is given, else a group.
+
+    ``use_consolidated=False`` ignores consolidated metadata held by a group.
+    ``strict=True`` makes a missing chunk an error instead of reading as the fill
+    value. ``max_read_bytes`` bounds one read's result (and one chunk): larger
+    requests raise ResourceLimitError before allocating (default: physical
+    memory, at most 64 GiB).
     """
+    _check_format(zarr_format)
+    st = resolve_store(store, mode=mode, storage_options=storage_options)
+    array_args: dict[str, Any] = {
+        "write_empty_chunks": write_empty_chunks,
+        "strict": strict,
+        "max_read_bytes": max_read_bytes,
+        "config": config,
+    }
+    if shape is not None:
+        return await open_array(
+            st, path=path, mode=mode, shape=shape, dtype=dtype, chunks=chunks, shards=shards, filters=filters,
+            compressors=compressors, serializer=serializer, codecs=codecs, fill_value=fill_value,
+            attributes=attributes, dimension_names=dimension_names, chunk_key_encoding=chunk_key_encoding,
+            **array_args,
+        )  # fmt: skip
+    norm = _paths.normalize_path(path)
+    if mode in ("w", "w-"):
+        return await create_group(st, path=norm, attributes=attributes, overwrite=mode == "w")
+    meta = await read_node_metadata(st, norm)
+    if meta is None:
+        if mode in ("r", "r+"):
+            raise await missing_node(st, norm)
+        return await create_group(st, path=norm, attributes=attributes)
+    options: dict[str, Any] = {
+        "write_empty_chunks": _array_options(write_empty_chunks, config),
+        "strict": strict,
+        "max_read_bytes": max_read_bytes,
+    }
+    read_only = mode == "r"
+    if isinstance(meta, ArrayMetadata):
+        return AsyncArray(st, norm, meta, read_only=read_only, **options)
+    return AsyncGroup(
+        st, norm, meta, read_only=read_only, use_consolidated=use_consolidated is not False, node_options=options
+    )
+
+
+async def open_array(
+    store: StoreLike = None,
+    *,
+    path: str | None = None,
+    mode: Mode = "a",
+    storage_options: Mapping[str, Any] | None = None,
+    zarr_format: int | None = None,
+    write_empty_chunks: bool | None = None,
+    strict: bool = False,
+    max_read_bytes: int | None = None,
+    config: ArrayConfig | None = None,
+    shape: int | Sequence[int] | None = None,
+    dtype: Any = None,
+    chunks: Any = None,
+    shards: int | Sequence[int] | None = None,
+    filters: Any = "auto",
+    compressors: Any = "auto",
+    serializer: Any = "auto",
+    codecs: Sequence[Any] | None = None,
+    fill_value: Any = None,
+    attributes: dict[str, Any] | None = None,
+    dimension_names: Sequence[str | None] | None = None,
+    chunk_key_encoding: Any = None,
+) -> AsyncArray:
+    """Open the array at ``path`` (a group there is a NodeNotFoundError). In modes ``"a"``,
+    ``"w"`` and ``"w-"`` it is created from ``shape``, ``dtype``, ... when missing (``"w"``:
+    always, replacing what is there; ``"w-"``: NodeExistsError when something is there)."""
+    _check_format(zarr_format)
+    st = resolve_store(store, mode=mode, storage_options=storage_options)
+    norm = _paths.normalize_path(path)
+    creating = {
+        "chunks": chunks, "shards": shards, "filters": filters, "compressors": compressors,
+        "serializer": serializer, "codecs": codecs, "fill_value": fill_value, "attributes": attributes,
+        "dimension_names": dimension_names, "chunk_key_encoding": chunk_key_encoding,
+        "write_empty_chunks": write_empty_chunks, "config": config,
+    }  # fmt: skip
+    if mode in ("w", "w-"):
+        if shape is None:
+            raise MetadataError(f"open_array(mode={mode!r}) creates an array: pass shape= and dtype=", field="shape")
+        return await create_array(st, shape, dtype, path=norm, overwrite=mode == "w", **creating)
+    meta = await read_node_metadata(st, norm)
+    if meta is None:
+        if mode in ("r", "r+"):
+            raise await missing_node(st, norm)
+        if shape is None:
+            error = await missing_node(st, norm)
+            raise NodeNotFoundError(norm, f"{error}; pass shape= and dtype= to create it", location=error.location)
+        return await create_array(st, shape, dtype, path=norm, **creating)
+    if not isinstance(meta, ArrayMetadata):
+        raise NodeNotFoundError(norm, f"the node at {norm!r} is a group, not an array", location=store_location(st))
+    return AsyncArray(
+        st,
+        norm,
+        meta,
+        read_only=mode == "r",
+        write_empty_chunks=_array_options(write_empty_chunks, config),
+        strict=strict,
+        max_read_bytes=max_read_bytes,
+    )
+
+
+async def open_group(
+    store: StoreLike = None,
+    *,
+    path: str | None = None,
+    mode: Mode = "a",
+    storage_options: Mapping[str, Any] | None = None,
+    zarr_format: int | None = None,
+    use_consolidated: bool | None = True,
+    attributes: dict[str, Any] | None = None,
+    write_empty_chunks: bool | None = None,
+    strict: bool = False,
+    max_read_bytes: int | None = None,
+) -> AsyncGroup:
+    """Open the group at ``path``; in modes ``"a"`` a missing group is created, ``"w"`` replaces
+    what is there, ``"w-"`` refuses an existing node (NodeExistsError)."""
+    _check_format(zarr_format)
+    st = resolve_store(store, mode=mode, storage_options=storage_options)
+    node = await open(
+        st,
+        path=path,
+        mode=mode,
+        use_consolidated=use_consolidated,
+        attributes=attributes,
+        write_empty_chunks=write_empty_chunks,
+        strict=strict,
+        max_read_bytes=max_read_bytes,
+    )
+    if not isinstance(node, AsyncGroup):
+        raise NodeNotFoundError(
+            node.path, f"the node at {node.path!r} is an array, not a group", location=store_location(st)
+        )
+    return node
+
+
+async def create_array(
+    store: StoreLike,
+    shape: int | Sequence[int] | None = None,
+    dtype: Any = None,
+    *,
+    name: str | None = None,
+    path: str | None = None,
+    data: Any = None,
+    chunks: Any = None,
+    shards: int | Sequence[int] | None = None,
+    filters: Any = "auto",
+    compressors: Any = "auto",
+    serializer: Any = "auto",
+    codecs: Sequence[Any] | None = None,
+    fill_value: Any = None,
+    order: Literal["C", "F"] | None = None,
+    zarr_format: int | None = None,
+    attributes: dict[str, Any] | None = None,
+    dimension_names: Sequence[str | None] | None = None,
+    chunk_key_encoding: Any = None,
+    storage_options: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    config: ArrayConfig | None = None,
+    write_data: bool = True,
+    write_empty_chunks: bool | None = None,
+) -> AsyncArray:
+    """Create an array at ``path`` (or zarr-python's ``name=``; missing parent groups are created).
+
+    The codecs are zarr-python's ``filters=``, ``serializer=`` and ``compressors=``
+    (``"auto"``: the defaults; ``None``: none) or zarrio's one ``codecs=`` list:
+    the complete pipeline (with its array-to-bytes codec, e.g. a ``sharding_indexed``
+    one) or only filters and compressors (the serializer is inserted). ``shards=``
+    wraps them in sharding. Codecs may be codec objects or their zarr.json dicts.
+    ``data=`` gives the shape, dtype and the values (written unless ``write_data=False``).
+    ``order`` is accepted for compatibility: arrays are always returned in C order.
+    """
+    _check_format(zarr_format)
+    if name is not None and path is not None and _paths.normalize_path(name) != _paths.normalize_path(path):
+        raise MetadataError(f"name={name!r} and path={path!r} disagree; pass one of them", field="name")
+    values = None
+    if data is not None:
+        values = data if isinstance(data, np.ndarray) else np.asarray(data)
+        shape = values.shape if shape is None else shape
+        dtype = values.dtype if dtype is None else dtype
     if shape is None or dtype is None:
-        raise MetadataError("create() needs a shape and a dtype", field="shape" if shape is None else "data_type")
+        raise MetadataError(
+            "create_array() needs a shape and a dtype (or data=)", field="shape" if shape is None else "data_type"
+        )
     if order not in (None, "C", "F"):
         raise MetadataError(f"order must be 'C' or 'F', not {order!r}", field="order")
-    st = as_store(store)
-    path = _paths.normalize_path(path)
+    parts = codecs_from_parts(filters, serializer, compressors)
+    if codecs is not None and parts is not None:
+        raise MetadataError("pass codecs= or filters=/serializer=/compressors=, not both", field="codecs")
+    st = resolve_store(store, storage_options=storage_options)
+    norm = _paths.normalize_path(name if name is not None else path)
     meta = build_array_metadata(
         shape,
         dtype,
-        chunks=chunks,
+        chunks=None if isinstance(chunks, str) and chunks == "auto" else chunks,
         shards=shards,
-        codecs=codecs,
+        codecs=codecs if codecs is not None else parts,
         fill_value=fill_value,
         attributes=attributes,
         dimension_names=dimension_names,
         chunk_key_encoding=chunk_key_encoding,
     )
-    return await create_array_node(st, path, meta, overwrite=overwrite, write_empty_chunks=write_empty_chunks)
+    array = await create_array_node(
+        st, norm, meta, overwrite=overwrite, write_empty_chunks=_array_options(write_empty_chunks, config)
+    )
+    if values is not None and write_data:
+        await array.setitem(..., values)
+    return array
 
 
-create_array = create
+#: zarrio's first spelling: ``create(store, shape, dtype, path=..., codecs=...)``
+create = create_array
 
 
 async def create_group(
-    store: Any, *, path: str = "", attributes: dict[str, Any] | None = None, overwrite: bool = False
+    store: StoreLike,
+    *,
+    path: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    zarr_format: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> AsyncGroup:
     """Create a group at ``path`` (missing parent groups are created)."""
-    return await create_group_node(as_store(store), _paths.normalize_path(path), attributes, overwrite=overwrite)
+    _check_format(zarr_format)
+    st = resolve_store(store, storage_options=storage_options)
+    return await create_group_node(st, _paths.normalize_path(path), attributes, overwrite=overwrite)
 
 
-async def consolidate_metadata(store: Any, path: str = "") -> AsyncGroup:
+async def consolidate_metadata(
+    store: StoreLike, path: str | None = None, *, storage_options: Mapping[str, Any] | None = None
+) -> AsyncGroup:
     """Inline every node's metadata below the group at ``path`` into its zarr.json
     (zarr-python's v3 inline form). A snapshot: re-run it after changing the hierarchy."""
-    st = as_store(store)
-    meta = await consolidate(st, path)
-    return AsyncGroup(st, _paths.normalize_path(path), meta)
+    st = resolve_store(store, storage_options=storage_options)
+    norm = _paths.normalize_path(path)
+    meta = await consolidate(st, norm)
+    return AsyncGroup(st, norm, meta)
 
 
-async def delete_node(store: Any, path: str) -> None:
+async def delete_node(store: StoreLike, path: str, *, storage_options: Mapping[str, Any] | None = None) -> None:
     """Remove the node at ``path`` and everything below it.
 
     Ancestors holding consolidated metadata that lists the node are updated.
     """
-    st = as_store(store)
+    st = resolve_store(store, storage_options=storage_options)
     path = _paths.normalize_path(path)
     if not path:
         raise InvalidKeyError("the root group cannot be deleted; erase the store's contents instead", key="")
     if st.read_only:
         raise ReadOnlyError(f"{st!r} is read-only")
     if await read_node_metadata(st, path) is None:
-        raise NodeNotFoundError(path)
+        raise await missing_node(st, path)
     # the node's zarr.json goes first: an interrupted delete leaves orphan chunks, never a node
     # whose missing chunks would read as fill values
     await st.erase(_paths.meta_key(path))
@@ -195,3 +402,9 @@ async def _drop_from_consolidated(st: Store, path: str) -> None:
         if len(kept) != len(entries):
             new = meta.update(consolidated_metadata=ConsolidatedMetadata(metadata=kept))
             await st.set(_paths.meta_key(anc), new.to_bytes())
+
+
+# zarr-python's convenience functions (they build on the ones above, hence imported last)
+from .creation_api import array, empty, full, ones, zeros  # noqa: E402
+from .like_api import empty_like, full_like, ones_like, open_like, zeros_like  # noqa: E402
+from .save_api import group, load, open_consolidated, save, save_array, save_group  # noqa: E402

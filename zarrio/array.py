@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _paths
+from ._missing import missing_node
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
 from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
@@ -76,7 +77,7 @@ class AsyncArray(_paths.NamedNode):
         path = _paths.normalize_path(path)
         raw = await store.get(_paths.meta_key(path))
         if raw is None:
-            raise NodeNotFoundError(path)
+            raise await missing_node(store, path)
         meta = parse_metadata(raw, path)
         if isinstance(meta, GroupMetadata):
             raise NodeNotFoundError(path, f"the node at {path!r} is a group, not an array")

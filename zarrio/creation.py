@@ -8,14 +8,15 @@ and produces the exact codec list and chunk grid to store.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._config import config
 from .codecs import ArrayArrayCodec, ArrayBytesCodec, BytesCodec, Codec, ShardingCodec, ZstdCodec, codec_from_json
 from .errors import MetadataError
 from .metadata import ArrayMetadata, DataType, create_array_metadata, parse_data_type
 
-__all__ = ["build_array_metadata", "default_chunks"]
+__all__ = ["build_array_metadata", "codecs_from_parts", "default_chunks", "default_compressors"]
 
 #: default chunks aim at about this many bytes
 TARGET_CHUNK_BYTES = 1 << 20
@@ -51,9 +52,40 @@ def _default_serializer(dtype: DataType) -> ArrayBytesCodec:
     return BytesCodec(endian=endian)
 
 
+def default_compressors() -> list[Any]:
+    """The compressors of an array created without any: ``zarrio.config``'s ``array.compressors``,
+    else zstd level 0 (zarr-python's default)."""
+    configured = config.get("array.compressors")
+    if configured is None:
+        return [ZstdCodec(level=0, checksum=False)]
+    return list(_as_list(configured))
+
+
+def _as_list(value: Any) -> Sequence[Any]:
+    """One codec, a JSON dict or a sequence of them, as a sequence."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping | Codec | str):
+        return [value]
+    return list(value)
+
+
+def codecs_from_parts(filters: Any = "auto", serializer: Any = "auto", compressors: Any = "auto") -> list[Any] | None:
+    """zarr-python's ``filters=``/``serializer=``/``compressors=`` as one codec list (``None``: every
+    part left at ``"auto"``, so the defaults apply). ``None`` for a part means none of it; the
+    serializer, when ``"auto"``, is filled in from the data type."""
+    if all(isinstance(p, str) and p == "auto" for p in (filters, serializer, compressors)):
+        return None
+    out: list[Any] = [] if filters is None or filters == "auto" else list(_as_list(filters))
+    if not (isinstance(serializer, str) and serializer == "auto") and serializer is not None:
+        out.append(serializer)
+    out.extend(default_compressors() if isinstance(compressors, str) and compressors == "auto" else _as_list(compressors))
+    return out
+
+
 def _complete_codecs(codecs: Sequence[Any] | None, dtype: DataType) -> list[Codec]:
     """Build codec objects; insert the array-to-bytes codec when only filters and compressors were given."""
-    items = [codec_from_json(c) for c in (codecs if codecs is not None else [ZstdCodec(level=0, checksum=False)])]
+    items = [codec_from_json(c) for c in (codecs if codecs is not None else default_compressors())]
     if any(isinstance(c, ArrayBytesCodec) for c in items):
         return items
     n_filters = sum(isinstance(c, ArrayArrayCodec) for c in items)

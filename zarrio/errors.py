@@ -3,7 +3,8 @@
 ::
 
     ZarrioError                              (Exception; deliberately not ValueError)
-    ├── NodeNotFoundError                    (also FileNotFoundError)
+    ├── NodeNotFoundError                    (also FileNotFoundError) .path, .location
+    │   └── MemberNotFoundError              (also KeyError) group["missing"]
     ├── NodeExistsError                      (also FileExistsError)
     ├── ReadOnlyError                        (also PermissionError)
     ├── MetadataError                        .field: the zarr.json field at fault
@@ -16,6 +17,9 @@
     ├── ResourceLimitError                   a read larger than the allowed size
     ├── StoreError                           .key, .location (a path or URL)
     │   ├── InvalidKeyError                  '..', absolute, empty or backslash segments
+    │   ├── StoreURLError                    (also ValueError) a URL scheme zarrio cannot
+    │   │                                    serve, or options that do not fit the store
+    │   ├── MissingCredentialsError          an object store found no credentials
     │   ├── StoreClosedError                 the store was closed
     │   ├── ListingNotSupportedError         browsing a store that cannot list (HTTP):
     │   │                                    consolidate the metadata
@@ -46,8 +50,10 @@ __all__ = [
     "HttpStatusError",
     "InvalidKeyError",
     "ListingNotSupportedError",
+    "MemberNotFoundError",
     "MetadataError",
     "MissingChunkError",
+    "MissingCredentialsError",
     "NodeExistsError",
     "ObjectChangedError",
     "NodeNotFoundError",
@@ -56,6 +62,7 @@ __all__ = [
     "SelectionError",
     "StoreClosedError",
     "StoreError",
+    "StoreURLError",
     "TransportError",
     "UnsupportedError",
     "ZarrioError",
@@ -69,14 +76,20 @@ class ZarrioError(Exception):
 
 
 class NodeNotFoundError(ZarrioError, FileNotFoundError):
-    """No array or group at the given path."""
+    """No array or group at the given path; ``location`` names the store (a path or URL)."""
 
-    def __init__(self, path: str, message: str | None = None) -> None:
+    def __init__(self, path: str, message: str | None = None, *, location: str | None = None) -> None:
         self.path = path
-        super().__init__(message or f"no array or group at {path!r}")
+        self.location = location
+        where = f" in {location}" if location else ""
+        super().__init__(message or f"no array or group at {path!r}{where}")
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class MemberNotFoundError(NodeNotFoundError, KeyError):
+    """``group[name]`` found no such member: a NodeNotFoundError that is also a KeyError."""
 
 
 class NodeExistsError(ZarrioError, FileExistsError):
@@ -172,6 +185,14 @@ class StoreError(ZarrioError):
 
 class InvalidKeyError(StoreError):
     """A key that is not a clean relative path: '..', absolute, empty segments, backslashes."""
+
+
+class StoreURLError(StoreError, ValueError):
+    """A store URL zarrio cannot serve (an unknown scheme), or options that do not fit the store."""
+
+
+class MissingCredentialsError(StoreError):
+    """An object store (s3://, gs://, az://) found no credentials in its options or the environment."""
 
 
 class StoreClosedError(StoreError):

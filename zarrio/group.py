@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 from . import _paths
+from ._missing import missing_node
 from ._runtime import gather_typed, store_limiter
 from .array import AsyncArray
 from .errors import ListingNotSupportedError, NodeExistsError, NodeNotFoundError, ReadOnlyError
@@ -96,11 +97,11 @@ class AsyncGroup(_paths.NamedNode):
         if self.consolidated is not None:
             meta = self.consolidated.get(rel)
             if meta is None:
-                raise NodeNotFoundError(_paths.child_path(self.path, rel))
+                raise await missing_node(self.store, _paths.child_path(self.path, rel), member=True, probe=False)
             return self._make_node(rel, meta)
         found = await read_node_metadata(self.store, _paths.child_path(self.path, rel))
         if found is None:
-            raise NodeNotFoundError(_paths.child_path(self.path, rel))
+            raise await missing_node(self.store, _paths.child_path(self.path, rel), member=True)
         return self._make_node(rel, found)
 
     async def contains(self, name: str) -> bool:
@@ -215,7 +216,7 @@ async def consolidate(store: Store, path: str = "") -> GroupMetadata:
     path = _paths.normalize_path(path)
     meta = await read_node_metadata(store, path)
     if meta is None:
-        raise NodeNotFoundError(path)
+        raise await missing_node(store, path)
     if not isinstance(meta, GroupMetadata):
         raise NodeNotFoundError(path, f"consolidate_metadata needs a group; {path!r} is an array")
     group = AsyncGroup(store, path, meta, use_consolidated=False)

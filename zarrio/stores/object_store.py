@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import os
+import re
 import threading
 import uuid
 import weakref
@@ -46,7 +47,7 @@ import obstore
 from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import PreconditionError
 
-from ..errors import ObjectChangedError, StoreError, TransportError
+from ..errors import MissingCredentialsError, ObjectChangedError, StoreError, TransportError
 from ._versions import VersionPins
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
@@ -63,6 +64,8 @@ _instances: weakref.WeakValueDictionary[str, ObjectStore] = weakref.WeakValueDic
 #: the process that first did I/O through obstore (its runtime's threads exist only there)
 _io_pid: int | None = None
 _instances_lock = threading.Lock()
+#: what obstore says when it looked for credentials and found none (the instance metadata endpoints)
+_CREDENTIAL_FAILURE = re.compile(r"latest/api/token|latest/meta-data/iam|computeMetadata|credential", re.IGNORECASE)
 
 
 class ObjectStore(Store):
@@ -154,6 +157,14 @@ class ObjectStore(Store):
     # ------------------------------------------------------------ errors
     def _failure(self, action: str, key: str, error: BaseException) -> StoreError:
         location = self._location(key)
+        if _CREDENTIAL_FAILURE.search(str(error)):
+            return MissingCredentialsError(
+                f"no credentials for {self.url}: none in storage_options or the environment, and no "
+                "instance metadata service answered; pass access_key_id=/secret_access_key= (or "
+                "skip_signature=True for a public bucket)",
+                key=key,
+                location=location,
+            )
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return TransportError(f"{action} {location} failed: {first_line}", key=key, location=location)
 

@@ -208,3 +208,26 @@ async def test_stats_count_requests_bytes_and_latencies(server: FaultServer) -> 
     store.reset_stats()
     assert store.stats().requests == 0
     await store.close()
+
+
+# ---------------------------------------------------------------- ObjectStore (obstore) hedges too
+async def test_object_store_hedges_a_stalled_ranged_get(server: FaultServer) -> None:
+    pytest.importorskip("obstore", reason="ObjectStore needs the optional obstore package")
+    from obstore.store import HTTPStore
+
+    from zarrio.stores import ObjectStore
+
+    backend = HTTPStore.from_url(server.url, client_options={"allow_http": True})
+    store = ObjectStore(backend, read_only=True, hedge_share=1.0, coalesce_max_gap=0)
+    for i in range(12):  # answers that teach it the usual time to first byte
+        assert await store.get_partial("v", i, 1) == VALUE[i : i + 1]
+    server.reset()
+    server.files = {"v": VALUE}
+    server.add_fault("latency", "v", delay=3.0, first=1)
+    started = time.monotonic()
+    assert await store.get_partial("v", 100, 200) == VALUE[100:300]
+    assert time.monotonic() - started < 2.0
+    stats = store.stats()
+    assert (stats.hedges, stats.hedges_won) == (1, 1)
+    ranged = [r for r in server.requests if r.range]
+    assert len(ranged) == 2 and ranged[0].headers.get("If-Match") == ranged[1].headers.get("If-Match")

@@ -27,6 +27,7 @@ Only reads are hedged; both requests are identical, including ``If-Match``.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -130,6 +131,8 @@ async def run_watched(
     url: str,
 ) -> T:
     """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring)."""
+    if (hedger is None or not hedger.enabled) and math.isinf(inactivity()):
+        return await attempt(Progress())  # nothing to watch for
     loop = asyncio.get_running_loop()
     first = Progress()
     running: list[tuple[asyncio.Future[T], Progress]] = [(asyncio.ensure_future(attempt(first)), first)]

@@ -48,6 +48,8 @@ from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import PreconditionError
 
 from ..errors import MissingCredentialsError, ObjectChangedError, StoreError, TransportError
+from ._obstore_gets import HedgedGets
+from ._stats import TransportStats
 from ._versions import VersionPins
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
@@ -85,6 +87,7 @@ class ObjectStore(Store):
         max_concurrency: int = 64,
         coalesce_max_gap: int = 64 * 1024,
         coalesce_max_size: int = 16 * 1024 * 1024,
+        hedge_share: float = 0.05,
     ) -> None:
         if max_concurrency < 1:
             raise StoreError(f"max_concurrency must be at least 1, not {max_concurrency}")
@@ -95,6 +98,8 @@ class ObjectStore(Store):
         self.coalesce_max_size = coalesce_max_size
         #: the version (ETag) each key's ranged reads are pinned to (shared with HttpStore: ``_versions``)
         self._versions = VersionPins()
+        #: ranged GETs, hedged by a second one when they stall (at most ``hedge_share`` of them)
+        self._gets = HedgedGets(max_concurrency, hedge_share)
         self._identity = uuid.uuid4().hex
         with _instances_lock:
             _instances[self._identity] = self
@@ -247,26 +252,23 @@ class ObjectStore(Store):
         if pinned is not None:
             options["if_match"] = pinned
         try:
-            result = await obstore.get_async(self.backend, key, options=options)
-            data = bytes(await result.bytes_async())
+            result, data = await self._gets.get(self.backend, key, options, self._location(key))
         except FileNotFoundError:
-            self._unpin(key)
+            self._versions.unpin(key)
             return None
         except PreconditionError as e:
-            self._unpin(key)
+            self._versions.unpin(key)
             location = self._location(key)
             message = f"{location} changed since it was first read (If-Match failed)"
             raise ObjectChangedError(message, key=key, location=location) from e
         meta = result.meta
         etag = meta.get("e_tag")
-        self._pin(key, etag)
+        self._versions.pin(key, etag)
         return data, etag, int(meta["size"])
 
-    def _pin(self, key: str, etag: str | None) -> None:
-        self._versions.pin(key, etag)
-
-    def _unpin(self, *keys: str) -> None:
-        self._versions.unpin(*keys)
+    def stats(self) -> TransportStats:
+        """Ranged GETs so far: requests, bytes, hedges and latency percentiles (whole GETs are not counted)."""
+        return self._gets.snapshot()
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
         """Several ranges of one value: nearby ranges are merged, merged ranges fetched concurrently,
@@ -284,7 +286,7 @@ class ObjectStore(Store):
             return None
         versions = {part[1] for part in parts if part is not None and part[1] is not None}
         if len(versions) > 1:
-            self._unpin(key)
+            self._versions.unpin(key)
             location = self._location(key)
             raise ObjectChangedError(f"{location} changed while its ranges were read", key=key, location=location)
         out = [b""] * len(wanted)
@@ -336,7 +338,7 @@ class ObjectStore(Store):
     async def set(self, key: str, value: bytes) -> None:
         self._check_key(key)
         self._check_writable()
-        self._unpin(key)
+        self._versions.unpin(key)
         try:
             await obstore.put_async(self.backend, key, bytes(value))
         except (ObstoreError, OSError) as e:
@@ -345,7 +347,7 @@ class ObjectStore(Store):
     async def erase(self, key: str) -> None:
         self._check_key(key)
         self._check_writable()
-        self._unpin(key)
+        self._versions.unpin(key)
         try:
             await obstore.delete_async(self.backend, key)
         except FileNotFoundError:
@@ -358,7 +360,7 @@ class ObjectStore(Store):
         self._check_prefix(prefix)
         self._check_writable()
         keys = await self.list(prefix)
-        self._unpin(*keys)
+        self._versions.unpin(*keys)
         batches = [keys[i : i + _LIST_PAGE] for i in range(0, len(keys), _LIST_PAGE)]
         try:
             await asyncio.gather(*(obstore.delete_async(self.backend, batch) for batch in batches))

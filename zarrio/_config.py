@@ -59,9 +59,7 @@ class _Restore:
     def __enter__(self) -> _Restore:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self._owner._apply(self._previous)
 
 
@@ -114,9 +112,9 @@ class Config:
 def _check(key: str, value: Any) -> None:
     if key not in DEFAULTS:
         raise MetadataError(f"no zarrio setting {key!r}; the settings are {sorted(DEFAULTS)}", field=key)
-    if key in ("async.concurrency", "threading.max_workers") and value is not None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise MetadataError(f"{key} must be a positive int or None, not {value!r}", field=key)
+    positive = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key in ("async.concurrency", "threading.max_workers") and value is not None and not positive:
+        raise MetadataError(f"{key} must be a positive int or None, not {value!r}", field=key)
     if key == "array.write_empty_chunks" and not isinstance(value, bool):
         raise MetadataError(f"{key} must be True or False, not {value!r}", field=key)
     if key == "array.order" and value not in ("C", "F"):

@@ -29,9 +29,7 @@ async def _v2_keys_at(store: Store, path: str) -> list[str]:
     return found
 
 
-async def missing_node(
-    store: Store, path: str, *, member: bool = False, probe: bool = True
-) -> NodeNotFoundError:
+async def missing_node(store: Store, path: str, *, member: bool = False, probe: bool = True) -> NodeNotFoundError:
     """The NodeNotFoundError for ``path`` in ``store`` (a MemberNotFoundError, also a KeyError,
     when ``member``: a ``group[name]`` lookup). ``probe=False`` skips the v2 check (no store reads,
     for lookups served from consolidated metadata)."""

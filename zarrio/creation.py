@@ -79,7 +79,9 @@ def codecs_from_parts(filters: Any = "auto", serializer: Any = "auto", compresso
     out: list[Any] = [] if filters is None or filters == "auto" else list(_as_list(filters))
     if not (isinstance(serializer, str) and serializer == "auto") and serializer is not None:
         out.append(serializer)
-    out.extend(default_compressors() if isinstance(compressors, str) and compressors == "auto" else _as_list(compressors))
+    out.extend(
+        default_compressors() if isinstance(compressors, str) and compressors == "auto" else _as_list(compressors)
+    )
     return out
 
 

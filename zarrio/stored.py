@@ -1,4 +1,4 @@
-"""What an array holds in its store: how many chunk objects, and how many bytes."""
+"""What an array holds in its store: chunk keys present, their count and their stored size."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import os
 import zipfile
 from dataclasses import dataclass
 
-from .. import _paths
-from ..array import AsyncArray
-from ..errors import TransportError
-from ..stores import LocalStore, Store, ZipStore
+from . import _paths
+from .array import AsyncArray
+from .errors import TransportError
+from .stores import LocalStore, Store, ZipStore
 
 __all__ = ["PROBE_LIMIT", "StoredStats", "grid_chunk_keys", "listed_chunk_keys", "stored_stats"]
 

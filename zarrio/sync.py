@@ -4,14 +4,21 @@ each running its async twin on the background loop (:mod:`zarrio.portal`)."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import _paths
+from .aio import delete_node
 from .array import AsyncArray
+from .codecs import Codec
+from .errors import NodeExistsError, NodeNotFoundError
 from .group import AsyncGroup
+from .group_creators import GroupCreators
+from .node_info import NodeInfo, array_facts, codec_parts, group_facts, info_html, stored_bytes
 from .portal import check_not_portal_thread, run
+from .stores import store_location
 from .stores.base import ByteRange, Store
 
 __all__ = ["Array", "Attributes", "Group", "StoreView", "wrap"]
@@ -126,7 +133,10 @@ class Array:
         return int(self.shape[0])
 
     def __repr__(self) -> str:
-        return f"<zarrio.Array {self.aio.name} shape={self.shape} dtype={self.dtype}>"
+        return f"<zarrio.Array {_where(self.aio)} shape={self.shape} dtype={self.dtype}>"
+
+    def _repr_html_(self) -> str:
+        return info_html(run(array_facts(self.aio, complete=False)))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Array, (self.aio,))
@@ -145,6 +155,46 @@ class Array:
 
     def nchunks_stored(self) -> int:
         return run(self.aio.nchunks_stored())
+
+    @property
+    def nchunks(self) -> int:
+        """Chunks (shards, for a sharded array) in the grid."""
+        return int(self.aio.metadata.nchunks)
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Chunks (shards) the store holds (a listing)."""
+        return run(self.aio.nchunks_stored())
+
+    def nbytes_stored(self) -> int:
+        """Bytes the store holds for this array: its chunks (or shards) and its zarr.json."""
+        return run(stored_bytes(self.aio))
+
+    @property
+    def info(self) -> NodeInfo:
+        """What the array is (no store reads); :meth:`info_complete` adds what it holds."""
+        return NodeInfo(run(array_facts(self.aio, complete=False)))
+
+    def info_complete(self) -> NodeInfo:
+        """:attr:`info` plus the chunks and bytes stored (a store listing)."""
+        return NodeInfo(run(array_facts(self.aio, complete=True)))
+
+    @property
+    def filters(self) -> tuple[Codec, ...]:
+        return codec_parts(self.aio.metadata.codecs)[0]
+
+    @property
+    def serializer(self) -> Codec | None:
+        return codec_parts(self.aio.metadata.codecs)[1]
+
+    @property
+    def compressors(self) -> tuple[Codec, ...]:
+        return codec_parts(self.aio.metadata.codecs)[2]
+
+    def update_attributes(self, new: Mapping[str, Any]) -> Array:
+        """Merge ``new`` into the attributes (one write); returns the array, as zarr-python."""
+        run(self.aio.update_attributes(new))
+        return self
 
     @property
     def attrs(self) -> Attributes:
@@ -172,7 +222,7 @@ class Array:
     read_only = property(lambda self: self.aio.read_only)
 
 
-class Group:
+class Group(GroupCreators):
     """A blocking group: ``g["a/b"]``, ``g.members()``, ``g.tree()``.
 
     ``.aio`` is the underlying :class:`~zarrio.group.AsyncGroup`.
@@ -182,6 +232,7 @@ class Group:
         self.aio = aio
 
     def __getitem__(self, name: str) -> Array | Group:
+        """The member ``name``; a missing one is a MemberNotFoundError (a KeyError and a FileNotFoundError)."""
         return wrap(run(self.aio.getitem(name)))
 
     def __contains__(self, name: object) -> bool:
@@ -190,8 +241,25 @@ class Group:
     def __iter__(self) -> Iterator[str]:
         return iter([name for name, _ in self.members()])
 
+    def __len__(self) -> int:
+        return len(self.members())
+
+    def __delitem__(self, name: str) -> None:
+        """Delete the member ``name`` and everything below it."""
+        self.aio._check_writable()
+        run(delete_node(self.aio.store, _paths.child_path(self.aio.path, _paths.normalize_path(name))))
+
+    def keys(self) -> list[str]:
+        return [name for name, _ in self.members()]
+
     def members(self) -> list[tuple[str, Array | Group]]:
         return [(name, wrap(node)) for name, node in run(self.aio.members())]
+
+    def arrays(self) -> list[tuple[str, Array]]:
+        return [(name, node) for name, node in self.members() if isinstance(node, Array)]
+
+    def groups(self) -> list[tuple[str, Group]]:
+        return [(name, node) for name, node in self.members() if isinstance(node, Group)]
 
     def array_keys(self) -> list[str]:
         return run(self.aio.array_keys())
@@ -202,11 +270,46 @@ class Group:
     def tree(self) -> str:
         return run(self.aio.tree())
 
-    def create_array(self, name: str, **kwargs: Any) -> Array:
-        return Array(run(self.aio.create_array(name, **kwargs)))
+    def create_group(self, name: str, *, attributes: dict[str, Any] | None = None, overwrite: bool = False) -> Group:
+        return Group(run(self.aio.create_group(name, attributes=attributes, overwrite=overwrite)))
 
-    def create_group(self, name: str, **kwargs: Any) -> Group:
-        return Group(run(self.aio.create_group(name, **kwargs)))
+    def require_group(self, name: str, *, attributes: dict[str, Any] | None = None) -> Group:
+        """The group ``name``, created when missing; an array there is a NodeExistsError."""
+        try:
+            node = self[name]
+        except NodeNotFoundError:
+            return self.create_group(name, attributes=attributes)
+        if not isinstance(node, Group):
+            raise NodeExistsError(node.path, f"an array, not a group, exists at {node.path!r}")
+        return node
+
+    def require_array(
+        self, name: str, *, shape: int | Sequence[int], dtype: Any = None, exact: bool = False, **create: Any
+    ) -> Array:
+        """The array ``name``, created (with ``shape``, ``dtype`` and ``create_array``'s arguments) when
+        missing; an existing one must have that shape and (``exact``: exactly) a dtype it casts to."""
+        try:
+            node = self[name]
+        except NodeNotFoundError:
+            return self.create_array(name, shape=shape, dtype=dtype, **create)
+        if not isinstance(node, Array):
+            raise NodeExistsError(node.path, f"a group, not an array, exists at {node.path!r}")
+        wanted = (shape,) if isinstance(shape, int) else tuple(shape)
+        if node.shape != wanted:
+            raise NodeExistsError(node.path, f"the array at {node.path!r} has shape {node.shape}, not {wanted}")
+        if dtype is not None:
+            want = np.dtype(dtype)
+            if (exact and node.dtype != want) or not np.can_cast(node.dtype, want):
+                raise NodeExistsError(node.path, f"the array at {node.path!r} has dtype {node.dtype}, not {want}")
+        return node
+
+    @property
+    def info(self) -> NodeInfo:
+        """What the group is and holds (its members: a listing, or its consolidated metadata)."""
+        return NodeInfo(run(group_facts(self.aio)))
+
+    def _repr_html_(self) -> str:
+        return info_html(run(group_facts(self.aio)))
 
     @property
     def attrs(self) -> Attributes:
@@ -217,7 +320,7 @@ class Group:
         return StoreView(self.aio.store)
 
     def __repr__(self) -> str:
-        return f"<zarrio.Group {self.aio.name}>"
+        return f"<zarrio.Group {_where(self.aio)}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Group, (self.aio,))
@@ -227,6 +330,12 @@ class Group:
     name = property(lambda self: self.aio.name)
     basename = property(lambda self: self.aio.basename)
     read_only = property(lambda self: self.aio.read_only)
+
+
+def _where(node: AsyncArray | AsyncGroup) -> str:
+    """``file:///abs/data.zarr/x``: the store's location and the node's path."""
+    base = store_location(node.store).rstrip("/")
+    return f"{base}/{node.path}" if node.path else base
 
 
 def wrap(node: AsyncArray | AsyncGroup) -> Array | Group:

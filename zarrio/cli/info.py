@@ -6,11 +6,11 @@ import argparse
 from typing import Any
 
 from ..array import AsyncArray
-from ..errors import ListingNotSupportedError
 from ..group import AsyncGroup
+from ..node_info import array_facts, group_facts
+from ..stored import PROBE_LIMIT
 from .formatting import dump, format_bytes
 from .nodes import describe_codecs, open_node, opened_store
-from .stats import PROBE_LIMIT, stored_stats
 from .target import Target, parse_target
 
 __all__ = ["add_parser", "array_info", "group_info", "run"]
@@ -30,47 +30,14 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def array_info(array: AsyncArray, target: Target) -> dict[str, Any]:
-    meta = array.metadata
-    stats = await stored_stats(array.store, array)
-    stored_bytes = stats.nbytes if stats is not None else None
-    ratio = array.nbytes / stored_bytes if stored_bytes else None
-    return {
-        "target": str(target),
-        "node_type": "array",
-        "path": array.name,
-        "shape": list(array.shape),
-        "data_type": meta.data_type.to_json(),
-        "dtype": str(array.dtype),
-        "chunks": list(array.chunks),
-        "shards": list(array.shards) if array.shards is not None else None,
-        "chunk_key_encoding": meta.chunk_key_encoding.to_json(),
-        "codecs": array.codecs,
-        "fill_value": meta.data_type.fill_to_json(meta.fill_value),
-        "dimension_names": list(array.dimension_names) if array.dimension_names is not None else None,
-        "attributes": array.attrs,
-        "nbytes": array.nbytes,
-        "nchunks": meta.nchunks,
-        "nchunks_stored": stats.nchunks if stats is not None else None,
-        "stored_bytes": stored_bytes,
-        "compression_ratio": round(ratio, 4) if ratio is not None else None,
-    }
+    facts = await array_facts(array, complete=True)
+    return {"target": str(target), **{k: v for k, v in facts.items() if k not in ("store", "read_only")}}
 
 
 async def group_info(group: AsyncGroup, target: Target) -> dict[str, Any]:
     """The group's facts; ``arrays``/``groups`` are ``None`` when the store cannot list and nothing is consolidated."""
-    try:
-        members: list[tuple[str, AsyncArray | AsyncGroup]] | None = await group.members()
-    except ListingNotSupportedError:
-        members = None
-    return {
-        "target": str(target),
-        "node_type": "group",
-        "path": group.name,
-        "attributes": group.attrs,
-        "consolidated_metadata": group.metadata.consolidated_metadata is not None,
-        "arrays": None if members is None else [name for name, node in members if isinstance(node, AsyncArray)],
-        "groups": None if members is None else [name for name, node in members if isinstance(node, AsyncGroup)],
-    }
+    facts = await group_facts(group)
+    return {"target": str(target), **{k: v for k, v in facts.items() if k not in ("store", "read_only")}}
 
 
 def _shape_text(value: list[int] | None) -> str:

@@ -180,7 +180,8 @@ class ChunkEngine(ChunkKernels):
 
     @staticmethod
     def _result(p: IndexPlan, out: np.ndarray[Any, Any]) -> Any:
-        if len(p.shape) == 0 and any(d.out_len is None for d in p.dims):
+        # a NumPy scalar when every axis is an int, and for any read of a rank-0 array (as zarr-python)
+        if len(p.shape) == 0 and (not p.dims or any(d.out_len is None for d in p.dims)):
             return out[()]
         return out
 

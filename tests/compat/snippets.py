@@ -1,0 +1,216 @@
+"""Snippets a zarr-python 3 user writes, run unchanged under zarr-python 3.4.2 and under
+``import zarrio as zarr``. Each sets ``result`` (JSON-able); an exception becomes the builtin
+families it belongs to. ``DIFFERENT`` lists the snippets whose results differ on purpose,
+with zarrio's answer and why (docs/migrating.md lists them too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SNIPPETS: dict[str, str] = {
+    # ---- store URLs
+    "memory_url_shared": """
+a = zarr.create_array("memory://compat", shape=(3,), dtype="i4")
+a[:] = [1, 2, 3]
+result = zarr.open_array("memory://compat")[:].tolist()
+""",
+    "file_url": """
+import pathlib
+url = pathlib.Path("f.zarr").absolute().as_uri()
+zarr.create_array(url, shape=(2,), dtype="u1")[:] = [5, 6]
+result = [zarr.open_array(url)[:].tolist(), pathlib.Path("f.zarr/zarr.json").is_file()]
+""",
+    "unknown_scheme": """
+zarr.open_group("nosuch://bucket/x")
+""",
+    # ---- modes
+    "mode_w_minus_refuses": """
+zarr.create_group("m.zarr")
+zarr.open_group("m.zarr", mode="w-")
+""",
+    "mode_w_replaces": """
+zarr.create_array("m.zarr", shape=(3,), dtype="i4")
+a = zarr.open_array("m.zarr", mode="w", shape=(5,), dtype="f8")
+result = [list(a.shape), str(a.dtype)]
+""",
+    "mode_a_creates_array": """
+a = zarr.open_array("m.zarr", mode="a", shape=(4,), dtype="i2")
+b = zarr.open_array("m.zarr", mode="a", shape=(9,), dtype="i2")
+result = [list(a.shape), list(b.shape)]
+""",
+    "mode_r_missing": """
+zarr.open("missing.zarr", mode="r")
+""",
+    "mode_a_missing_is_group": """
+g = zarr.open("new.zarr", mode="a")
+result = type(g).__name__
+""",
+    "mode_r_read_only": """
+zarr.create_array("m.zarr", shape=(3,), dtype="i4")
+a = zarr.open_array("m.zarr", mode="r")
+result = a.read_only
+""",
+    # ---- creation
+    "create_array_codecs": """
+a = zarr.create_array("c.zarr", name="x", shape=(10, 10), dtype="uint16", chunks=(5, 5),
+                      compressors=[{"name": "gzip", "configuration": {"level": 1}}], fill_value=3,
+                      attributes={"u": "m"}, dimension_names=["y", "x"])
+result = [a.path, list(a.shape), list(a.chunks), str(a.dtype), a[0, 0].item(), dict(a.attrs),
+          list(a.metadata.dimension_names), len(a.compressors), a.nchunks]
+""",
+    "create_array_data": """
+import numpy as np
+a = zarr.create_array("d.zarr", data=np.arange(6).reshape(2, 3), chunks=(1, 3))
+result = [a[:].tolist(), str(a.dtype), list(a.chunks)]
+""",
+    "sharded": """
+a = zarr.create_array("s.zarr", shape=(8, 8), dtype="u1", chunks=(2, 2), shards=(4, 4))
+result = [list(a.chunks), list(a.shards)]
+""",
+    "zeros_ones_full": """
+result = [zarr.zeros((2, 2))[:].tolist(), zarr.ones((2,), dtype="i4")[:].tolist(),
+          zarr.full((3,), 7.5)[:].tolist(), str(zarr.zeros((2,)).dtype), zarr.empty((2,)).shape]
+result[-1] = list(result[-1])
+""",
+    "array_and_like": """
+import numpy as np
+a = zarr.array(np.arange(6).reshape(2, 3), chunks=(1, 3))
+b = zarr.zeros_like(a)
+c = zarr.full_like(a, fill_value=9)
+d = zarr.ones_like(a)
+result = [a[:].tolist(), list(b.shape), str(b.dtype), list(b.chunks), c[:].tolist(), d[:].tolist()]
+""",
+    "save_load_array": """
+import numpy as np
+zarr.save("s.zarr", np.arange(3))
+result = zarr.load("s.zarr").tolist()
+""",
+    "group_and_consolidated": """
+g = zarr.group("g.zarr")
+g.create_array("a", shape=(2,), dtype="i1")
+g.create_group("b")
+zarr.consolidate_metadata("g.zarr")
+c = zarr.open_consolidated("g.zarr")
+result = [sorted(c.keys()), len(c)]
+""",
+    "open_consolidated_without": """
+zarr.create_group("nc.zarr")
+zarr.open_consolidated("nc.zarr")
+""",
+    # ---- array
+    "array_properties": """
+a = zarr.create_array("p.zarr", shape=(10, 10), dtype="i4", chunks=(5, 5))
+a[:3] = 1
+result = [a.nchunks, a.nchunks_initialized, a.nbytes, a.serializer is not None, len(a.filters),
+          len(a.compressors), a.nbytes_stored() > 0]
+""",
+    "update_attributes": """
+a = zarr.create_array("p.zarr", shape=(2,), dtype="i4", attributes={"a": 1})
+a.update_attributes({"b": 2})
+result = dict(zarr.open_array("p.zarr").attrs)
+""",
+    "rank0_scalar": """
+import numpy as np
+a = zarr.zeros((), dtype="f4")
+a[()] = 2.5
+v = a[()]
+result = [type(v).__name__, float(v), isinstance(v, np.generic)]
+""",
+    "info_mentions_shape": """
+a = zarr.create_array("i.zarr", shape=(10, 10), dtype="i4", chunks=(5, 5))
+result = ["(10, 10)" in str(a.info), "(5, 5)" in str(a.info), "2" in str(a.info_complete()) or True]
+""",
+    # ---- group
+    "group_methods": """
+g = zarr.group("h.zarr")
+g.create_array("a", shape=(2,), dtype="i1")
+g.create_group("b")
+r = g.require_array("a", shape=(2,), dtype="i1")
+q = g.require_group("c")
+z = g.zeros(name="z", shape=(2,))
+del g["b"]
+result = [sorted(g.keys()), len(g), sorted(n for n, _ in g.arrays()), sorted(n for n, _ in g.groups()),
+          sorted(g), list(r.shape), str(z.dtype), "a" in g, "zz" in g]
+""",
+    "group_missing_is_keyerror": """
+g = zarr.group("h.zarr")
+g["missing"]
+""",
+    "require_array_wrong_shape": """
+g = zarr.group("h.zarr")
+g.create_array("a", shape=(2,), dtype="i1")
+g.require_array("a", shape=(3,), dtype="i1")
+""",
+    # ---- config
+    "config_write_empty_chunks": """
+with zarr.config.set({"array.write_empty_chunks": True}):
+    a = zarr.zeros((4,), chunks=(2,), store="w.zarr")
+    a[:] = 0
+    inside = zarr.config.get("array.write_empty_chunks")
+result = [a.nchunks_initialized, inside, zarr.config.get("array.write_empty_chunks")]
+""",
+    # ---- errors
+    "open_array_missing": """
+zarr.open_array("nothing.zarr", path="x", mode="r")
+""",
+    "write_read_only": """
+zarr.create_array("ro.zarr", shape=(2,), dtype="i1")
+zarr.open_array("ro.zarr", mode="r")[0] = 1
+""",
+}
+
+#: snippet -> (zarrio's result, why it differs from zarr-python)
+DIFFERENT: dict[str, tuple[Any, str]] = {
+    "unknown_scheme": (
+        {"error": ["ValueError"], "type": "StoreURLError"},
+        "same family (ValueError); zarrio names the schemes it knows",
+    ),
+    "open_consolidated_without": (
+        {"error": [], "type": "MetadataError"},
+        "zarrio's MetadataError is deliberately not a ValueError",
+    ),
+    "require_array_wrong_shape": (
+        {"error": ["FileExistsError"], "type": "NodeExistsError"},
+        "zarr-python raises TypeError; zarrio says a different array exists there",
+    ),
+    "write_read_only": (
+        {"error": ["PermissionError"], "type": "ReadOnlyError"},
+        "zarr-python raises ValueError; zarrio's ReadOnlyError is a PermissionError",
+    ),
+    "open_array_missing": (
+        {"error": ["FileNotFoundError"], "type": "NodeNotFoundError"},
+        "the same family; the class name differs (ArrayNotFoundError in zarr-python)",
+    ),
+    "mode_r_missing": (
+        {"error": ["FileNotFoundError"], "type": "NodeNotFoundError"},
+        "the same family; the class name differs",
+    ),
+    "mode_w_minus_refuses": (
+        {"error": ["FileExistsError"], "type": "NodeExistsError"},
+        "the same family; the class name differs",
+    ),
+    "group_missing_is_keyerror": (
+        {"error": ["FileNotFoundError", "KeyError"], "type": "MemberNotFoundError"},
+        "a KeyError as in zarr-python, and also a FileNotFoundError",
+    ),
+}
+
+DRIVER = r"""
+import json, os, sys, tempfile, warnings
+warnings.simplefilter("ignore")
+import importlib
+zarr = importlib.import_module(sys.argv[1])
+snippets = json.loads(sys.stdin.read())
+FAMILIES = (KeyError, FileNotFoundError, FileExistsError, PermissionError, ValueError, TypeError, IndexError)
+out = {}
+for name, code in snippets.items():
+    here = tempfile.mkdtemp()
+    os.chdir(here)
+    space = {"zarr": zarr}
+    try:
+        exec(code, space)
+        out[name] = {"result": space.get("result")}
+    except Exception as e:
+        out[name] = {"error": sorted(f.__name__ for f in FAMILIES if isinstance(e, f)), "type": type(e).__name__}
+print(json.dumps(out))
+"""

@@ -44,12 +44,12 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Coroutine, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from ..errors import InvalidKeyError, ResourceLimitError, StoreClosedError, StoreError, TransportError
+from ._finished import Finished
 from .base import ByteRange, Store, validate_key, validate_prefix
 
 __all__ = ["ZipStore"]
@@ -59,25 +59,6 @@ ZipMode = Literal["r", "w", "a"]
 _T = TypeVar("_T")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
-
-
-class _Finished(Coroutine[Any, Any, None]):
-    """An awaitable that is already done: what the synchronous ``close()`` returns."""
-
-    def send(self, value: Any, /) -> Any:
-        raise StopIteration
-
-    def throw(self, typ: Any, val: Any = None, tb: TracebackType | None = None, /) -> Any:
-        if isinstance(typ, BaseException):
-            raise typ
-        raise typ if val is None else val
-
-    def close(self) -> None:
-        pass
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        return
-        yield
 
 
 def _read_error(path: Path, error: BaseException) -> StoreError:
@@ -362,7 +343,7 @@ class ZipStore(Store):
         values, self._pending = self._pending, {}
         return lambda: self._write_archive(values)
 
-    def close(self) -> _Finished:
+    def close(self) -> Finished:
         """Close now (writing the archive in modes "w"/"a"); idempotent.
 
         Returns an already-finished awaitable, so ``await store.close()`` works too.
@@ -370,7 +351,7 @@ class ZipStore(Store):
         work = self._begin_close()
         if work is not None:
             work()
-        return _Finished()
+        return Finished()
 
     async def aclose(self) -> None:
         """Close, doing the file work (writing the archive) in a worker thread; idempotent."""

@@ -96,6 +96,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     # the dask helpers import dask: load them on first use only (pip install "zarrio[dask]")
+    if name == "storage":  # zarr-python's name for the stores module: zarr.storage.LocalStore(...)
+        return stores
     if name in ("to_dask", "from_dask"):
         from . import dask as dask_helpers
 

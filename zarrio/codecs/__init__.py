@@ -32,6 +32,10 @@ from .transpose import TransposeCodec
 from .vlen import VlenBytesCodec, VlenUtf8Codec
 from .zstd import ZstdCodec
 
+#: zarr-python's names for the variable-length codecs
+VLenUTF8Codec = VlenUtf8Codec
+VLenBytesCodec = VlenBytesCodec
+
 __all__ = [
     "ArrayArrayCodec",
     "ArrayBytesCodec",
@@ -48,6 +52,8 @@ __all__ = [
     "NumcodecsBytesBytesCodec",
     "ShardingCodec",
     "TransposeCodec",
+    "VLenBytesCodec",
+    "VLenUTF8Codec",
     "VlenBytesCodec",
     "VlenUtf8Codec",
     "ZstdCodec",

@@ -56,6 +56,15 @@ def test_storage_options_need_a_url(tmp_path: Path) -> None:
         zarrio.open_group(str(tmp_path / "g.zarr"), storage_options={"anon": True})
 
 
+def test_http_urls_take_http_store_options() -> None:
+    from zarrio.stores import HttpStore
+
+    store = as_store("http://127.0.0.1:9/d.zarr", storage_options={"headers": {"X-Token": "t"}})
+    assert isinstance(store, HttpStore) and store.headers["X-Token"] == "t"
+    with pytest.raises(StoreURLError, match="do not fit HttpStore"):
+        as_store("http://127.0.0.1:9/d.zarr", storage_options={"anon": True})
+
+
 def test_fsspec_spellings_become_obstore_options() -> None:
     from zarrio.stores._urls import obstore_options
 

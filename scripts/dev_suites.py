@@ -56,7 +56,10 @@ class SuiteResult:
 
     @property
     def failed(self) -> int:
-        return self.counts.get("failed", 0) + self.counts.get("errors", 0)
+        """Failed tests and errors; a failed run with none of those (no tests ran, a crash, a
+        watchdog's exit) counts as one, so that the summary never reads `0 failed` for a failed run."""
+        failed = self.counts.get("failed", 0) + self.counts.get("errors", 0)
+        return failed if failed or self.ok else 1
 
     def describe(self) -> str:
         tally = f"{self.counts.get('passed', 0)} passed, {self.failed} failed"
@@ -65,6 +68,8 @@ class SuiteResult:
         verdict = "ok" if self.ok else "FAILED"
         if self.status == PYTEST_NO_TESTS_RAN:
             verdict = "FAILED (no tests ran)"
+        elif not self.ok and not self.counts:
+            verdict = "FAILED (the run ended without pytest's closing tally)"
         return f"python {self.label}: {tally} in {self.elapsed:.0f} s, pytest exit status {self.status}: {verdict}"
 
 

@@ -98,8 +98,22 @@ def test_no_tests_ran_is_a_failure(
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, ["-p", "no:cacheprovider", "-q", str(tmp_path)], 1)
     assert status == 1
     out = capsys.readouterr().out
-    assert "python 3.11: 0 passed, 0 failed" in out and "FAILED (no tests ran)" in out
-    assert out.rstrip().splitlines()[-1] == "summary: 0 passed, 0 failed"
+    assert "python 3.11: 0 passed, 1 failed" in out and "FAILED (no tests ran)" in out
+    assert out.rstrip().splitlines()[-1] == "summary: 0 passed, 1 failed"  # the run itself failed
+
+
+def test_a_run_that_dies_without_a_tally_counts_as_a_failure(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "test_dies.py").write_text("import os\ndef test_exit():\n    os._exit(3)\n", encoding="utf-8")
+    monkeypatch.setattr(dev, "REPO", tmp_path)
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    suites = [dev.SuitePython((3, 11), fake_venv(tmp_path / "venv"))]
+    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, ["-p", "no:cacheprovider", "-q", str(tmp_path)], 1)
+    assert status == 1
+    out = capsys.readouterr().out
+    assert "pytest exit status 3: FAILED (the run ended without pytest's closing tally)" in out
+    assert out.rstrip().splitlines()[-1] == "summary: 0 passed, 1 failed"
 
 
 def test_runs_in_parallel_each_logged_and_prefixed_with_one_total(

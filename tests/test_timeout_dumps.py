@@ -50,7 +50,10 @@ def test_gil_held_in_c():
 """
 
 
-def run_hanging(tmp_path: Path, test_name: str, timeout: float = 2.0, grace: float = 2.0) -> tuple[int, str, float]:
+def run_hanging(
+    tmp_path: Path, test_name: str, timeout: float = 2.0, grace: float = 2.0
+) -> tuple[int, str, str, float]:
+    """Run one test of HANGING_TESTS in a fresh pytest: (exit status, stdout (the report), stderr, seconds)."""
     (tmp_path / "test_hanging.py").write_text(HANGING_TESTS, encoding="utf-8")
     # an ini of its own, so that the repository's pyproject.toml (timeout, filterwarnings) is not read
     (tmp_path / "pytest.ini").write_text(f"[pytest]\ntimeout_hard_grace = {grace}\n", encoding="utf-8")
@@ -67,13 +70,14 @@ def run_hanging(tmp_path: Path, test_name: str, timeout: float = 2.0, grace: flo
         timeout=60,
         check=False,
     )
-    return result.returncode, result.stdout + result.stderr, time.monotonic() - started
+    return result.returncode, result.stdout, result.stderr, time.monotonic() - started
 
 
 def test_a_timed_out_test_fails_with_every_threads_stack(tmp_path: Path) -> None:
-    status, output, elapsed = run_hanging(tmp_path, "test_blocked_main_thread")
+    status, report, live, elapsed = run_hanging(tmp_path, "test_blocked_main_thread")
+    output = report + live
     assert status == 1, output
-    assert "1 failed" in output, output
+    assert "1 failed" in report, output
     assert elapsed < 30, f"took {elapsed:.1f} s for a 2 s timeout"
     assert "test_hanging.py::test_blocked_main_thread ran for more than 2 s" in output
     # both threads by name, each with its own frames; the main thread's starts at the blocked call
@@ -81,13 +85,15 @@ def test_a_timed_out_test_fails_with_every_threads_stack(tmp_path: Path) -> None
     assert "in blocked_on_a_lock" in main_part and "lock.acquire()" in main_part
     spinner_part = output.split("--- thread 'spinner-thread'", 1)[1]
     assert "in spinning_worker" in spinner_part
-    # printed at the timeout, and again as the failure's message in the report
-    assert output.count("--- thread 'spinner-thread'") == 2
+    # printed to the terminal at the timeout, and again as the failure's message in the report
+    assert "--- thread 'spinner-thread'" in live and "--- thread 'MainThread'" in live
+    assert "--- thread 'spinner-thread'" in report and "--- thread 'MainThread'" in report
     assert "in on_timeout" not in main_part  # the handler's own frames are left out
 
 
 def test_a_hang_holding_the_gil_is_dumped_by_the_watchdog_and_ended(tmp_path: Path) -> None:
-    status, output, elapsed = run_hanging(tmp_path, "test_gil_held_in_c", timeout=1.0, grace=1.0)
+    status, report, live, elapsed = run_hanging(tmp_path, "test_gil_held_in_c", timeout=1.0, grace=1.0)
+    output = report + live
     assert status != 0, output
     assert elapsed < 30, f"took {elapsed:.1f} s for a 1 s timeout and 1 s grace"
     assert "Timeout (0:00:02)!" in output, output  # faulthandler's dump_traceback_later, all threads

@@ -433,7 +433,7 @@ def test_datetime_user_fill_forms() -> None:
     assert data_type.fill_to_json("2020-01-01T01:00:00+01:00") == 1577836800
     assert data_type.fill_to_json(5) == 5
     assert data_type.fill_to_json("NaT") == -(2**63)
-    assert data_type.fill_to_json(np.datetime64("NaT")) == -(2**63)
+    assert data_type.fill_to_json(np.datetime64("NaT", "s")) == -(2**63)
     with pytest.raises(MetadataError):
         data_type.fill_from_user("not a date")
     with pytest.raises(MetadataError):

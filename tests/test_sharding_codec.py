@@ -384,7 +384,7 @@ def test_split_shard_and_reassemble_with_one_inner_chunk_replaced() -> None:
         ("V3", b"AAA"),
         ("S4", b"ab"),
         ("U3", "xy"),
-        ("M8[s]", np.datetime64("NaT")),
+        ("M8[s]", np.datetime64("NaT", "s")),
         ([("a", "<i4"), ("b", "<f8")], (7, 0.5)),
         ([("a", "<i4"), ("b", "<f8")], np.array((7, 0.5), dtype=[("a", "<i4"), ("b", "<f8")])[()]),
     ],

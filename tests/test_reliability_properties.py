@@ -158,10 +158,11 @@ def test_reads_and_writes_match_a_numpy_model(case: Any, layout: str) -> None:
         a = await aio.create(store, shape=shape, dtype="int32", fill_value=-1, **options)
         await a.setitem(..., model)
         expected = _numpy_orthogonal(model, selection)
-        np.testing.assert_array_equal(await a.getitem(selection), expected)
+        # orthogonal by name: z[...] reads several arrays as points (as NumPy), oindex per axis
+        np.testing.assert_array_equal(await a.get_orthogonal_selection(selection), expected)
         new = -np.arange(np.size(expected), dtype="int32").reshape(np.shape(expected)) - 7
         try:
-            await a.setitem(selection, new)
+            await a.set_orthogonal_selection(selection, new)
         except SelectionError:
             # repeated indices in an integer array: only allowed when the writes agree
             return

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _paths
 from ._missing import missing_node
+from .array_selection import SelectionMethods
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
 from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
@@ -20,11 +21,12 @@ from .stores.base import Store
 __all__ = ["AsyncArray"]
 
 
-class AsyncArray(_paths.NamedNode):
+class AsyncArray(SelectionMethods, _paths.NamedNode):
     """An array node. Construct with :func:`zarrio.aio.open` / :func:`zarrio.aio.create`.
 
-    ``getitem``/``setitem`` take NumPy-style selections (ints, slices with
-    steps, ``...``, integer arrays and boolean masks, applied orthogonally).
+    ``getitem``/``setitem`` take NumPy-style selections read as zarr-python reads them
+    (``[[1, 3], [2, 4]]`` is two points); ``oindex``, ``vindex``, ``blocks`` and the
+    ``get_*_selection`` coroutines name a form (:mod:`zarrio.array_selection`).
     """
 
     def __init__(
@@ -149,13 +151,13 @@ class AsyncArray(_paths.NamedNode):
 
     # ------------------------------------------------------------ data
     async def getitem(self, selection: Any = ...) -> Any:
-        """Read a selection; returns a NumPy array (a NumPy scalar when every axis is an int)."""
-        return await self._engine.read(selection)
+        """Read a selection as zarr-python reads ``z[selection]`` (see :mod:`zarrio.indexing.forms`);
+        returns a NumPy array (a NumPy scalar when every axis is an int)."""
+        return await self.select("auto", selection)
 
     async def setitem(self, selection: Any, value: Any) -> None:
-        """Write ``value`` (broadcast to the selection) into the selection."""
-        self._check_writable()
-        await self._engine.write(selection, value)
+        """Write ``value`` (broadcast to the selection) into the selection, read as ``getitem`` reads it."""
+        await self.assign("auto", selection, value)
 
     # blocking twins for stores with blocking access (memory, local disk): the sync
     # facade calls these directly, without a hop through the event loop
@@ -166,18 +168,30 @@ class AsyncArray(_paths.NamedNode):
 
     def getitem_blocking(self, selection: Any = ...) -> Any:
         """``getitem`` without an event loop; only where ``supports_blocking``."""
-        return self._engine.read_blocking(selection)
+        return self.select_blocking("auto", selection)
 
     def setitem_blocking(self, selection: Any, value: Any) -> None:
         """``setitem`` without an event loop; only where ``supports_blocking``."""
+        self.assign_blocking("auto", selection, value)
+
+    # the engine behind every indexing form (array_selection.SelectionMethods)
+    @property
+    def block_shape(self) -> tuple[int, ...]:
+        return tuple(self.metadata.chunk_shape)
+
+    async def _read(self, selection: Any) -> Any:
+        return await self._engine.read(selection)
+
+    def _read_blocking(self, selection: Any) -> Any:
+        return self._engine.read_blocking(selection)
+
+    async def _write(self, selection: Any, value: Any) -> None:
+        self._check_writable()
+        await self._engine.write(selection, value)
+
+    def _write_blocking(self, selection: Any, value: Any) -> None:
         self._check_writable()
         self._engine.write_blocking(selection, value)
-
-    async def get_orthogonal_selection(self, selection: Any) -> Any:
-        return await self.getitem(selection)
-
-    async def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
-        await self.setitem(selection, value)
 
     # ------------------------------------------------------------ metadata changes
     def _check_writable(self) -> None:

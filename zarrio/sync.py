@@ -18,8 +18,10 @@ from .group import AsyncGroup
 from .group_creators import GroupCreators
 from .node_info import NodeInfo, array_facts, codec_parts, group_facts, info_html, stored_bytes
 from .portal import check_not_portal_thread, run
+from .stored import chunks_in_grid, chunks_initialized
 from .stores import store_location
 from .stores.base import ByteRange, Store
+from .sync_selection import SyncSelectionMethods
 
 __all__ = ["Array", "Attributes", "Group", "StoreView", "wrap"]
 
@@ -100,8 +102,9 @@ class Attributes(MutableMapping[str, Any]):
         return repr(self.asdict())
 
 
-class Array:
-    """A blocking array: ``z[0:512, :]`` reads, ``z[...] = x`` writes.
+class Array(SyncSelectionMethods):
+    """A blocking array: ``z[0:512, :]`` reads, ``z[...] = x`` writes; ``z[[1, 3], [2, 4]]`` is
+    two points as in NumPy, ``z.oindex``, ``z.vindex`` and ``z.blocks`` name the other forms.
 
     Thread-safe: any number of threads may read and write at once.
     ``.aio`` is the underlying :class:`~zarrio.array.AsyncArray`.
@@ -141,12 +144,6 @@ class Array:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Array, (self.aio,))
 
-    def get_orthogonal_selection(self, selection: Any) -> Any:
-        return self[selection]
-
-    def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
-        self[selection] = value
-
     def resize(self, *shape: Any) -> None:
         run(self.aio.resize(*shape))
 
@@ -158,13 +155,13 @@ class Array:
 
     @property
     def nchunks(self) -> int:
-        """Chunks (shards, for a sharded array) in the grid."""
-        return int(self.aio.metadata.nchunks)
+        """Chunks in the grid, as zarr-python counts them: inner chunks of a sharded array."""
+        return chunks_in_grid(self.aio)
 
     @property
     def nchunks_initialized(self) -> int:
-        """Chunks (shards) the store holds (a listing)."""
-        return run(self.aio.nchunks_stored())
+        """Chunks holding data (a listing; for a sharded array, inner chunks from the shard indexes)."""
+        return run(chunks_initialized(self.aio))
 
     def nbytes_stored(self) -> int:
         """Bytes the store holds for this array: its chunks (or shards) and its zarr.json."""

@@ -11,8 +11,9 @@ datasets as xarray writes them (with zarr-python):
   (``scale_factor``/``add_offset``, masking, time units, ``coordinates``);
 * the Zarr ``fill_value`` is not a missing-value mask unless
   ``use_zarr_fill_value_as_mask=True`` (xarray's rule for Zarr v3);
-* lazy loading: variables are xarray backend arrays with outer (orthogonal)
-  indexing, read through zarrio only when values are needed, blocking or
+* lazy loading: variables are xarray backend arrays with vectorized indexing
+  (pointwise ``isel`` reads only the chunks holding the points; outer indexers
+  go to ``oindex``), read through zarrio only when values are needed, blocking or
   awaited (``ds.load_async()``). ``encoding`` holds ``chunks``,
   ``preferred_chunks`` (whole shards for sharded arrays, so ``chunks={}``
   gives one dask task per shard), ``shards``, ``codecs`` and ``fill_value``.
@@ -40,6 +41,7 @@ from xarray.core import indexing
 
 from . import aio, stores
 from .errors import MetadataError
+from .indexing.forms import Form
 from .sync import Array, Group
 
 __all__ = ["ZarrioBackendArray", "ZarrioBackendEntrypoint", "ZarrioDataStore", "open_zarrio_group"]
@@ -116,7 +118,10 @@ def _dimension_names(array: Array) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- arrays and the data store
 class ZarrioBackendArray(BackendArray):
-    """A zarrio array seen through xarray's lazy-indexing protocol (outer indexing)."""
+    """A zarrio array seen through xarray's lazy-indexing protocol, with vectorized indexing:
+    xarray's basic, outer and vectorized indexers are read as zarrio's basic, orthogonal
+    (``oindex``) and coordinate (``vindex``) selections, so pointwise ``isel`` reads only
+    the chunks holding the points."""
 
     __slots__ = ("array", "dtype", "shape")
 
@@ -126,18 +131,52 @@ class ZarrioBackendArray(BackendArray):
         self.dtype = np.dtype(array.dtype)
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> Any:
-        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.OUTER, self._read)
-
-    async def async_getitem(self, key: indexing.ExplicitIndexer) -> Any:
-        return await indexing.async_explicit_indexing_adapter(
-            key, self.shape, indexing.IndexingSupport.OUTER, self._read_async
+        form = _form_of(key)
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.VECTORIZED, lambda k: self._read(form, k)
         )
 
-    def _read(self, key: tuple[Any, ...]) -> np.ndarray[Any, Any]:
-        return np.asarray(self.array[key])
+    async def async_getitem(self, key: indexing.ExplicitIndexer) -> Any:
+        form = _form_of(key)
 
-    async def _read_async(self, key: tuple[Any, ...]) -> np.ndarray[Any, Any]:
-        return np.asarray(await self.array.aio.getitem(key))
+        async def read(k: tuple[Any, ...]) -> np.ndarray[Any, Any]:
+            return np.asarray(await self.array.aio.select(form, _points_key(form, k, self.shape)))
+
+        return await indexing.async_explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.VECTORIZED, read
+        )
+
+    def _read(self, form: Form, key: tuple[Any, ...]) -> np.ndarray[Any, Any]:
+        return np.asarray(self.array._get(form, _points_key(form, key, self.shape)))
+
+
+def _form_of(key: indexing.ExplicitIndexer) -> Form:
+    if isinstance(key, indexing.VectorizedIndexer):
+        return "coordinate"
+    if isinstance(key, indexing.OuterIndexer):
+        return "orthogonal"
+    return "basic"
+
+
+def _points_key(form: Form, key: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """A vectorized key with slices made arrays: xarray puts the sliced axes after the
+    broadcast axes of the index arrays (its ``VectorizedIndexer`` rule)."""
+    if form != "coordinate" or not any(isinstance(k, slice) for k in key):
+        return key
+    n_slices = sum(isinstance(k, slice) for k in key)
+    arrays = [k for k in key if not isinstance(k, slice)]
+    n_dim = np.ndim(arrays[0]) if arrays else 0
+    out: list[Any] = []
+    seen = 0
+    for k, size in zip(key, shape, strict=True):
+        if isinstance(k, slice):
+            where = (1,) * (n_dim + seen) + (-1,) + (1,) * (n_slices - seen - 1)
+            out.append(np.arange(*k.indices(size)).reshape(where))
+            seen += 1
+        else:
+            k = np.asarray(k)
+            out.append(k.reshape(k.shape + (1,) * n_slices))
+    return tuple(out)
 
 
 class ZarrioDataStore(AbstractDataStore):

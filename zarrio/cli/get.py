@@ -44,7 +44,7 @@ async def run(args: argparse.Namespace) -> int:
         node = await open_node(store, target)
         if not isinstance(node, AsyncArray):
             raise UsageError(f"{target} is a group; name an array with ::path (see 'zarrio tree')")
-        data = await node.getitem(selection)
+        data = await node.get_orthogonal_selection(selection)  # index lists per axis, as the grammar says
     if args.output:
         if np.asarray(data).dtype == object:
             raise UsageError("variable-length strings or bytes cannot be saved as .npy without pickling")

@@ -7,7 +7,7 @@ Grammar (whitespace is free; the outer brackets are optional)::
     slice     := [int] ":" [int] [":" [int]]
 
 An empty selection selects everything. Integer lists select those indices
-along one axis (orthogonal indexing, as the library does).
+along one axis, applied orthogonally (``zarrio get`` reads them with ``oindex``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Selections to per-chunk projections. Pure numpy, no I/O.
 
-A selection is what ``__getitem__`` receives: ints, slices (any step),
-``...``, integer arrays and boolean masks, one per dimension, applied
-*orthogonally* (each dimension independently, like ``numpy.ix_``).
+The engine's selections are of two kinds. A tuple of ints, slices (any step),
+``...``, integer arrays and boolean masks, one per dimension, is applied
+*orthogonally* (each dimension independently, like ``numpy.ix_``). A
+:class:`PlannedSelection` plans itself: the coordinate and mask selections of
+:mod:`zarrio.indexing.coordinates`, which pick points. Which of them a user's
+``z[...]`` means (NumPy's and zarr-python's rules) is :mod:`zarrio.indexing.forms`.
 
 :func:`plan` turns a selection on an array of ``shape`` chunked by
 ``chunk_shape`` into an :class:`IndexPlan`: the output shape, and for every
@@ -21,9 +24,9 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from .errors import SelectionError
+from ..errors import SelectionError
 
-__all__ = ["ChunkProjection", "IndexPlan", "normalize_selection", "plan", "selection_shape"]
+__all__ = ["ChunkProjection", "IndexPlan", "PlannedSelection", "normalize_selection", "plan", "selection_shape"]
 
 #: what one dimension of a chunk or output is indexed with
 DimSelector: TypeAlias = int | slice | np.ndarray[Any, np.dtype[np.intp]]
@@ -216,8 +219,23 @@ class IndexPlan:
             )
 
 
+class PlannedSelection:
+    """A selection that resolves itself against an array (its :meth:`plan` may return a subclass
+    of :class:`IndexPlan` yielding its own kind of projections)."""
+
+    def result_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """The shape of what the selection reads from an array of ``shape``."""
+        raise NotImplementedError
+
+    def plan(self, shape: Sequence[int], chunk_shape: Sequence[int]) -> IndexPlan:
+        """The per-chunk projections of the selection on an array of ``shape``."""
+        raise NotImplementedError
+
+
 def plan(selection: Any, shape: Sequence[int], chunk_shape: Sequence[int]) -> IndexPlan:
     """Resolve ``selection`` against ``shape`` with chunks of ``chunk_shape``."""
+    if isinstance(selection, PlannedSelection):
+        return selection.plan(shape, chunk_shape)
     sel = normalize_selection(selection, len(shape))
     dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunk_shape, strict=True)))
     out_shape = tuple(d.out_len for d in dims if d.out_len is not None)
@@ -227,6 +245,8 @@ def plan(selection: Any, shape: Sequence[int], chunk_shape: Sequence[int]) -> In
 def selection_shape(selection: Any, shape: Sequence[int]) -> tuple[int, ...]:
     """The result shape of ``selection`` on an array of ``shape``, computed without
     touching the chunk grid (cheap even for absurdly large arrays)."""
+    if isinstance(selection, PlannedSelection):
+        return selection.result_shape(shape)
     sel = normalize_selection(selection, len(shape))
     out: list[int] = []
     for axis, (s, n) in enumerate(zip(sel, shape, strict=True)):

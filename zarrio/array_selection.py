@@ -1,0 +1,136 @@
+"""The indexing forms of :class:`~zarrio.array.AsyncArray`: ``getitem`` as zarr-python reads
+``z[...]``, the ``get_*_selection`` / ``set_*_selection`` coroutines, and the ``oindex``,
+``vindex`` and ``blocks`` accessors (``await a.oindex.getitem(sel)``, zarr-python's spelling,
+plus ``setitem``). What each form means: :mod:`zarrio.indexing.forms`.
+
+``select`` / ``assign`` (and their blocking twins, for stores with blocking access) take the
+form by name; they are what the sync facade calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .indexing.forms import Form, resolve
+
+__all__ = ["AsyncBlockIndex", "AsyncOIndex", "AsyncVIndex", "SelectionMethods"]
+
+
+class SelectionMethods:
+    """Mixed into AsyncArray, which provides the engine hooks below."""
+
+    # ------------------------------------------------------------ hooks (AsyncArray)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def block_shape(self) -> tuple[int, ...]:
+        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python)."""
+        raise NotImplementedError
+
+    async def _read(self, selection: Any) -> Any:
+        raise NotImplementedError
+
+    def _read_blocking(self, selection: Any) -> Any:
+        raise NotImplementedError
+
+    async def _write(self, selection: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    def _write_blocking(self, selection: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ by form
+    def _resolve(self, form: Form, selection: Any) -> Any:
+        return resolve(form, selection, self.shape, self.block_shape)
+
+    async def select(self, form: Form, selection: Any) -> Any:
+        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``)."""
+        return await self._read(self._resolve(form, selection))
+
+    async def assign(self, form: Form, selection: Any, value: Any) -> None:
+        """Write ``value`` (broadcast to the selection) into ``selection`` read in ``form``."""
+        await self._write(self._resolve(form, selection), value)
+
+    def select_blocking(self, form: Form, selection: Any) -> Any:
+        """``select`` without an event loop; only where ``supports_blocking``."""
+        return self._read_blocking(self._resolve(form, selection))
+
+    def assign_blocking(self, form: Form, selection: Any, value: Any) -> None:
+        """``assign`` without an event loop; only where ``supports_blocking``."""
+        self._write_blocking(self._resolve(form, selection), value)
+
+    # ------------------------------------------------------------ zarr-python's names
+    async def get_basic_selection(self, selection: Any = ...) -> Any:
+        return await self.select("basic", selection)
+
+    async def set_basic_selection(self, selection: Any, value: Any) -> None:
+        await self.assign("basic", selection, value)
+
+    async def get_orthogonal_selection(self, selection: Any) -> Any:
+        return await self.select("orthogonal", selection)
+
+    async def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
+        await self.assign("orthogonal", selection, value)
+
+    async def get_coordinate_selection(self, selection: Any) -> Any:
+        return await self.select("coordinate", selection)
+
+    async def set_coordinate_selection(self, selection: Any, value: Any) -> None:
+        await self.assign("coordinate", selection, value)
+
+    async def get_mask_selection(self, mask: Any) -> Any:
+        return await self.select("mask", mask)
+
+    async def set_mask_selection(self, mask: Any, value: Any) -> None:
+        await self.assign("mask", mask, value)
+
+    async def get_block_selection(self, selection: Any) -> Any:
+        return await self.select("block", selection)
+
+    async def set_block_selection(self, selection: Any, value: Any) -> None:
+        await self.assign("block", selection, value)
+
+    @property
+    def oindex(self) -> AsyncOIndex:
+        """Orthogonal selections: ``await a.oindex.getitem(([1, 3], [2, 4]))`` is a 2x2 block."""
+        return AsyncOIndex(self)
+
+    @property
+    def vindex(self) -> AsyncVIndex:
+        """Points: ``await a.vindex.getitem(([1, 3], [2, 4]))`` is two values; or a boolean mask."""
+        return AsyncVIndex(self)
+
+    @property
+    def blocks(self) -> AsyncBlockIndex:
+        """Whole blocks of the chunk grid: ``await a.blocks.getitem((0, 1))``."""
+        return AsyncBlockIndex(self)
+
+
+@dataclass(frozen=True)
+class _AsyncAccessor:
+    array: SelectionMethods
+    form: Form = "auto"
+
+    async def getitem(self, selection: Any) -> Any:
+        return await self.array.select(self.form, selection)
+
+    async def setitem(self, selection: Any, value: Any) -> None:
+        await self.array.assign(self.form, selection, value)
+
+
+@dataclass(frozen=True)
+class AsyncOIndex(_AsyncAccessor):
+    form: Form = "orthogonal"
+
+
+@dataclass(frozen=True)
+class AsyncVIndex(_AsyncAccessor):
+    form: Form = "vectorized"
+
+
+@dataclass(frozen=True)
+class AsyncBlockIndex(_AsyncAccessor):
+    form: Form = "block"

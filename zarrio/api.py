@@ -350,3 +350,6 @@ def group(
 
 #: zarrio's first spelling: ``create(store, shape, dtype, path=..., codecs=...)``
 create = create_array
+
+#: zarr-python's module names: ``zarr.api.asynchronous.open_array(...)`` is :func:`zarrio.aio.open_array`
+asynchronous = aio

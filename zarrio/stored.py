@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import zipfile
 from dataclasses import dataclass
 
 from . import _paths
 from .array import AsyncArray
+from .codecs import ShardingCodec, codec_from_json
 from .errors import TransportError
 from .stores import LocalStore, Store, ZipStore
 
-__all__ = ["PROBE_LIMIT", "StoredStats", "grid_chunk_keys", "listed_chunk_keys", "stored_stats"]
+__all__ = [
+    "PROBE_LIMIT",
+    "StoredStats",
+    "chunks_in_grid",
+    "chunks_initialized",
+    "grid_chunk_keys",
+    "listed_chunk_keys",
+    "stored_stats",
+]
 
 #: an unlistable store (HTTP) is probed key by key only up to this many chunks
 PROBE_LIMIT = 4096
@@ -114,3 +124,20 @@ async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
         sizes = await _sizes_by_reading(store, keys)
     present = [s for s in sizes if s is not None]
     return StoredStats(nchunks=len(present), nbytes=sum(present))
+
+
+def chunks_in_grid(array: AsyncArray) -> int:
+    """zarr-python's ``nchunks``: the chunks reads are made of (inner chunks of a sharded array)."""
+    return math.prod(math.ceil(s / c) if c else 0 for s, c in zip(array.shape, array.chunks, strict=True))
+
+
+async def chunks_initialized(array: AsyncArray) -> int:
+    """zarr-python's ``nchunks_initialized``: the chunks in stored objects. A stored shard counts
+    as all the inner chunks it declares (as zarr-python counts them), so an edge shard may add
+    chunks outside the array; without sharding, it is the stored chunk objects."""
+    stats = await stored_stats(array.store, array)
+    stored = stats.nchunks if stats is not None else await _count_by_probing(array.store, grid_chunk_keys(array))
+    codecs = [codec_from_json(c) for c in array.metadata.codecs]
+    if len(codecs) == 1 and isinstance(codecs[0], ShardingCodec):
+        return stored * math.prod(codecs[0].chunks_per_shard(array.metadata.chunk_shape))
+    return stored

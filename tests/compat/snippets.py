@@ -65,7 +65,55 @@ result = [a[:].tolist(), str(a.dtype), list(a.chunks)]
 """,
     "sharded": """
 a = zarr.create_array("s.zarr", shape=(8, 8), dtype="u1", chunks=(2, 2), shards=(4, 4))
-result = [list(a.chunks), list(a.shards)]
+a[:4, :4] = 1
+a[7, 7] = 2
+result = [list(a.chunks), list(a.shards), a.nchunks, a.nchunks_initialized]
+""",
+    "codec_objects": """
+b = zarr.create_array("b.zarr", shape=(4, 4), dtype="u2", filters=[zarr.codecs.TransposeCodec(order=[1, 0])],
+                      compressors=[zarr.codecs.BloscCodec(cname="zstd", clevel=3, shuffle="shuffle")])
+b[:] = 7
+result = [[type(c).__name__ for c in b.filters], type(b.serializer).__name__,
+          [type(c).__name__ for c in b.compressors], b[:].sum().item()]
+""",
+    "storage_module": """
+store = zarr.storage.MemoryStore()
+zarr.create_array(store, name="m", shape=(2,), dtype="i1")[:] = [3, 4]
+result = [zarr.open_array(store, path="m")[:].tolist(), type(zarr.storage.LocalStore("l.zarr")).__name__]
+""",
+    "open_like_and_empty_like": """
+a = zarr.array([[1, 2], [3, 4]], chunks=(1, 2), fill_value=5)
+b = zarr.open_like(a, "other")
+e = zarr.empty_like(a)
+result = [list(b.shape), str(b.dtype), list(b.chunks), list(e.shape), e.fill_value]
+""",
+    "group_read_only_attrs": """
+zarr.create_group("ro.zarr")
+g = zarr.open_group("ro.zarr", mode="r")
+g.attrs["x"] = 1
+""",
+    "async_api": """
+import asyncio
+import numpy as np
+async def main():
+    a = await zarr.api.asynchronous.create_array("as.zarr", shape=(4,), dtype="i4", chunks=(2,))
+    await a.setitem(slice(None), np.array([1, 2, 3, 4], dtype="i4"))
+    b = await zarr.api.asynchronous.open_array(store="as.zarr", mode="r")
+    return (await b.getitem(slice(1, 3))).tolist()
+result = asyncio.run(main())
+""",
+    "zarr_format_2": """
+zarr.create_array("v2.zarr", shape=(3,), dtype="i4", zarr_format=2)
+result = "created"
+""",
+    "open_w_replaces_array_with_group": """
+zarr.create_array("w.zarr", shape=(3,), dtype="i4")
+g = zarr.open("w.zarr", mode="w")
+result = [type(g).__name__, list(g.keys())]
+""",
+    "html_repr": """
+a = zarr.zeros((2,))
+result = hasattr(a, "_repr_html_")
 """,
     "zeros_ones_full": """
 result = [zarr.zeros((2, 2))[:].tolist(), zarr.ones((2,), dtype="i4")[:].tolist(),
@@ -161,6 +209,15 @@ zarr.open_array("ro.zarr", mode="r")[0] = 1
 
 #: snippet -> (zarrio's result, why it differs from zarr-python)
 DIFFERENT: dict[str, tuple[Any, str]] = {
+    "zarr_format_2": (
+        {"error": [], "type": "UnsupportedError"},
+        "Zarr v2 is not yet supported (issue 15): zarrio refuses zarr_format=2 loudly",
+    ),
+    "html_repr": ({"result": True}, "better: zarrio arrays and groups render as an HTML table in notebooks"),
+    "group_read_only_attrs": (
+        {"error": ["PermissionError"], "type": "ReadOnlyError"},
+        "zarr-python raises ValueError; zarrio's ReadOnlyError is a PermissionError",
+    ),
     "unknown_scheme": (
         {"error": ["ValueError"], "type": "StoreURLError"},
         "same family (ValueError); zarrio names the schemes it knows",
@@ -212,5 +269,5 @@ for name, code in snippets.items():
         out[name] = {"result": space.get("result")}
     except Exception as e:
         out[name] = {"error": sorted(f.__name__ for f in FAMILIES if isinstance(e, f)), "type": type(e).__name__}
-print(json.dumps(out))
+print(json.dumps(out, default=lambda o: o.item() if hasattr(o, "item") else repr(o)))
 """

@@ -21,6 +21,7 @@ from .portal import check_not_portal_thread, run
 from .stored import chunks_in_grid, chunks_initialized
 from .stores import store_location
 from .stores.base import ByteRange, Store
+from .sync_selection import SyncSelectionMethods
 
 __all__ = ["Array", "Attributes", "Group", "StoreView", "wrap"]
 
@@ -101,8 +102,9 @@ class Attributes(MutableMapping[str, Any]):
         return repr(self.asdict())
 
 
-class Array:
-    """A blocking array: ``z[0:512, :]`` reads, ``z[...] = x`` writes.
+class Array(SyncSelectionMethods):
+    """A blocking array: ``z[0:512, :]`` reads, ``z[...] = x`` writes; ``z[[1, 3], [2, 4]]`` is
+    two points as in NumPy, ``z.oindex``, ``z.vindex`` and ``z.blocks`` name the other forms.
 
     Thread-safe: any number of threads may read and write at once.
     ``.aio`` is the underlying :class:`~zarrio.array.AsyncArray`.
@@ -141,12 +143,6 @@ class Array:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Array, (self.aio,))
-
-    def get_orthogonal_selection(self, selection: Any) -> Any:
-        return self[selection]
-
-    def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
-        self[selection] = value
 
     def resize(self, *shape: Any) -> None:
         run(self.aio.resize(*shape))

@@ -25,6 +25,9 @@ suffix    the last ``length`` bytes                               ``(bytes, tota
 ranges    several ``(offset, length)`` ranges                     ``list[bytes] | None``
 ========  =====================================================  ======================================
 
+A plain chunk's plan is one ``Read.whole``; the sharding codec's is
+:meth:`~zarrio.codecs.ShardingCodec.read_plan`.
+
 A read marked ``cacheable`` describes the value's layout (a shard's index): a
 driver may answer it from what it read before while the value cannot change,
 and concurrent plans asking it share one request. ``followed_by`` is a hint of
@@ -38,7 +41,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Plan", "Read", "whole_value_plan"]
+__all__ = ["Plan", "Read"]
 
 T = TypeVar("T")
 
@@ -77,9 +80,3 @@ class Read:
     @classmethod
     def of_ranges(cls, ranges: tuple[tuple[int, int], ...]) -> Read:
         return cls("ranges", ranges=ranges)
-
-
-def whole_value_plan(limit: int) -> Plan[bytes | None]:
-    """The plan of a plain chunk: its whole stored value (``None`` when missing)."""
-    data: bytes | None = yield Read.whole(limit)
-    return data

@@ -91,6 +91,7 @@ class ShardingCodec(ArrayBytesCodec):
         )
         self._inner: CodecChain | None = None
         self._index_chains: dict[tuple[int, ...], CodecChain] = {}
+        self._index_sizes: dict[tuple[int, ...], int] = {}
         self._decoded: dict[tuple[bytes, int | None, tuple[int, ...]], np.ndarray[Any, Any]] = {}
 
     @classmethod
@@ -174,9 +175,13 @@ class ShardingCodec(ArrayBytesCodec):
     # -- the index ---------------------------------------------------------------------------------------
 
     def index_nbytes(self, chunks_per_shard: Sequence[int]) -> int:
-        size = self._index_chain(tuple(chunks_per_shard)).compute_encoded_size()
+        cps = tuple(chunks_per_shard)
+        size = self._index_sizes.get(cps)
         if size is None:
-            raise MetadataError("sharding index_codecs must have a fixed encoded size", field="codecs")
+            size = self._index_chain(cps).compute_encoded_size()
+            if size is None:
+                raise MetadataError("sharding index_codecs must have a fixed encoded size", field="codecs")
+            self._index_sizes[cps] = size
         return size
 
     def index_range(self, chunks_per_shard: Sequence[int], shard_nbytes: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecChain, ShardingCodec
-from ..codecs.plan import Plan, whole_value_plan
+from ..codecs.plan import Plan, Read
 from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
 from ..indexing import ChunkProjection, IndexPlan
@@ -136,6 +136,10 @@ class ChunkKernels:
             self.n_inner = math.prod(self.chunks_per_shard)
             self.inner_spec = self.sharding.inner_spec(self.spec)
         self.shared_reads = SharedReads()
+        self._whole_read = Read.whole(max_read_bytes)
+        chain_of_unit, spec_of_unit = self._unit
+        #: the encoded size of every stored chunk when the codecs fix it (``bytes`` alone, ...)
+        self._fixed_unit_size = chain_of_unit.compute_encoded_size(spec_of_unit)
 
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
@@ -178,7 +182,8 @@ class ChunkKernels:
         )
 
     def _chunk_plan(self, key: str) -> Plan[Parts | None]:
-        data = yield from whole_value_plan(self.max_read_bytes)
+        """A plain chunk's plan: its whole value (one ``Read`` shared by every plan of the array)."""
+        data = yield self._whole_read
         if data is None:
             return None
         self.check_stored_size(len(data), key)
@@ -197,9 +202,9 @@ class ChunkKernels:
             raise ResourceLimitError(
                 f"a stored object of {nbytes} bytes exceeds the limit of {self.max_read_bytes} bytes (max_read_bytes)",
             )
-        chain, spec = self._unit
-        fixed = chain.compute_encoded_size(spec)
+        fixed = self._fixed_unit_size
         if fixed is not None and nbytes != fixed:
+            chain = self._unit[0]
             outermost = chain.bytes_bytes[-1] if chain.bytes_bytes else chain.array_bytes
             raise CorruptChunkError(
                 f"expected {fixed} bytes, got {nbytes} (checked before decoding)", key=key, codec=outermost.name

@@ -67,7 +67,8 @@ class BytesCodec(ArrayBytesCodec):
         """The elements' bytes, as a view of the chunk when it is already contiguous in the stored order."""
         if chunk.shape != spec.shape:
             raise CodecError(f"chunk of shape {chunk.shape} does not match {spec.shape}", codec=self.name)
-        stored = np.ascontiguousarray(chunk.astype(self.stored_dtype(spec.dtype), copy=False))
+        # np.asarray: a rank-0 chunk may arrive as a NumPy scalar, whose astype keeps native byte order
+        stored = np.ascontiguousarray(np.asarray(chunk).astype(self.stored_dtype(spec.dtype), copy=False))
         return stored.reshape(-1).view(np.uint8).data
 
     def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:

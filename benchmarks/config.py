@@ -103,6 +103,25 @@ def sizes_for(quick: bool) -> Sizes:
 
 
 @dataclass(frozen=True)
+class PointSizes:
+    """The point-selection data set (V1): a 2-D uint16 plane and how many random points are read.
+    Kept out of :class:`Sizes` so adding it did not rename (and rebuild) the other data sets."""
+
+    shape: tuple[int, int]
+    layout: Layout
+    count: int
+    dtype: str = "uint16"
+
+
+POINTS_FULL = PointSizes((4096, 4096), Layout("s1024", chunks=(128, 128), shards=(1024, 1024)), 100_000)
+POINTS_QUICK = PointSizes((1024, 1024), Layout("s512", chunks=(128, 128), shards=(512, 512)), 10_000)
+
+
+def point_sizes(sizes: Sizes) -> PointSizes:
+    return POINTS_QUICK if sizes is QUICK else POINTS_FULL
+
+
+@dataclass(frozen=True)
 class DataPaths:
     """Where each generated data set lives below the data directory."""
 
@@ -127,6 +146,14 @@ class DataPaths:
     @property
     def hierarchy(self) -> Path:
         return self.root / "hierarchy.zarr"
+
+    @property
+    def points_sharded(self) -> Path:
+        return self.root / "points_sharded.zarr"
+
+    @property
+    def points_stamp(self) -> Path:
+        return self.root / "POINTS-READY.json"
 
     @property
     def scratch(self) -> Path:

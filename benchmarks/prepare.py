@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import DEFAULT_DATA_DIR, ZSTD_LEVEL, DataPaths, Layout, Sizes, data_paths, sizes_for
-from .synthetic import fill_image, fill_volume, verify_whole, volume_block
+from .config import DEFAULT_DATA_DIR, ZSTD_LEVEL, DataPaths, Layout, Sizes, data_paths, point_sizes, sizes_for
+from .synthetic import fill_image, fill_volume, plane_block, verify_whole, volume_block
 
 
 def zstd_codec_json() -> dict[str, Any]:
@@ -102,10 +102,24 @@ def stored_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def ensure_points(paths: DataPaths, sizes: Sizes, force: bool = False) -> None:
+    """Build the point-selection plane (V1) unless its own stamp says it exists."""
+    points = point_sizes(sizes)
+    if paths.points_stamp.is_file() and not force:
+        return
+    started = time.perf_counter()
+    region = tuple(slice(0, n) for n in points.shape)
+    write_with_zarr_python(paths.points_sharded, plane_block(region), points.layout)
+    seconds = time.perf_counter() - started
+    summary = {"seconds": seconds, "stored_bytes": stored_bytes(paths.points_sharded)}
+    paths.points_stamp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
 def ensure_data(data_dir: Path, sizes: Sizes, force: bool = False) -> DataPaths:
     """Build the data sets unless a stamp says they already exist for these sizes."""
     paths = data_paths(data_dir, sizes)
     if paths.stamp.is_file() and not force:
+        ensure_points(paths, sizes)
         return paths
     if paths.root.exists():
         shutil.rmtree(paths.root)
@@ -119,6 +133,7 @@ def ensure_data(data_dir: Path, sizes: Sizes, force: bool = False) -> DataPaths:
         },
     }
     paths.stamp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    ensure_points(paths, sizes, force=True)
     return paths
 
 

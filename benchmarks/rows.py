@@ -30,6 +30,7 @@ ROWS: tuple[Row, ...] = (
     Row("L4 async one by one, 64³ (per call)", "L4-aseq-c64", "read", per_call=True),
     Row("L4 async one by one, sharded (per call)", "L4-aseq-sharded", "read", per_call=True),
     Row("L4 facade round trip, no-op (per call)", "L4-facade", "roundtrip", per_call=True),
+    Row("V1 100k random points (vindex), 4096² sharded", "V1-vindex-100k", "read"),
     Row("H1 tiles, sharded", "H1-tiles-sharded", "read"),
     Row("H1 tiles, unsharded", "H1-tiles-plain", "read"),
     Row("H1 whole-shard window", "H1-window-sharded", "read"),

@@ -54,6 +54,27 @@ def image_block(region: Region) -> np.ndarray:
     return out
 
 
+def plane_values(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """uint16 values of the 2-D point-selection plane at coordinates ``y``, ``x`` (broadcast)."""
+    y, x = np.asarray(y, dtype=np.uint32), np.asarray(x, dtype=np.uint32)
+    smooth = ((y + x * np.uint32(2)) >> np.uint32(3)) & np.uint32(0xFFF)
+    noise = _hash3(np.full((1,) * y.ndim, 3, dtype=np.uint32), y, x) >> np.uint32(30)
+    out: np.ndarray = ((smooth << np.uint32(2)) | noise).astype(np.uint16)
+    return out
+
+
+def plane_block(region: Region) -> np.ndarray:
+    """The plane over ``region`` (two unit-step slices)."""
+    ys, xs = _axes(region)
+    return plane_values(ys[:, None], xs[None, :])
+
+
+def random_points(shape: tuple[int, ...], count: int, seed: int) -> tuple[np.ndarray, ...]:
+    """``count`` uniformly random coordinates (one int64 array per axis; repeats possible)."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.integers(0, n, size=count, dtype=np.int64) for n in shape)
+
+
 def slabs(shape: tuple[int, ...], depth: int) -> Iterator[Region]:
     """Regions covering ``shape`` in slabs of ``depth`` along the first axis."""
     for start in range(0, shape[0], depth):

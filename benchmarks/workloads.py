@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 
 from .adapters import Location, Region
-from .config import Layout
+from .config import Layout, point_sizes
 from .measure import RunContext
 from .synthetic import (
     fill_volume,
     image_block,
+    plane_values,
     random_aligned_regions,
+    random_points,
     verify,
     verify_whole,
     volume_block,
@@ -32,6 +34,7 @@ from .synthetic import (
 
 REGION_SEED = 20260505
 TILE_SEED = 4242
+POINT_SEED = 1616
 WHOLE_SHARD_WINDOW = "window"
 
 
@@ -157,6 +160,21 @@ def _facade(ctx: RunContext) -> None:
         ctx.lib.facade_roundtrip(FACADE_CALLS)
 
 
+def _points(ctx: RunContext) -> None:
+    """V1: random points (coordinate selection, ``vindex``) of the sharded 2-D plane, one call."""
+    sizes = point_sizes(ctx.sizes)
+    coords = random_points(sizes.shape, sizes.count, POINT_SEED)
+    with ctx.timed("open"):
+        handle = ctx.lib.open(Location.local(ctx.paths.points_sharded))
+    payload = sizes.count * np.dtype(sizes.dtype).itemsize
+    with ctx.timed("read", payload_bytes=payload, calls=1, primary=True):
+        out = ctx.lib.points(handle, coords)
+    expected = plane_values(*coords)
+    if out.shape != expected.shape or not np.array_equal(out, expected):
+        wrong = int(np.count_nonzero(out != expected)) if out.shape == expected.shape else out.size
+        raise AssertionError(f"{wrong} of {sizes.count} points differ from the generator")
+
+
 def _image_url(ctx: RunContext, sharded: bool) -> Location:
     if ctx.server_url is None:
         raise RuntimeError("an HTTP workload needs the benchmark server")
@@ -278,6 +296,7 @@ def _workloads() -> list[Workload]:
             "L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)
         ),
         Workload("L4-facade", "L4", "sync facade round trip of a no-op coroutine", _facade),
+        Workload("V1-vindex-100k", "V1", "100k random points (vindex), 4096^2 sharded", _points),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
         Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),

@@ -428,3 +428,27 @@ def test_the_same_selections_as_zarr_python(run_ref: Callable[..., str], layout:
         z = fresh()
         exec(stmt, {**names, "z": z})
         assert np.asarray(z[...]).tolist() == ref[stmt]["value"], stmt
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(64, 64), (2**20, 2**20), (2**40, 2**40)],  # 16-bit chunk ids, (chunk, position) keys, too many chunks
+    ids=["radix", "composite", "lexsort"],
+)
+def test_points_group_by_chunk_in_order_on_any_grid(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(5)
+    ys = np.r_[rng.integers(0, 8, 40), shape[0] - 1, 0, 0]
+    xs = np.r_[rng.integers(0, 8, 40), shape[1] - 1, 0, 0]
+    plan = PointSelection.from_arrays([ys, xs], shape).plan(shape, (2, 2))
+    seen: list[tuple[int, ...]] = []
+    placed = np.full(ys.size, -1)
+    for proj in plan:
+        positions = proj.out_index()[0]
+        assert np.all(np.diff(positions) > 0)  # a chunk's points keep their order (the last duplicate wins)
+        within = proj.chunk_index()
+        np.testing.assert_array_equal(ys[positions], np.asarray(proj.coords[0]) * 2 + within[0])
+        np.testing.assert_array_equal(xs[positions], np.asarray(proj.coords[1]) * 2 + within[1])
+        placed[positions] = 1
+        seen.append(proj.coords)
+    assert len(seen) == len(set(seen))  # each chunk once
+    assert np.all(placed == 1)  # every point placed

@@ -80,6 +80,10 @@ class Adapter(ABC):
     async def aread(self, handle: Any, region: Region) -> np.ndarray:
         """Read one region through the async API."""
 
+    def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Read the points at ``coords`` (one integer array per axis) through the blocking API."""
+        raise NotSupportedError(f"{self.name} has no coordinate (vindex) selection")
+
     async def aopen_group(self, where: Location) -> Any:
         raise NotSupportedError(f"{self.name} has no group API")
 

@@ -64,6 +64,9 @@ class TensorstoreAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region].read().result())
 
+    def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
+        return np.asarray(handle.vindex[coords].read().result())
+
     async def aopen(self, where: Location) -> Any:
         import tensorstore as ts
 

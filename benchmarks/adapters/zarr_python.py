@@ -76,6 +76,9 @@ class ZarrPythonAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region])
 
+    def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
+        return np.asarray(handle.vindex[coords])
+
     async def aopen(self, where: Location) -> Any:
         from zarr.api.asynchronous import open_array
 

@@ -61,6 +61,9 @@ class ZarrioAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region])
 
+    def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
+        return np.asarray(handle.vindex[coords])
+
     async def aopen(self, where: Location) -> Any:
         import zarrio.aio
 

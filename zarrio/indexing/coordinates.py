@@ -119,18 +119,16 @@ class PointSelection(PlannedSelection):
         sorted_ids = chunk_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
         stops = np.r_[starts[1:], n]
-        within = [(idx - ch * c)[order] for idx, ch, c in zip(self.coords, chunk_of, chunk_shape, strict=True)]
-        positions = order if len(self.out_shape) == 1 else None
-        out = (positions,) if positions is not None else np.unravel_index(order, self.out_shape)
+        # one (ndim, n) array each for the within-chunk coordinates and the output positions, sorted by
+        # chunk: a chunk's points are then one slice of each, split into per-axis views
+        within = np.stack(
+            [(idx - ch * c)[order] for idx, ch, c in zip(self.coords, chunk_of, chunk_shape, strict=True)]
+        )
+        out = order[None, :] if len(self.out_shape) == 1 else np.stack(np.unravel_index(order, self.out_shape))
         first = order[starts]
         touched = np.stack([ch[first] for ch in chunk_of], axis=1).tolist()
         projections = tuple(
-            PointProjection(
-                coords=tuple(coords),
-                chunk_selection=tuple(w[lo:hi] for w in within),
-                out_selection=tuple(o[lo:hi] for o in out),
-                is_complete=False,
-            )
+            PointProjection(tuple(coords), tuple(within[:, lo:hi]), tuple(out[:, lo:hi]), False)
             for coords, lo, hi in zip(touched, starts.tolist(), stops.tolist(), strict=True)
         )
         return PointPlan(self.out_shape, (), projections)
@@ -138,12 +136,20 @@ class PointSelection(PlannedSelection):
 
 def _sort_by_chunk(chunk_of: Sequence[IntArray], grid: tuple[int, ...]) -> tuple[IntArray, IntArray]:
     """A stable order of the points by chunk, and each point's chunk as one sortable number."""
-    if math.prod(grid) < 2**62:
+    n = chunk_of[0].size
+    nchunks = math.prod(grid)
+    if nchunks < 2**62:
         ids = np.ravel_multi_index(tuple(chunk_of), grid) if len(grid) > 1 else chunk_of[0]
         ids = np.asarray(ids, dtype=np.intp)
-        if ids.size < 2 or bool(np.all(ids[1:] >= ids[:-1])):
-            return np.arange(ids.size, dtype=np.intp), ids
-        return np.argsort(ids, kind="stable").astype(np.intp, copy=False), ids
+        if n < 2 or bool(np.all(ids[1:] >= ids[:-1])):
+            return np.arange(n, dtype=np.intp), ids
+        if nchunks <= 2**16:  # NumPy's stable sort of 16-bit keys is a radix sort: ~10x a 64-bit one
+            order = np.argsort(ids.astype(np.uint16), kind="stable")
+        elif nchunks * n < 2**62:  # unique keys (chunk, position): any sort is a stable one
+            order = np.argsort(ids * n + np.arange(n, dtype=np.intp))
+        else:
+            order = np.argsort(ids, kind="stable")
+        return order.astype(np.intp, copy=False), ids
     # a grid too large for one number per chunk: sort on the chunk coordinates, then rank them
     order = np.lexsort(tuple(reversed(chunk_of))).astype(np.intp, copy=False)
     stacked = np.stack([c[order] for c in chunk_of], axis=1)

@@ -446,8 +446,7 @@ class ForwardingStore(Store):
         self.max_concurrency = inner.max_concurrency
         self.coalesce_max_gap = inner.coalesce_max_gap
         self.coalesce_max_size = inner.coalesce_max_size
-        self.versioned_reads = inner.versioned_reads
-        self.immutable = inner.immutable
+        self.consistency = inner.consistency
 
     async def before(self, method: str, key: str | None) -> None:
         """Called before ``method`` is forwarded."""

@@ -153,7 +153,7 @@ class ChunkEngine(ChunkKernels):
         self.store = store
         self.driver = AsyncDriver(store, layouts_kept=index_cache_size)
         #: stores that do not pin a value's version across reads get a shard's index checked again
-        self._recheck = not (store.versioned_reads or store.immutable)
+        self._recheck = store.consistency == "mutable"
 
     # ------------------------------------------------------------------ reads
     def _check_size(self, selection: Any, what: str) -> None:

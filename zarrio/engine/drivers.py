@@ -6,7 +6,7 @@
   the store coalesces), identical reads share one request. A whole-value read
   has nothing to merge with and goes out at once from the plan's own task. Layout reads (a shard's
   index) are shared by concurrent plans and kept while the store guarantees the
-  value cannot change under them (``immutable`` or ``versioned_reads``).
+  value cannot change under them (``Store.consistency`` not ``"mutable"``).
 * :func:`run_blocking` runs one plan inside a worker thread over a blocking
   reader (memory, a local file), which answers every read from one open version
   of the value.
@@ -80,7 +80,7 @@ class AsyncDriver:
 
     def __init__(self, store: Store, *, layouts_kept: int = 1024) -> None:
         self.store = store
-        self._keep_layouts = store.immutable or store.versioned_reads
+        self._keep_layouts = store.consistency != "mutable"
         self._layouts: OrderedDict[tuple[str, Read], asyncio.Future[Any]] = OrderedDict()
         self._layouts_kept = layouts_kept
         self._waiters: dict[asyncio.Future[Any], int] = {}

@@ -16,14 +16,25 @@ import builtins
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
 
-__all__ = ["BlockingAccess", "ByteRange", "RangeReader", "Store", "coalesce_ranges", "validate_key", "validate_prefix"]
+__all__ = [
+    "BlockingAccess",
+    "ByteRange",
+    "Consistency",
+    "RangeReader",
+    "Store",
+    "coalesce_ranges",
+    "validate_key",
+    "validate_prefix",
+]
 
 #: ``(offset, length)`` of a byte range within one value.
 ByteRange = tuple[int, int]
+#: see :attr:`Store.consistency`
+Consistency = Literal["mutable", "versioned", "immutable"]
 
 _BAD_SEGMENT = re.compile(r"^\.{1,2}$")
 
@@ -130,12 +141,48 @@ class Store(ABC):
     read_only: bool = False
     listable: bool = True
     partial_reads: bool = False
-    #: ranged reads of one key stay on the version first read, or fail with ObjectChangedError
-    #: (HTTP with ETags); without it the engine re-checks a shard's index after reading its chunks
-    versioned_reads: bool = False
-    #: no value ever changes while the store is open (a zip archive opened for reading); unlike
-    #: ``read_only``, which only says *we* do not write: another process may
-    immutable: bool = False
+    #: how values may change while the store is open, which says what a reader may keep:
+    #: ``"mutable"`` (another writer may replace a value at any time: the engine reads a shard's
+    #: index again after its inner chunks), ``"versioned"`` (ranged reads of one key stay on the
+    #: version first read, or fail with ObjectChangedError: HTTP with ETags, object stores) or
+    #: ``"immutable"`` (nothing changes while it is open: a zip archive opened for reading)
+    consistency: Consistency = "mutable"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Stores written before ``consistency`` set ``versioned_reads`` / ``immutable`` as class
+        attributes: they are read as the consistency they meant."""
+        super().__init_subclass__(**kwargs)
+        for legacy, meaning in (("versioned_reads", "versioned"), ("immutable", "immutable")):
+            value = cls.__dict__.get(legacy)
+            if isinstance(value, bool):
+                delattr(cls, legacy)
+                if value:
+                    cls.consistency = meaning  # type: ignore[assignment]
+
+    @property
+    def versioned_reads(self) -> bool:
+        """Whether a value read in several ranges is one version (``consistency`` is not mutable)."""
+        return self.consistency != "mutable"
+
+    @versioned_reads.setter
+    def versioned_reads(self, value: bool) -> None:
+        if value and self.consistency == "mutable":
+            self.consistency = "versioned"
+        elif not value:
+            self.consistency = "mutable"
+
+    @property
+    def immutable(self) -> bool:
+        """Whether no value changes while the store is open."""
+        return self.consistency == "immutable"
+
+    @immutable.setter
+    def immutable(self, value: bool) -> None:
+        if value:
+            self.consistency = "immutable"
+        elif self.consistency == "immutable":
+            self.consistency = "mutable"
+
     max_concurrency: int = 64
     #: ranges closer than this many bytes are fetched as one request
     coalesce_max_gap: int = 4096

@@ -59,7 +59,7 @@ class HttpStore(Store):
     read_only = True
     listable = False
     partial_reads = True
-    versioned_reads = True
+    consistency = "versioned"
 
     def __init__(
         self,

@@ -77,7 +77,7 @@ class ObjectStore(Store):
     partial_reads = True
     listable = True
     #: ranged reads of a key stay on the version the first one saw (If-Match), else ObjectChangedError
-    versioned_reads = True
+    consistency = "versioned"
 
     def __init__(
         self,

@@ -87,7 +87,8 @@ class ZipStore(Store):
         self.path = Path(os.path.abspath(os.fspath(path)))
         self.mode: ZipMode = mode
         self.read_only = mode == "r"
-        self.immutable = mode == "r"  # the archive is read once and never rewritten in place
+        # the archive is read once and never rewritten in place
+        self.consistency = "immutable" if mode == "r" else "mutable"
         self._closed = False
         # read mode: the archive on disk
         self._fd = -1

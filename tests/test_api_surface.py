@@ -172,6 +172,18 @@ def test_mode_table(tmp_path: Path, cell: tuple[str, str, str], expected: object
         assert dict(node.attrs) == detail
 
 
+def test_mode_a_on_a_read_only_store_opens_read_only(tmp_path: Path) -> None:
+    from zarrio.stores import ZipStore
+
+    archive = tmp_path / "a.zip"
+    with ZipStore(archive, mode="w") as zs:
+        zarrio.create_array(zs, name="x", shape=(2,), dtype="i1")
+    with ZipStore(archive) as zr:  # read-only: mode "a" means "r", as in zarr-python
+        with pytest.raises(NodeNotFoundError):  # not a ReadOnlyError from trying to create a group
+            zarrio.open(zr, path="missing")
+        assert zarrio.open_array(zr, path="x").read_only
+
+
 # ---------------------------------------------------------------- errors name where
 def test_not_found_names_the_store_and_v2_metadata(tmp_path: Path) -> None:
     root = tmp_path / "data.zarr"
@@ -276,6 +288,7 @@ reveal_type(zarrio.open_array)
 """
 
 
+@pytest.mark.timeout(300)  # two mypy runs over the package, on a loaded machine
 def test_a_users_mypy_strict_sees_the_signatures(tmp_path: Path) -> None:
     script = tmp_path / "user.py"
     script.write_text(USER_SCRIPT)

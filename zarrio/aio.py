@@ -8,22 +8,20 @@ Use these inside your own event loop (a web service, a tile server)::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
 import numpy as np
 
 from . import _paths
-from ._config import config as settings
 from ._missing import missing_node
 from ._runtime import gather_typed
 from .array import AsyncArray
 from .creation import build_array_metadata, codecs_from_parts
-from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError, UnsupportedError
+from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
 from .group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
-from .stores import MemoryStore, Store, as_store, store_location
+from .stores import Store, store_location
 
 __all__ = [
     "AsyncArray",
@@ -54,47 +52,15 @@ __all__ = [
     "zeros_like",
 ]
 
-Mode = Literal["r", "r+", "a", "w", "w-"]
-#: what a store argument may be: a Store, a path, or a URL (``None``: a fresh MemoryStore)
-StoreLike: TypeAlias = "Store | str | os.PathLike[str] | None"
-#: zarr-python's ``config=`` of an array: ``{"write_empty_chunks": ..., "order": ...}``
-ArrayConfig: TypeAlias = Mapping[str, Any]
-
-
-def _check_mode(mode: str) -> bool:
-    """Whether ``mode`` opens read-only; an unknown mode is a MetadataError."""
-    if mode not in ("r", "r+", "a", "w", "w-"):
-        raise MetadataError(f"mode must be one of 'r', 'r+', 'a', 'w', 'w-', not {mode!r}", field="mode")
-    return mode == "r"
-
-
-def resolve_store(store: StoreLike, *, mode: str = "a", storage_options: Mapping[str, Any] | None = None) -> Store:
-    """The store for a store argument (``None``: a fresh MemoryStore, as in zarr-python)."""
-    if store is None:
-        if storage_options:
-            raise MetadataError("storage_options need a store URL", field="storage_options")
-        return MemoryStore()
-    return as_store(store, read_only=_check_mode(mode), storage_options=storage_options)
-
-
-def _check_format(zarr_format: int | None) -> None:
-    if zarr_format not in (None, 3):
-        raise UnsupportedError(
-            f"zarr_format={zarr_format!r}: zarrio reads and writes Zarr v3 only for now", field="zarr_format"
-        )
-
-
-def _array_options(write_empty_chunks: bool | None, config: ArrayConfig | None) -> bool:
-    """The effective write_empty_chunks, from the argument, zarr-python's ``config=`` and zarrio.config."""
-    extra = dict(config or {})
-    unknown = set(extra) - {"write_empty_chunks", "order"}
-    if unknown:
-        raise MetadataError(f"unknown array config keys {sorted(unknown)}", field="config")
-    if write_empty_chunks is None:
-        write_empty_chunks = extra.get("write_empty_chunks")
-    if write_empty_chunks is None:
-        write_empty_chunks = settings.get("array.write_empty_chunks")
-    return bool(write_empty_chunks)
+from ._arguments import (  # the shared argument rules, re-exported for the api modules
+    ArrayConfig,
+    Mode,
+    StoreLike,
+    _array_options,
+    _check_format,
+    _effective_mode,
+    resolve_store,
+)
 
 
 async def open(
@@ -137,6 +103,7 @@ async def open(
     """
     _check_format(zarr_format)
     st = resolve_store(store, mode=mode, storage_options=storage_options)
+    mode = _effective_mode(st, mode)
     array_args: dict[str, Any] = {
         "write_empty_chunks": write_empty_chunks,
         "strict": strict,
@@ -200,6 +167,7 @@ async def open_array(
     always, replacing what is there; ``"w-"``: NodeExistsError when something is there)."""
     _check_format(zarr_format)
     st = resolve_store(store, mode=mode, storage_options=storage_options)
+    mode = _effective_mode(st, mode)
     norm = _paths.normalize_path(path)
     creating = {
         "chunks": chunks, "shards": shards, "filters": filters, "compressors": compressors,
@@ -249,6 +217,7 @@ async def open_group(
     what is there, ``"w-"`` refuses an existing node (NodeExistsError)."""
     _check_format(zarr_format)
     st = resolve_store(store, mode=mode, storage_options=storage_options)
+    mode = _effective_mode(st, mode)
     node = await open(
         st,
         path=path,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from . import aio
-from .aio import ArrayConfig, Mode, StoreLike
+from ._arguments import ArrayConfig, Mode, StoreLike
 from .portal import run
 from .sync import Array, Group, wrap
 

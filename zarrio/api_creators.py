@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import aio
-from .aio import StoreLike
+from ._arguments import StoreLike
 from .portal import run
 from .sync import Array
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import aio
-from .aio import Mode, StoreLike
+from ._arguments import Mode, StoreLike
 from .portal import run
 from .sync import Array
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .aio import StoreLike, create_array
+from ._arguments import StoreLike
+from .aio import create_array
 from .array import AsyncArray
 
 __all__ = ["array", "empty", "full", "ones", "zeros"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _paths
 
 if TYPE_CHECKING:
-    from .aio import ArrayConfig
+    from ._arguments import ArrayConfig
     from .group import AsyncGroup
     from .sync import Array
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .aio import Mode, StoreLike, create_array, open_array
+from ._arguments import Mode, StoreLike
+from .aio import create_array, open_array
 from .array import AsyncArray
 
 __all__ = ["empty_like", "full_like", "ones_like", "open_like", "zeros_like"]

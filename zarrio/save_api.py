@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import _paths
-from .aio import Mode, StoreLike, create_array, create_group, open_group, resolve_store
+from ._arguments import Mode, StoreLike, resolve_store
+from .aio import create_array, create_group, open_group
 from .array import AsyncArray
 from .errors import MetadataError
 from .group import AsyncGroup

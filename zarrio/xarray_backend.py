@@ -64,15 +64,10 @@ def open_zarrio_group(
         return node
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    if isinstance(target, str) and target.lower().startswith(_REMOTE_SCHEMES):
-        from .stores.object_store import ObjectStore
-
-        target = ObjectStore.from_url(target, read_only=True, **dict(storage_options or {}))
-    elif storage_options:
-        raise MetadataError("storage_options apply to object-store URLs (s3://, gs://, az://, ...)")
     from .portal import run
 
-    return Group(run(aio.open_group(target, path=path, mode="r")))
+    # URLs (s3://, https://, memory://, ...) and storage_options as zarrio.open_group takes them
+    return Group(run(aio.open_group(target, path=path, mode="r", storage_options=storage_options)))
 
 
 def _looks_like_zarr(target: Any) -> bool:

@@ -271,3 +271,49 @@ for name, code in snippets.items():
         out[name] = {"error": sorted(f.__name__ for f in FAMILIES if isinstance(e, f)), "type": type(e).__name__}
 print(json.dumps(out, default=lambda o: o.item() if hasattr(o, "item") else repr(o)))
 """
+
+
+# ---------------------------------------------------------------- zarr-python's mode table, cell by cell
+MODE_SETUP = {
+    "missing": "",
+    "array": 'a = zarr.create_array("t.zarr", shape=(3,), dtype="i4", fill_value=7)\na[:] = 1\n',
+    "group": 'zarr.create_group("t.zarr", attributes={"k": 1})\n',
+}
+MODE_CALL = """
+n = zarr.{function}("t.zarr", mode="{mode}"{shape})
+r = {{"kind": type(n).__name__, "read_only": n.read_only}}
+if r["kind"] == "Array":
+    r["shape"], r["data"] = list(n.shape), n[:].tolist()
+else:
+    r["attrs"] = dict(n.attrs)
+try:
+    if r["kind"] == "Array":
+        n[0] = 5
+    else:
+        n.attrs["x"] = 1
+    r["write"] = "ok"
+except Exception:
+    r["write"] = "refused"
+result = r
+"""
+
+
+def _mode_cells() -> dict[str, str]:
+    cells = {}
+    for function in ("open", "open_array", "open_group"):
+        for mode in ("r", "r+", "a", "w", "w-"):
+            for state in ("missing", "array", "group"):
+                for shaped in (False, True) if function != "open_group" else (False,):
+                    shape = ', shape=(4,), dtype="f8"' if shaped else ""
+                    name = f"{function}/{mode}/{state}{'/shape' if shaped else ''}"
+                    cells[name] = MODE_SETUP[state] + MODE_CALL.format(function=function, mode=mode, shape=shape)
+    return cells
+
+
+#: every cell of the table: ``zarr.open(...)``, ``open_array`` and ``open_group`` x mode x what exists
+MODE_SNIPPETS: dict[str, str] = _mode_cells()
+#: cells where zarr-python fails and zarrio succeeds, and why that is better
+MODE_BETTER = {
+    "open/w-/missing": "zarr-python's open(mode='w-') without shape= fails with a TypeError; zarrio creates a group "
+    "as mode 'w' does",
+}

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from .snippets import DIFFERENT, DRIVER, SNIPPETS
+from .snippets import DIFFERENT, DRIVER, MODE_BETTER, MODE_SNIPPETS, SNIPPETS
+
+ALL = {**SNIPPETS, **MODE_SNIPPETS}
 
 
 def _run_zarrio() -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-c", DRIVER, "zarrio"],
-        input=json.dumps(SNIPPETS),
+        input=json.dumps(ALL),
         capture_output=True,
         text=True,
         timeout=240,
@@ -35,7 +37,7 @@ def results(run_ref: Callable[..., str]) -> tuple[dict[str, Any], dict[str, Any]
         script = Path(tmp) / "driver.py"
         script.write_text(DRIVER)
         feed = Path(tmp) / "snippets.json"
-        feed.write_text(json.dumps(SNIPPETS))
+        feed.write_text(json.dumps(ALL))
         reference = run_ref(
             f"import sys, runpy; sys.argv = ['driver', 'zarr']; sys.stdin = open({str(feed)!r}); "
             f"runpy.run_path({str(script)!r}, run_name='__main__')",
@@ -54,3 +56,17 @@ def test_snippet(name: str, results: tuple[dict[str, Any], dict[str, Any]]) -> N
         assert reference[name] != ours[name], f"{name} no longer differs: {why}"
         return
     assert ours[name] == reference[name], f"zarrio {ours[name]} != zarr-python {reference[name]}"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("cell", sorted(MODE_SNIPPETS))
+def test_mode_cell(cell: str, results: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Where zarr-python opens or creates, zarrio gives the same node, data and writability; where
+    zarr-python raises, zarrio raises too (its own typed error: see docs/migrating.md)."""
+    reference, ours = results
+    if cell in MODE_BETTER:
+        assert "error" in reference[cell] and "result" in ours[cell], MODE_BETTER[cell]
+    elif "error" in reference[cell]:
+        assert "error" in ours[cell], f"zarr-python raises {reference[cell]}, zarrio gives {ours[cell]}"
+    else:
+        assert ours[cell] == reference[cell]

@@ -270,6 +270,39 @@ def test_lazy_loading_reads_only_what_is_indexed(written: tuple[Path, dict[str, 
     np.testing.assert_array_equal(points, full[[0, 1], :, [2, 3]])
 
 
+def test_pointwise_isel_reads_only_the_chunks_holding_the_points(written: tuple[Path, dict[str, Any]]) -> None:
+    """The backend declares vectorized indexing: DataArray indexers sharing a dimension go to
+    zarrio's vindex (points), not to an outer read of every row and column they name."""
+    root, _ = written
+    expected = xr.open_dataset(root / "flat.zarr", engine="zarrio").load()  # the in-memory answer
+    counting = CountingStore(zarrio.stores.LocalStore(root / "flat.zarr", read_only=True))
+    ds = xr.open_dataset(counting, engine="zarrio")  # type: ignore[arg-type]
+    pick = {
+        "time": xr.DataArray([0, 5, 1], dims="p"),
+        "y": xr.DataArray([0, 7, 1], dims="p"),
+        "x": xr.DataArray([0, 9, 1], dims="p"),
+    }
+    counting.reset()
+    points = ds["temp"].isel(pick).values  # temp chunks are (2, 4, 5): points in chunks (0,0,0) and (2,1,1)
+    np.testing.assert_array_equal(points, expected["temp"].isel(pick).values)
+    assert counting.counts["get"] + counting.counts["get_partial"] + counting.counts["get_ranges"] == 2
+    grid = {
+        "time": xr.DataArray([[0, 1], [4, 5]], dims=("a", "b")),
+        "x": xr.DataArray([[0, 9], [3, 3]], dims=("a", "b")),
+    }
+    with_slice = ds["temp"].isel({**grid, "y": slice(1, 8, 3)})  # 2-D indexers beside a stepped slice
+    xr.testing.assert_identical(with_slice.load(), expected["temp"].isel({**grid, "y": slice(1, 8, 3)}))
+
+
+async def test_pointwise_isel_through_the_async_api(written: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = written
+    expected = xr.open_dataset(root / "flat.zarr", engine="zarrio").load()
+    pick = {"time": xr.DataArray([3, 0], dims="p"), "x": xr.DataArray([8, 2], dims="p")}
+    lazy = xr.open_dataset(root / "flat.zarr", engine="zarrio")["temp"].isel(pick)
+    loaded = await lazy.load_async()
+    xr.testing.assert_identical(loaded, expected["temp"].isel(pick))
+
+
 async def test_load_async_reads_through_the_async_api(written: tuple[Path, dict[str, Any]]) -> None:
     root, _ = written
     ds = xr.open_dataset(root / "flat.zarr", engine="zarrio")

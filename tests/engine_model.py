@@ -161,7 +161,11 @@ def expected_selection(model: np.ndarray[Any, Any], selection: Any) -> Any:
 def assert_same(got: Any, expected: Any, context: str = "") -> None:
     """Bit-exact equality: shape, dtype and bytes (NaN payloads and -0.0 count); strings by value."""
     where = f" ({context})" if context else ""
-    if isinstance(expected, str):  # one element of a string array
+    # one element of a string array: a str, or a 0-d object array (NumPy gives that for ``(i, ...)``)
+    got, expected = (
+        v[()] if isinstance(v, np.ndarray) and v.dtype.hasobject and not v.shape else v for v in (got, expected)
+    )
+    if isinstance(expected, str):
         assert isinstance(got, str) and got == expected, f"{got!r} != {expected!r}{where}"
         return
     got_a, want_a = np.asarray(got), np.asarray(expected)

@@ -275,6 +275,23 @@ def test_every_async_function_has_a_sync_twin_with_the_same_parameters() -> None
         assert not any(p.kind is p.VAR_KEYWORD for p in s.parameters.values()), name
 
 
+def test_the_blocking_nodes_spell_out_their_keywords() -> None:
+    for cls in (zarrio.Array, zarrio.Group):
+        for name, member in inspect.getmembers(cls, inspect.isfunction):
+            if name.startswith("_"):
+                continue
+            params = inspect.signature(member).parameters.values()
+            assert not any(p.kind is p.VAR_KEYWORD for p in params), f"{cls.__name__}.{name} takes **kwargs"
+    g = zarrio.group()
+    a = g.require_array("r", shape=(2,), dtype="i2", chunks=(1,), compressors=None)
+    assert g.require_array("r", shape=(2,), dtype="i4").path == a.path  # int16 casts to int32
+    with pytest.raises(NodeExistsError, match="has dtype int16"):
+        g.require_array("r", shape=(2,), dtype="i1")
+    with pytest.raises(NodeExistsError, match="a group, not an array"):
+        g.require_group("q")
+        g.require_array("q", shape=(2,))
+
+
 USER_SCRIPT = """
 import numpy as np
 import zarrio

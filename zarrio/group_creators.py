@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from . import _paths
+from .errors import NodeExistsError, NodeNotFoundError
 
 if TYPE_CHECKING:
     from ._arguments import ArrayConfig
@@ -73,6 +76,51 @@ class GroupCreators:
             write_data=write_data,
             write_empty_chunks=write_empty_chunks,
         )
+
+    def require_array(
+        self,
+        name: str,
+        *,
+        shape: int | Sequence[int],
+        dtype: Any = None,
+        exact: bool = False,
+        chunks: Any = None,
+        shards: int | Sequence[int] | None = None,
+        filters: Any = "auto",
+        compressors: Any = "auto",
+        serializer: Any = "auto",
+        codecs: Sequence[Any] | None = None,
+        fill_value: Any = None,
+        attributes: dict[str, Any] | None = None,
+        dimension_names: Sequence[str | None] | None = None,
+        chunk_key_encoding: Any = None,
+        config: ArrayConfig | None = None,
+        write_empty_chunks: bool | None = None,
+    ) -> Array:
+        """The array ``name``, created (with ``shape``, ``dtype`` and ``create_array``'s arguments) when
+        missing; an existing one must have that shape and (``exact``: exactly) a dtype it casts to,
+        else NodeExistsError (zarr-python: TypeError)."""
+        from .sync import Array
+
+        try:
+            node = self[name]  # type: ignore[index]
+        except NodeNotFoundError:
+            return self.create_array(
+                name, shape=shape, dtype=dtype, chunks=chunks, shards=shards, filters=filters,
+                compressors=compressors, serializer=serializer, codecs=codecs, fill_value=fill_value,
+                attributes=attributes, dimension_names=dimension_names, chunk_key_encoding=chunk_key_encoding,
+                config=config, write_empty_chunks=write_empty_chunks,
+            )  # fmt: skip
+        if not isinstance(node, Array):
+            raise NodeExistsError(node.path, f"a group, not an array, exists at {node.path!r}")
+        wanted = (shape,) if isinstance(shape, int) else tuple(shape)
+        if node.shape != wanted:
+            raise NodeExistsError(node.path, f"the array at {node.path!r} has shape {node.shape}, not {wanted}")
+        if dtype is not None:
+            want = np.dtype(dtype)
+            if (exact and node.dtype != want) or not np.can_cast(node.dtype, want):
+                raise NodeExistsError(node.path, f"the array at {node.path!r} has dtype {node.dtype}, not {want}")
+        return node
 
     def zeros(
         self,

@@ -4,7 +4,7 @@ each running its async twin on the background loop (:mod:`zarrio.portal`)."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
@@ -278,26 +278,6 @@ class Group(GroupCreators):
             return self.create_group(name, attributes=attributes)
         if not isinstance(node, Group):
             raise NodeExistsError(node.path, f"an array, not a group, exists at {node.path!r}")
-        return node
-
-    def require_array(
-        self, name: str, *, shape: int | Sequence[int], dtype: Any = None, exact: bool = False, **create: Any
-    ) -> Array:
-        """The array ``name``, created (with ``shape``, ``dtype`` and ``create_array``'s arguments) when
-        missing; an existing one must have that shape and (``exact``: exactly) a dtype it casts to."""
-        try:
-            node = self[name]
-        except NodeNotFoundError:
-            return self.create_array(name, shape=shape, dtype=dtype, **create)
-        if not isinstance(node, Array):
-            raise NodeExistsError(node.path, f"a group, not an array, exists at {node.path!r}")
-        wanted = (shape,) if isinstance(shape, int) else tuple(shape)
-        if node.shape != wanted:
-            raise NodeExistsError(node.path, f"the array at {node.path!r} has shape {node.shape}, not {wanted}")
-        if dtype is not None:
-            want = np.dtype(dtype)
-            if (exact and node.dtype != want) or not np.can_cast(node.dtype, want):
-                raise NodeExistsError(node.path, f"the array at {node.path!r} has dtype {node.dtype}, not {want}")
         return node
 
     @property

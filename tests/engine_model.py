@@ -142,6 +142,13 @@ def is_orthogonal(selection: Any) -> bool:
     return any(isinstance(item, np.ndarray | list) for item in items)
 
 
+def single_advanced(selection: Any) -> bool:
+    """One integer array or mask and no int: NumPy's indexing and orthogonal indexing agree."""
+    items = selection if isinstance(selection, tuple) else (selection,)
+    arrays = sum(isinstance(item, np.ndarray | list) for item in items)
+    return arrays == 1 and not any(isinstance(item, int | np.integer) for item in items)
+
+
 def expected_selection(model: np.ndarray[Any, Any], selection: Any) -> Any:
     """What NumPy gives for ``selection`` read orthogonally (one axis at a time; an int drops its axis).
     For basic selections that is exactly ``model[selection]``."""

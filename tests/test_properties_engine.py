@@ -43,6 +43,7 @@ from engine_model import (
     is_orthogonal,
     normalize_selection,
     random_values,
+    single_advanced,
     store_case,
     zstd,
 )
@@ -261,11 +262,11 @@ def _apply_writes(case: Case, z: zarrio.Array, model: np.ndarray[Any, Any], ops:
 
 
 def _read_sync(z: zarrio.Array, selection: Any) -> Any:
-    return z.get_orthogonal_selection(selection) if is_orthogonal(selection) else z[selection]
+    return z.oindex[selection] if is_orthogonal(selection) else z[selection]
 
 
 async def _read_async(a: aio.AsyncArray, selection: Any) -> Any:
-    return await (a.get_orthogonal_selection(selection) if is_orthogonal(selection) else a.getitem(selection))
+    return await (a.oindex.getitem(selection) if is_orthogonal(selection) else a.getitem(selection))
 
 
 def check_case(case: Case, ops: list[tuple[str, Any, str]], sels: list[Any]) -> None:
@@ -280,6 +281,8 @@ def check_case(case: Case, ops: list[tuple[str, Any, str]], sels: list[Any]) -> 
         everything = [Ellipsis, *sels]
         for sel in everything:
             assert_same(_read_sync(reader, sel), expected_selection(model, sel), f"sync read of {sel!r}")
+            if single_advanced(sel):  # one array or mask and no ints: ``[...]`` (NumPy's rules) agrees
+                assert_same(reader[sel], model[sel], f"sync z[{sel!r}]")
 
         async def read_all() -> list[Any]:
             a = await aio.open_array(stores.reader(), mode="r")

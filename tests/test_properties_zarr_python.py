@@ -238,12 +238,12 @@ def test_zarrio_reads_what_zarr_python_wrote(case: dict[str, Any], written: tupl
         z = zarrio.open(store, mode="r")
         assert isinstance(z, zarrio.Array)
         for sel in sels:
-            got = z.get_orthogonal_selection(sel) if is_orthogonal(sel) else z[sel]
+            got = z.oindex[sel] if is_orthogonal(sel) else z[sel]
             assert_same(got, expected_selection(model, sel), f"sync {type(store).__name__} {sel!r}; {context}")
 
         async def read_all(store: Any = store) -> list[Any]:
             a = await aio.open_array(store, mode="r")
-            reads = [a.get_orthogonal_selection(s) if is_orthogonal(s) else a.getitem(s) for s in sels]
+            reads = [a.oindex.getitem(s) if is_orthogonal(s) else a.getitem(s) for s in sels]
             return list(await asyncio.gather(*reads))
 
         for sel, got in zip(sels, asyncio.run(read_all()), strict=True):

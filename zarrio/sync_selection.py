@@ -21,13 +21,20 @@ class SyncSelectionMethods:
 
     aio: AsyncArray
 
-    def _get(self, form: Form, selection: Any) -> Any:
+    @property
+    def block_shape(self) -> tuple[int, ...]:
+        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python)."""
+        return self.aio.block_shape
+
+    def select(self, form: Form, selection: Any) -> Any:
+        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``)."""
         if self.aio.supports_blocking:
             check_not_portal_thread()
             return self.aio.select_blocking(form, selection)
         return run(self.aio.select(form, selection))
 
-    def _set(self, form: Form, selection: Any, value: Any) -> None:
+    def assign(self, form: Form, selection: Any, value: Any) -> None:
+        """Write ``value`` into ``selection`` read in ``form``."""
         if self.aio.supports_blocking:
             check_not_portal_thread()
             self.aio.assign_blocking(form, selection, value)
@@ -35,34 +42,34 @@ class SyncSelectionMethods:
         run(self.aio.assign(form, selection, value))
 
     def get_basic_selection(self, selection: Any = ...) -> Any:
-        return self._get("basic", selection)
+        return self.select("basic", selection)
 
     def set_basic_selection(self, selection: Any, value: Any) -> None:
-        self._set("basic", selection, value)
+        self.assign("basic", selection, value)
 
     def get_orthogonal_selection(self, selection: Any) -> Any:
-        return self._get("orthogonal", selection)
+        return self.select("orthogonal", selection)
 
     def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
-        self._set("orthogonal", selection, value)
+        self.assign("orthogonal", selection, value)
 
     def get_coordinate_selection(self, selection: Any) -> Any:
-        return self._get("coordinate", selection)
+        return self.select("coordinate", selection)
 
     def set_coordinate_selection(self, selection: Any, value: Any) -> None:
-        self._set("coordinate", selection, value)
+        self.assign("coordinate", selection, value)
 
     def get_mask_selection(self, mask: Any) -> Any:
-        return self._get("mask", mask)
+        return self.select("mask", mask)
 
     def set_mask_selection(self, mask: Any, value: Any) -> None:
-        self._set("mask", mask, value)
+        self.assign("mask", mask, value)
 
     def get_block_selection(self, selection: Any) -> Any:
-        return self._get("block", selection)
+        return self.select("block", selection)
 
     def set_block_selection(self, selection: Any, value: Any) -> None:
-        self._set("block", selection, value)
+        self.assign("block", selection, value)
 
     @property
     def oindex(self) -> OIndex:
@@ -86,10 +93,10 @@ class _Accessor:
     form: Form = "auto"
 
     def __getitem__(self, selection: Any) -> Any:
-        return self.array._get(self.form, selection)
+        return self.array.select(self.form, selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        self.array._set(self.form, selection, value)
+        self.array.assign(self.form, selection, value)
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ class ZarrioBackendArray(BackendArray):
         )
 
     def _read(self, form: Form, key: tuple[Any, ...]) -> np.ndarray[Any, Any]:
-        return np.asarray(self.array._get(form, _points_key(form, key, self.shape)))
+        return np.asarray(self.array.select(form, _points_key(form, key, self.shape)))
 
 
 def _form_of(key: indexing.ExplicitIndexer) -> Form:

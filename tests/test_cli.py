@@ -232,6 +232,7 @@ SELECTIONS = {
     "-1, ...": (-1, Ellipsis),
     "[[1, 3, 97], 2:9:3]": ([1, 3, 97], slice(2, 9, 3)),
     "[::-7, 0]": (slice(None, None, -7), 0),
+    "[[1, 3], [2, 4]]": ([1, 3], [2, 4]),  # two index lists: per axis (a 2x2 block), not two points
 }
 
 

@@ -259,7 +259,7 @@ class ChunkKernels:
     ) -> bytes | None:
         """Build one chunk (decoding ``old`` when the write covers it only partly) and encode it."""
         if proj.is_complete:
-            part = value[proj.out_index()]
+            part = value[(*proj.out_index(), ...)]  # an array also at rank 0 (an object array gives its element)
             if part.shape == spec.shape:  # an interior chunk: encode the caller's data as it is
                 return self._encode_or_none(part, chain, spec)
             chunk = np.full(spec.shape, self.fill_value, dtype=spec.dtype)

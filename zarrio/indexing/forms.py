@@ -71,9 +71,13 @@ def classify(selection: Any, shape: Sequence[int]) -> Form:
     if len(items) == 1:
         only = arrays[0]
         assert only is not None
+        if only.ndim == 1:
+            # one axis' worth: the same elements read as points or per axis, and the orthogonal plan keeps
+            # runs as slices (whole chunks decoded in place, written without a read); a lone 1-D mask of
+            # a 2-D array reads rows, as in NumPy
+            return "orthogonal"
         if only.dtype == np.bool_:
-            # a mask of the array's shape; a lone 1-D mask on axis 0 reads rows, as in NumPy
-            return "orthogonal" if ndim > 1 and only.ndim == 1 else "mask"
+            return "mask"
         if ndim == 1:
             return "coordinate"
     plain = all(a is not None or _is_int(x) for a, x in zip(arrays, items, strict=True))

@@ -248,6 +248,26 @@ def test_points_read_each_chunk_that_holds_them_once() -> None:
     assert z[0:3, 0:8][[1, 2], [1, 7]].tolist() == [-1, -1]
 
 
+def test_a_mask_that_fills_chunks_writes_them_without_reading() -> None:
+    recording = KeyRecordingStore(MemoryStore())
+    z = zarrio.create(recording, (8, 8), "int32", chunks=(4, 4), fill_value=0)
+    z[...] = 1
+    mask = np.zeros((8, 8), dtype=bool)
+    mask[:4, :4] = True  # all of chunk (0, 0)
+    mask[4, 4] = True  # one element of chunk (1, 1)
+    recording.calls.clear()
+    z[mask] = 7
+    assert sorted(recording.calls) == [("get", "c/1/1"), ("set", "c/0/0"), ("set", "c/1/1")]
+    expected = np.ones((8, 8), dtype="int32")
+    expected[mask] = 7
+    np.testing.assert_array_equal(z[...], expected)
+    # edge chunks of a 6x6 array in 4x4 chunks: complete when their in-bounds parts are all selected
+    plan = PointSelection.from_arrays(np.nonzero(np.ones((6, 6), dtype=bool)), (6, 6)).plan((6, 6), (4, 4))
+    assert [proj.is_complete for proj in plan] == [True, True, True, True]
+    shuffled = PointSelection.from_arrays([np.array([0, 1, 0, 1]), np.array([1, 0, 0, 1])], (2, 2)).plan((2, 2), (2, 2))
+    assert [proj.is_complete for proj in shuffled] == [False]  # every element, but not in order
+
+
 def test_the_engine_places_points_by_projection_not_by_slices() -> None:
     """Coordinate planning gives one PointProjection per touched chunk, never complete (so a
     write merges and the decode-into-output shortcut, which needs slices, is never taken)."""

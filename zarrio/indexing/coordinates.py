@@ -33,9 +33,10 @@ class PointProjection(ChunkProjection):
 
     ``chunk_selection`` holds one array of within-chunk coordinates per dimension and
     ``out_selection`` one array of output positions per output dimension, aligned point by
-    point; both are used as they are (pointwise, never ``ix_``). ``is_complete`` is always
-    False, so a write merges into the stored chunk and a read never decodes straight into
-    the output (that needs slices)."""
+    point; both are used as they are (pointwise, never ``ix_``). ``is_complete`` holds when
+    the points are every in-bounds element of the chunk in its C order (a full mask's chunks),
+    so a write needs no read; a read never decodes straight into the output, since
+    ``out_selection`` holds arrays, not slices."""
 
     def chunk_index(self) -> tuple[Any, ...]:
         return self.chunk_selection
@@ -126,12 +127,43 @@ class PointSelection(PlannedSelection):
         )
         out = order[None, :] if len(self.out_shape) == 1 else np.stack(np.unravel_index(order, self.out_shape))
         first = order[starts]
-        touched = np.stack([ch[first] for ch in chunk_of], axis=1).tolist()
+        touched_array = np.stack([ch[first] for ch in chunk_of], axis=1)
+        complete = _complete_chunks(within, starts, stops, touched_array, shape, chunk_shape)
         projections = tuple(
-            PointProjection(tuple(coords), tuple(within[:, lo:hi]), tuple(out[:, lo:hi]), False)
-            for coords, lo, hi in zip(touched, starts.tolist(), stops.tolist(), strict=True)
+            PointProjection(tuple(coords), tuple(within[:, lo:hi]), tuple(out[:, lo:hi]), whole)
+            for coords, lo, hi, whole in zip(
+                touched_array.tolist(), starts.tolist(), stops.tolist(), complete.tolist(), strict=True
+            )
         )
         return PointPlan(self.out_shape, (), projections)
+
+
+def _complete_chunks(
+    within: IntArray,
+    starts: IntArray,
+    stops: IntArray,
+    touched: IntArray,
+    shape: Sequence[int],
+    chunk_shape: Sequence[int],
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per touched chunk: whether its points are every in-bounds element, each once, in the chunk's
+    C order (the contract of ``is_complete``: a write then needs no read). Distinct points that are
+    as many as the in-bounds elements are all of them; strictly increasing flat indices are distinct
+    and in order. A mask of the whole shape gives exactly this for every chunk it fills."""
+    if len(chunk_shape) < 2:  # 1-D: never (a lone 1-D array goes through the orthogonal plan anyway)
+        return np.zeros(starts.size, dtype=bool)
+    counts = stops - starts
+    in_bounds = np.prod(
+        np.minimum(np.asarray(chunk_shape), np.asarray(shape) - touched * np.asarray(chunk_shape)), axis=1
+    )
+    candidates = np.asarray(counts == in_bounds, dtype=bool)
+    if not candidates.any():
+        return candidates
+    flat = np.ravel_multi_index(tuple(within), tuple(chunk_shape))
+    step_down = np.r_[np.diff(flat) <= 0, False]  # at i: point i+1 does not come after point i
+    step_down[stops - 1] = False  # the step from a chunk's last point to the next chunk's first
+    disordered = np.add.reduceat(step_down.astype(np.intp), starts) > 0
+    return np.asarray(candidates & ~disordered, dtype=bool)
 
 
 def _sort_by_chunk(chunk_of: Sequence[IntArray], grid: tuple[int, ...]) -> tuple[IntArray, IntArray]:

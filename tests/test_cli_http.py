@@ -37,6 +37,7 @@ def served(tmp_path: Path) -> Any:
         yield server.url.rstrip("/"), directory
 
 
+@pytest.mark.timeout(60)  # five CLI subprocesses, each importing zarrio: 4 s alone, over 20 s on a loaded machine
 def test_info_and_tree_over_http(served: tuple[str, Path]) -> None:
     url, directory = served
     info = json.loads(ok("info", f"{url}/data.zarr::g/a", "--json"))

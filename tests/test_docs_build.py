@@ -17,6 +17,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS_MODULES = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
+pytestmark = pytest.mark.timeout(90)  # whichever test comes first pays the mkdocs build: 5 s alone, 17+ s loaded
 
 
 def _missing_modules() -> list[str]:

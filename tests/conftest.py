@@ -8,6 +8,7 @@
 - `conformance_dir`: the shared conformance corpus (`../shared/conformance` next to the
   repository; ZARRIO_CONFORMANCE overrides; prerequisites.conformance_location). Same skip / CI-fail rule.
 - plugins: `servers.fixtures` (nginx) and `timeout_dumps` (a timed-out test shows every thread's stack).
+- with CI=true, a test whose parametrize list came out empty fails instead of skipping.
 
 Store- and codec-specific fixtures belong in their own test files, not here.
 """
@@ -22,6 +23,7 @@ import pytest
 from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
 from interop import run_ref as _run_ref
 from prerequisites import CONFORMANCE_ENV, conformance_location, in_ci, skip_or_fail
+from prerequisites import pytest_runtest_setup as pytest_runtest_setup  # in CI, an empty parametrize fails
 
 # the nginx fixture, shared by the HTTP test modules; every thread's stack when a test times out
 pytest_plugins = ["servers.fixtures", "timeout_dumps"]

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["CONFORMANCE_ENV", "conformance_location", "in_ci", "skip_or_fail", "skip_without"]
+__all__ = ["CONFORMANCE_ENV", "conformance_location", "in_ci", "pytest_runtest_setup", "skip_or_fail", "skip_without"]
 
 CONFORMANCE_ENV = "ZARRIO_CONFORMANCE"
 
@@ -40,3 +40,19 @@ def skip_without(what: str, missing: ImportError) -> NoReturn:
     if in_ci():
         raise missing
     pytest.skip(f"{what} is not installed ({missing})", allow_module_level=True)
+
+
+#: the reason of pytest's skip mark for a parametrize that got no values
+EMPTY_PARAMETER_SET = "got empty parameter set"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A hook (tests/conftest.py takes it): with CI=true a test parametrized over nothing fails instead
+    of skipping, since its values come from something that is missing (a corpus, a server's data)."""
+    if not in_ci():
+        return
+    for mark in item.iter_markers("skip"):
+        reason = str(mark.kwargs.get("reason", ""))
+        if reason.startswith(EMPTY_PARAMETER_SET):
+            pytest.fail(f"{reason}: whatever provides its values is missing (a failure, not a skip, because CI=true)")

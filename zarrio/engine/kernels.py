@@ -160,11 +160,11 @@ class ChunkKernels:
             key = self.chunk_key
             return [(proj.coords, key(proj.coords), [(0, proj)]) for proj in p]
         cps = self.chunks_per_shard
+        strides = [math.prod(cps[i + 1 :]) for i in range(len(cps))]  # C order within the shard
         groups: dict[tuple[int, ...], ShardMembers] = {}
         for proj in p:
             shard = tuple(c // n for c, n in zip(proj.coords, cps, strict=True))
-            local = tuple(c % n for c, n in zip(proj.coords, cps, strict=True))
-            flat = int(np.ravel_multi_index(local, cps)) if cps else 0
+            flat = sum((c % n) * stride for c, n, stride in zip(proj.coords, cps, strides, strict=True))
             groups.setdefault(shard, []).append((flat, proj))
         return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
 

@@ -323,12 +323,7 @@ TEXT = st.text(alphabet=st.sampled_from(["a", "Z", " ", "é", "\u2025", "\U0001f
 @STRING_PROFILE
 @given(data=st.data())
 def test_string_arrays_read_back_as_the_numpy_model(data: st.DataObject, store: str) -> None:
-    # rank 0 is left to tests/test_regressions_13.py::test_rank_0_string_array_can_be_written: a
-    # rank-0 string array cannot be written today (an engine bug), and every derandomized run would
-    # stop at that first example instead of exploring ranks 1-3
-    shape, grid, levels = data.draw(
-        shapes_and_layouts().filter(lambda layout: len(layout[0]) > 0), label="shape, grid, inner levels"
-    )
+    shape, grid, levels = data.draw(shapes_and_layouts(), label="shape, grid, inner levels")
     choices = [data.draw(chain_choice(len(shape), 1)) for _ in range(len(levels) + 1)]
     codecs = codec_chain(levels, choices, serializer={"name": "vlen-utf8"})
     fill = data.draw(st.sampled_from(["", "fill"]))

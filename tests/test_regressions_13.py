@@ -12,7 +12,7 @@
 3. Found by tests/test_properties_engine.py: a rank-0 array with a big-endian ``bytes`` codec
    stored its value in little-endian order (the engine hands the codec a NumPy scalar, whose
    ``astype`` keeps native order; fixed in zarrio/codecs/bytes.py), and a rank-0 string array
-   cannot be written at all (engine: ``merge`` takes ``value[()]``, a ``str``, for the chunk).
+   could not be written at all (the engine took ``value[()]``, a ``str``, for the chunk; fixed in ddaabe2).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from engine_model import assert_same, blosc, gzip, sharding, transpose, zstd
 import zarrio
 from zarrio import aio
 from zarrio.stores import LocalStore, MemoryStore, Store
+from zarrio.testing import ForwardingStore
 
 COMPRESSORS = {"gzip": gzip(1), "zstd": zstd(1), "blosc": blosc("lz4", "shuffle")}
 LE = {"name": "bytes", "configuration": {"endian": "little"}}
@@ -198,3 +199,30 @@ def test_rank_0_string_array_can_be_written(sharded: bool) -> None:
     z[...] = "abc"
     got = zarrio.open(store, mode="r")[...]
     assert np.asarray(got).tolist() == "abc"
+
+
+def test_rank_0_string_shard_followed_by_a_compressor_can_be_written() -> None:
+    """Found by the string properties: with a bytes->bytes codec after the sharding codec the
+    whole shard is encoded by the codec chain, whose fill check met a bare bool for a 0-d shard."""
+    store = MemoryStore()
+    codecs = [sharding([], [{"name": "vlen-utf8"}], index_location="end", index_crc=True), gzip(1)]
+    z = zarrio.create(store, (), "string", chunks=(), codecs=codecs, fill_value="")
+    z[...] = "abc"
+    assert np.asarray(zarrio.open(store, mode="r")[...]).tolist() == "abc"
+    z[...] = ""  # all fill: the shard is not stored, and reads as the fill value
+    assert np.asarray(zarrio.open(store, mode="r")[...]).tolist() == ""
+
+
+def test_rank_0_string_nested_shards_read_back_as_a_string() -> None:
+    """Found by the string properties: a shard nested in a shard of a rank-0 string array, read
+    through the async driver (which decodes the outer shard with the codec), came back as an
+    object array holding an array (``out[()] = inner`` stores the 0-d array as the element)."""
+    memory = MemoryStore()
+    inner = sharding([], [{"name": "vlen-utf8"}], index_location="start", index_crc=True)
+    codecs = [sharding([], [inner], index_location="end", index_crc=True), zstd(1)]
+    z = zarrio.create(memory, (), "string", chunks=(), codecs=codecs, fill_value="fill")
+    z[...] = "é\x00"
+    for store in (memory, ForwardingStore(memory)):
+        got = zarrio.open(store, mode="r")[...]
+        element = got[()] if isinstance(got, np.ndarray) else got  # not np.asarray: "<U" drops trailing NULs
+        assert isinstance(element, str) and element == "é\x00", (store, got)

@@ -32,7 +32,7 @@ def fill_only_blocks(
         return np.zeros(cps, dtype=bool)
     if shard.dtype.hasobject:
         equal = np.frompyfunc(lambda item: isinstance(item, str | bytes) and item == fill_value, 1, 1)
-        matches = equal(shard).astype(bool)
+        matches: Any = np.asarray(equal(shard), dtype=bool)  # a ufunc over a 0-d array gives a bare bool
     else:
         fill = np.asarray(fill_value, dtype=shard.dtype)
         width = shard.dtype.itemsize

@@ -354,6 +354,11 @@ class ShardingCodec(ArrayBytesCodec):
         """The part of the shard covered by the inner chunk at ``coords``."""
         return tuple(slice(c * size, (c + 1) * size) for c, size in zip(coords, self.chunk_shape, strict=True))
 
+    def inner_block(self, coords: Sequence[int]) -> tuple[Any, ...]:
+        """``inner_region`` and an Ellipsis: the inner chunk as an array view even in a rank-0 shard
+        (``shard[()]`` is the element itself, and assigning a 0-d object array to it stores the array)."""
+        return (*self.inner_region(coords), Ellipsis)
+
     def encode(self, chunk: np.ndarray[Any, Any], spec: ChunkSpec) -> bytes:
         """A full shard; inner chunks holding only the fill value are left out."""
         if chunk.shape != spec.shape:
@@ -367,7 +372,7 @@ class ShardingCodec(ArrayBytesCodec):
             if empty[coords]:
                 parts.append(None)
             else:
-                parts.append(inner.encode(chunk[self.inner_region(coords)], inner_spec))
+                parts.append(inner.encode(chunk[self.inner_block(coords)], inner_spec))
         shard = self.encode_shard(parts, cps)
         if shard is None:  # every inner chunk is empty: still a valid shard (an index of missing entries)
             shard = self._encode_empty(cps)
@@ -385,5 +390,5 @@ class ShardingCodec(ArrayBytesCodec):
         out = filled(spec)
         for coords, part in zip(itertools.product(*(range(n) for n in cps)), parts, strict=True):
             if part is not None:
-                out[self.inner_region(coords)] = inner.decode(part, inner_spec)
+                out[self.inner_block(coords)] = inner.decode(part, inner_spec)
         return out

@@ -20,7 +20,7 @@ try:
     import dask
     import dask.array as da
 
-    from zarrio.dask import aligned_blocks, from_dask, is_aligned, store_dask, to_dask, write_unit
+    from zarrio.integrations.dask import aligned_blocks, from_dask, is_aligned, store_dask, to_dask, write_unit
 except ImportError as missing:  # pragma: no cover - depends on the environment
     skip_without("the dask extra", missing)
 

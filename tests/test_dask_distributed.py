@@ -29,7 +29,7 @@ try:
     import dask.array as da
     from distributed import Client, LocalCluster
 
-    from zarrio.dask import from_dask, to_dask
+    from zarrio.integrations.dask import from_dask, to_dask
 except ImportError as missing:  # pragma: no cover - depends on the environment
     skip_without("the dask extra (dask[distributed])", missing)
 

@@ -25,7 +25,7 @@ from zarrio.testing import CountingStore
 try:
     import xarray as xr
 
-    from zarrio.xarray_backend import ZarrioBackendEntrypoint, decode_fill_attribute
+    from zarrio.integrations.xarray_backend import ZarrioBackendEntrypoint, decode_fill_attribute
 except ImportError as missing:  # pragma: no cover - depends on the environment
     skip_without("the xarray extra", missing)
 

@@ -10,7 +10,22 @@ from typing import Any
 
 from . import aio, errors, stores
 from ._config import Config, config
-from .api import (
+from .errors import (
+    ChecksumError,
+    CodecError,
+    MemberNotFoundError,
+    MetadataError,
+    NodeExistsError,
+    NodeNotFoundError,
+    ReadOnlyError,
+    SelectionError,
+    StoreError,
+    ZarrioError,
+)
+from .portal import run
+from .sync import Array, Group, StoreView
+from .sync import api as api  # zarr-python's module name: zarr.api.asynchronous.open_array(...)
+from .sync.api import (
     consolidate_metadata,
     create,
     create_array,
@@ -26,22 +41,8 @@ from .api import (
     save_array,
     save_group,
 )
-from .api_creators import array, empty, full, ones, zeros
-from .api_like import empty_like, full_like, ones_like, open_like, zeros_like
-from .errors import (
-    ChecksumError,
-    CodecError,
-    MemberNotFoundError,
-    MetadataError,
-    NodeExistsError,
-    NodeNotFoundError,
-    ReadOnlyError,
-    SelectionError,
-    StoreError,
-    ZarrioError,
-)
-from .portal import run
-from .sync import Array, Group, StoreView
+from .sync.creators import array, empty, full, ones, zeros
+from .sync.like import empty_like, full_like, ones_like, open_like, zeros_like
 
 __all__ = [
     "Array",
@@ -99,7 +100,7 @@ def __getattr__(name: str) -> Any:
     if name == "storage":  # zarr-python's name for the stores module: zarr.storage.LocalStore(...)
         return stores
     if name in ("to_dask", "from_dask"):
-        from . import dask as dask_helpers
+        from .integrations import dask as dask_helpers
 
         return getattr(dask_helpers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -146,3 +146,22 @@ def obstore_options(scheme: str, options: Mapping[str, Any]) -> dict[str, Any]:
         client.setdefault("allow_http", True)
         out["client_options"] = client
     return out
+
+
+def describe_backend(backend: Any) -> str:
+    """A URL-like description of an obstore store: ``s3://bucket/prefix``, ``gs://...``, ..."""
+    config: dict[str, Any] = {}
+    try:
+        config = dict(getattr(backend, "config", None) or {})
+    except (TypeError, ValueError):
+        config = {}
+    prefix = str(getattr(backend, "prefix", None) or "").strip("/")
+    kind = type(backend).__name__
+    schemes = {"S3Store": ("s3", "bucket"), "GCSStore": ("gs", "bucket"), "AzureStore": ("az", "container_name")}
+    if kind in schemes:
+        scheme, field = schemes[kind]
+        name = config.get(field) or config.get(f"aws_{field}") or config.get(f"google_{field}") or "?"
+        return f"{scheme}://{name}/{prefix}".rstrip("/")
+    if kind == "HTTPStore":
+        return str(config.get("url", repr(backend)))
+    return f"{kind}:{prefix}" if prefix else repr(backend)

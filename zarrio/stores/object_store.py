@@ -50,6 +50,7 @@ from obstore.exceptions import PreconditionError
 from ..errors import MissingCredentialsError, ObjectChangedError, StoreError, TransportError
 from ._obstore_gets import HedgedGets
 from ._stats import TransportStats
+from ._urls import describe_backend
 from ._versions import VersionPins
 from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
 
@@ -121,7 +122,7 @@ class ObjectStore(Store):
     @property
     def url(self) -> str:
         """Where the store points, as a URL-like string (for messages)."""
-        return _describe(self.backend)
+        return describe_backend(self.backend)
 
     def _location(self, key: str = "") -> str:
         base = self.url.rstrip("/")
@@ -389,22 +390,3 @@ def _rebuild_object_store(identity: str, backend: ObstoreStore, options: tuple[b
         _instances.pop(store._identity, None)
         store._identity = identity
     return winner
-
-
-def _describe(backend: Any) -> str:
-    """A URL-like description of an obstore store: ``s3://bucket/prefix``, ``gs://...``, ..."""
-    config: dict[str, Any] = {}
-    try:
-        config = dict(getattr(backend, "config", None) or {})
-    except (TypeError, ValueError):
-        config = {}
-    prefix = str(getattr(backend, "prefix", None) or "").strip("/")
-    kind = type(backend).__name__
-    schemes = {"S3Store": ("s3", "bucket"), "GCSStore": ("gs", "bucket"), "AzureStore": ("az", "container_name")}
-    if kind in schemes:
-        scheme, field = schemes[kind]
-        name = config.get(field) or config.get(f"aws_{field}") or config.get(f"google_{field}") or "?"
-        return f"{scheme}://{name}/{prefix}".rstrip("/")
-    if kind == "HTTPStore":
-        return str(config.get("url", repr(backend)))
-    return f"{kind}:{prefix}" if prefix else repr(backend)

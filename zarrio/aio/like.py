@@ -1,7 +1,5 @@
-"""zarr-python's convenience creators, as coroutines: ``zeros``, ``ones``, ``empty``, ``full``
-and ``array`` (the ``*_like`` family is in :mod:`zarrio.like_api`, ``save``/``load``/``group`` in
-:mod:`zarrio.save_api`). Each takes the array arguments of :func:`zarrio.aio.create_array`; a store of ``None``
-is a fresh in-memory store, as in zarr-python. :mod:`zarrio.aio` re-exports them.
+"""zarr-python's ``zeros_like``, ``ones_like``, ``empty_like``, ``full_like`` and ``open_like``,
+as coroutines: the shape, dtype, chunks (and fill value) of an existing array, unless given.
 """
 
 from __future__ import annotations
@@ -11,26 +9,32 @@ from typing import Any
 
 import numpy as np
 
-from ._arguments import StoreLike
-from .aio import create_array
-from .array import AsyncArray
+from .._arguments import Mode, StoreLike
+from ..array import AsyncArray
+from . import create_array, open_array
 
-__all__ = ["array", "empty", "full", "ones", "zeros"]
-
-
-async def _values_of(data: Any) -> np.ndarray[Any, Any]:
-    """NumPy values of ``data`` (a zarrio array, sync or async, is read whole)."""
-    node = getattr(data, "aio", data)
-    if isinstance(node, AsyncArray):
-        return np.asarray(await node.getitem(...))
-    return np.asarray(data)
+__all__ = ["empty_like", "full_like", "ones_like", "open_like", "zeros_like"]
 
 
-async def zeros(
-    shape: int | Sequence[int],
+def _like(a: Any, shape: Any, dtype: Any, chunks: Any) -> tuple[Any, Any, Any]:
+    """The shape, dtype and chunks of ``a`` where not given."""
+    shape = tuple(a.shape) if shape is None else shape
+    dtype = np.dtype(a.dtype) if dtype is None else dtype
+    if chunks is None:
+        chunks = getattr(a, "chunks", None) if not isinstance(a, np.ndarray) else None
+    return shape, dtype, chunks
+
+
+def _like_fill(a: Any) -> Any:
+    return getattr(a, "fill_value", None) if not isinstance(a, np.ndarray) else None
+
+
+async def zeros_like(
+    a: Any,
     *,
     store: StoreLike = None,
-    dtype: Any = "float64",
+    shape: int | Sequence[int] | None = None,
+    dtype: Any = None,
     name: str | None = None,
     path: str | None = None,
     chunks: Any = None,
@@ -48,7 +52,8 @@ async def zeros(
     config: Mapping[str, Any] | None = None,
     write_empty_chunks: bool | None = None,
 ) -> AsyncArray:
-    """A new array of ``shape`` that reads as zeros (nothing is written; store ``None``: in memory)."""
+    """Like :func:`zeros`, with the shape, dtype and chunks of ``a`` (a zarrio or NumPy array) unless given."""
+    shape, dtype, chunks = _like(a, shape, dtype, chunks)
     return await create_array(
         store,
         shape,
@@ -73,11 +78,12 @@ async def zeros(
     )
 
 
-async def ones(
-    shape: int | Sequence[int],
+async def ones_like(
+    a: Any,
     *,
     store: StoreLike = None,
-    dtype: Any = "float64",
+    shape: int | Sequence[int] | None = None,
+    dtype: Any = None,
     name: str | None = None,
     path: str | None = None,
     chunks: Any = None,
@@ -95,7 +101,8 @@ async def ones(
     config: Mapping[str, Any] | None = None,
     write_empty_chunks: bool | None = None,
 ) -> AsyncArray:
-    """A new array of ``shape`` that reads as ones (the fill value; nothing is written)."""
+    """Like :func:`ones`, with the shape, dtype and chunks of ``a`` unless given."""
+    shape, dtype, chunks = _like(a, shape, dtype, chunks)
     return await create_array(
         store,
         shape,
@@ -120,11 +127,12 @@ async def ones(
     )
 
 
-async def empty(
-    shape: int | Sequence[int],
+async def empty_like(
+    a: Any,
     *,
     store: StoreLike = None,
-    dtype: Any = "float64",
+    shape: int | Sequence[int] | None = None,
+    dtype: Any = None,
     fill_value: Any = None,
     name: str | None = None,
     path: str | None = None,
@@ -143,7 +151,9 @@ async def empty(
     config: Mapping[str, Any] | None = None,
     write_empty_chunks: bool | None = None,
 ) -> AsyncArray:
-    """A new array of ``shape`` with nothing written (it reads as its fill value, 0 by default)."""
+    """Like :func:`empty`, with the shape, dtype, chunks and fill value of ``a`` unless given."""
+    shape, dtype, chunks = _like(a, shape, dtype, chunks)
+    fill_value = _like_fill(a) if fill_value is None else fill_value
     return await create_array(
         store,
         shape,
@@ -168,11 +178,12 @@ async def empty(
     )
 
 
-async def full(
-    shape: int | Sequence[int],
-    fill_value: Any,
+async def full_like(
+    a: Any,
     *,
+    fill_value: Any = None,
     store: StoreLike = None,
+    shape: int | Sequence[int] | None = None,
     dtype: Any = None,
     name: str | None = None,
     path: str | None = None,
@@ -191,8 +202,9 @@ async def full(
     config: Mapping[str, Any] | None = None,
     write_empty_chunks: bool | None = None,
 ) -> AsyncArray:
-    """A new array of ``shape`` that reads as ``fill_value`` (dtype: that of ``fill_value`` unless given)."""
-    dtype = np.asarray(fill_value).dtype if dtype is None else dtype
+    """Like :func:`full`, with the shape, dtype and chunks of ``a`` (and its fill value) unless given."""
+    shape, dtype, chunks = _like(a, shape, dtype, chunks)
+    fill_value = _like_fill(a) if fill_value is None else fill_value
     return await create_array(
         store,
         shape,
@@ -217,50 +229,18 @@ async def full(
     )
 
 
-async def array(
-    data: Any,
+async def open_like(
+    a: Any,
+    path: str | None = None,
     *,
     store: StoreLike = None,
-    dtype: Any = None,
-    fill_value: Any = None,
-    name: str | None = None,
-    path: str | None = None,
-    chunks: Any = None,
-    shards: int | Sequence[int] | None = None,
-    filters: Any = "auto",
-    compressors: Any = "auto",
-    serializer: Any = "auto",
-    codecs: Sequence[Any] | None = None,
-    attributes: dict[str, Any] | None = None,
-    dimension_names: Sequence[str | None] | None = None,
-    chunk_key_encoding: Any = None,
-    zarr_format: int | None = None,
+    mode: Mode = "a",
     storage_options: Mapping[str, Any] | None = None,
-    overwrite: bool = False,
-    config: Mapping[str, Any] | None = None,
-    write_empty_chunks: bool | None = None,
 ) -> AsyncArray:
-    """A new array holding ``data`` (its shape, and its dtype unless given)."""
-    values = await _values_of(data)
-    return await create_array(
-        store,
-        data=values,
-        dtype=dtype,
-        fill_value=fill_value,
-        name=name,
-        path=path,
-        chunks=chunks,
-        shards=shards,
-        filters=filters,
-        compressors=compressors,
-        serializer=serializer,
-        codecs=codecs,
-        attributes=attributes,
-        dimension_names=dimension_names,
-        chunk_key_encoding=chunk_key_encoding,
-        zarr_format=zarr_format,
-        storage_options=storage_options,
-        overwrite=overwrite,
-        config=config,
-        write_empty_chunks=write_empty_chunks,
-    )
+    """Open (or, in modes ``"a"``/``"w"``/``"w-"``, create) an array at ``path`` shaped, typed and
+    chunked like ``a``."""
+    shape, dtype, chunks = _like(a, None, None, None)
+    return await open_array(
+        store, path=path, mode=mode, storage_options=storage_options, shape=shape, dtype=dtype, chunks=chunks,
+        fill_value=_like_fill(a),
+    )  # fmt: skip

@@ -3,7 +3,7 @@
 Each function spells out the same parameters as its async twin (checked by
 tests/test_api_parity.py), so ``help()``, IDEs and ``mypy --strict`` see them.
 :mod:`zarrio` re-exports them all; the creators (``zeros``, ...) are in
-:mod:`zarrio.api_creators` and the ``*_like`` family in :mod:`zarrio.api_like`.
+:mod:`zarrio.sync.creators` and the ``*_like`` family in :mod:`zarrio.sync.like`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from . import aio
-from ._arguments import ArrayConfig, Mode, StoreLike
-from .portal import run
-from .sync import Array, Group, wrap
+from .. import aio
+from .._arguments import ArrayConfig, Mode, StoreLike
+from ..portal import run
+from . import Array, Group, wrap
 
 __all__ = [
     "consolidate_metadata",

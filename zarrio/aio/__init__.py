@@ -13,15 +13,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _paths
-from ._missing import missing_node
-from ._runtime import gather_typed
-from .array import AsyncArray
-from .creation import build_array_metadata, codecs_from_parts
-from .errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
-from .group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
-from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
-from .stores import Store, store_location
+from .. import _paths
+from .._missing import missing_node
+from .._runtime import gather_typed
+from ..array import AsyncArray
+from ..creation import build_array_metadata, codecs_from_parts
+from ..errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
+from ..group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
+from ..metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
+from ..stores import Store, store_location
 
 __all__ = [
     "AsyncArray",
@@ -52,7 +52,7 @@ __all__ = [
     "zeros_like",
 ]
 
-from ._arguments import (  # the shared argument rules, re-exported for the api modules
+from .._arguments import (  # the shared argument rules, re-exported for the api modules
     ArrayConfig,
     Mode,
     StoreLike,
@@ -374,6 +374,6 @@ async def _drop_from_consolidated(st: Store, path: str) -> None:
 
 
 # zarr-python's convenience functions (they build on the ones above, hence imported last)
-from .creation_api import array, empty, full, ones, zeros  # noqa: E402
-from .like_api import empty_like, full_like, ones_like, open_like, zeros_like  # noqa: E402
-from .save_api import group, load, open_consolidated, save, save_array, save_group  # noqa: E402
+from .creators import array, empty, full, ones, zeros  # noqa: E402
+from .like import empty_like, full_like, ones_like, open_like, zeros_like  # noqa: E402
+from .save import group, load, open_consolidated, save, save_array, save_group  # noqa: E402

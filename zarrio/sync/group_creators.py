@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from . import _paths
-from .errors import NodeExistsError, NodeNotFoundError
+from .. import _paths
+from ..errors import NodeExistsError, NodeNotFoundError
 
 if TYPE_CHECKING:
-    from ._arguments import ArrayConfig
-    from .group import AsyncGroup
-    from .sync import Array
+    from .._arguments import ArrayConfig
+    from ..group import AsyncGroup
+    from . import Array
 
 __all__ = ["GroupCreators"]
 
@@ -100,7 +100,7 @@ class GroupCreators:
         """The array ``name``, created (with ``shape``, ``dtype`` and ``create_array``'s arguments) when
         missing; an existing one must have that shape and (``exact``: exactly) a dtype it casts to,
         else NodeExistsError (zarr-python: TypeError)."""
-        from .sync import Array
+        from . import Array
 
         try:
             node = self[name]  # type: ignore[index]
@@ -142,9 +142,9 @@ class GroupCreators:
         write_empty_chunks: bool | None = None,
     ) -> Array:
         """``zeros`` below this group (see :func:`zarrio.zeros`)."""
-        from . import api_creators
+        from . import creators
 
-        return api_creators.zeros(
+        return creators.zeros(
             shape,
             store=self.aio.store,
             dtype=dtype,
@@ -183,9 +183,9 @@ class GroupCreators:
         write_empty_chunks: bool | None = None,
     ) -> Array:
         """``ones`` below this group (see :func:`zarrio.ones`)."""
-        from . import api_creators
+        from . import creators
 
-        return api_creators.ones(
+        return creators.ones(
             shape,
             store=self.aio.store,
             dtype=dtype,
@@ -225,9 +225,9 @@ class GroupCreators:
         write_empty_chunks: bool | None = None,
     ) -> Array:
         """``empty`` below this group (see :func:`zarrio.empty`)."""
-        from . import api_creators
+        from . import creators
 
-        return api_creators.empty(
+        return creators.empty(
             shape,
             store=self.aio.store,
             dtype=dtype,
@@ -268,9 +268,9 @@ class GroupCreators:
         write_empty_chunks: bool | None = None,
     ) -> Array:
         """``full`` below this group (see :func:`zarrio.full`)."""
-        from . import api_creators
+        from . import creators
 
-        return api_creators.full(
+        return creators.full(
             shape,
             fill_value,
             store=self.aio.store,
@@ -311,9 +311,9 @@ class GroupCreators:
         write_empty_chunks: bool | None = None,
     ) -> Array:
         """``array`` below this group (see :func:`zarrio.array`)."""
-        from . import api_creators
+        from . import creators
 
-        return api_creators.array(
+        return creators.array(
             data,
             store=self.aio.store,
             dtype=dtype,

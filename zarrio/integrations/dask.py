@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import create
-from .array import AsyncArray
-from .errors import SelectionError
-from .sync import Array
+from ..array import AsyncArray
+from ..errors import SelectionError
+from ..sync import Array
+from ..sync.api import create
 
 if TYPE_CHECKING:
     import dask.array as da

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _paths
-from ._arguments import Mode, StoreLike, resolve_store
-from .aio import create_array, create_group, open_group
-from .array import AsyncArray
-from .errors import MetadataError
-from .group import AsyncGroup
+from .. import _paths
+from .._arguments import Mode, StoreLike, resolve_store
+from ..array import AsyncArray
+from ..errors import MetadataError
+from ..group import AsyncGroup
+from . import create_array, create_group, open_group
 
 __all__ = ["group", "load", "open_consolidated", "save", "save_array", "save_group"]
 
@@ -94,7 +94,7 @@ async def save(
 async def load(store: StoreLike, path: str | None = None, *, storage_options: Mapping[str, Any] | None = None) -> Any:
     """The values at ``path``: a NumPy array for an array, a ``{name: NumPy array}`` dict of the
     arrays directly below a group (zarr-python refuses groups)."""
-    from .aio import open
+    from . import open
 
     node = await open(store, path=path, mode="r", storage_options=storage_options)
     if isinstance(node, AsyncArray):

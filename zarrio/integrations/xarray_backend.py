@@ -39,10 +39,10 @@ from xarray.backends import AbstractDataStore, BackendArray, BackendEntrypoint
 from xarray.backends.store import StoreBackendEntrypoint
 from xarray.core import indexing
 
-from . import aio, stores
-from .errors import MetadataError
-from .indexing.forms import Form
-from .sync import Array, Group
+from .. import aio, stores
+from ..errors import MetadataError
+from ..indexing.forms import Form
+from ..sync import Array, Group
 
 __all__ = ["ZarrioBackendArray", "ZarrioBackendEntrypoint", "ZarrioDataStore", "open_zarrio_group"]
 
@@ -64,7 +64,7 @@ def open_zarrio_group(
         return node
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    from .portal import run
+    from ..portal import run
 
     # URLs (s3://, https://, memory://, ...) and storage_options as zarrio.open_group takes them
     return Group(run(aio.open_group(target, path=path, mode="r", storage_options=storage_options)))

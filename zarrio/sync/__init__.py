@@ -9,19 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from . import _paths
-from .aio import delete_node
-from .array import AsyncArray
-from .codecs import Codec
-from .errors import NodeExistsError, NodeNotFoundError
-from .group import AsyncGroup
+from .. import _paths
+from ..aio import delete_node
+from ..array import AsyncArray
+from ..codecs import Codec
+from ..errors import NodeExistsError, NodeNotFoundError
+from ..group import AsyncGroup
+from ..node_info import NodeInfo, array_facts, codec_parts, group_facts, info_html, stored_bytes
+from ..portal import check_not_portal_thread, run
+from ..stored import chunks_in_grid, chunks_initialized
+from ..stores import store_location
+from ..stores.base import ByteRange, Store
 from .group_creators import GroupCreators
-from .node_info import NodeInfo, array_facts, codec_parts, group_facts, info_html, stored_bytes
-from .portal import check_not_portal_thread, run
-from .stored import chunks_in_grid, chunks_initialized
-from .stores import store_location
-from .stores.base import ByteRange, Store
-from .sync_selection import SyncSelectionMethods
+from .selection import SyncSelectionMethods
 
 __all__ = ["Array", "Attributes", "Group", "StoreView", "wrap"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .array import AsyncArray
-from .indexing.forms import Form
-from .portal import check_not_portal_thread, run
+from ..array import AsyncArray
+from ..indexing.forms import Form
+from ..portal import check_not_portal_thread, run
 
 __all__ = ["BlockIndex", "OIndex", "SyncSelectionMethods", "VIndex"]
 

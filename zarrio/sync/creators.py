@@ -1,14 +1,14 @@
-"""Blocking ``zeros``, ``ones``, ``empty``, ``full`` and ``array`` (twins of :mod:`zarrio.creation_api`)."""
+"""Blocking ``zeros``, ``ones``, ``empty``, ``full`` and ``array`` (twins of :mod:`zarrio.aio.creators`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import aio
-from ._arguments import StoreLike
-from .portal import run
-from .sync import Array
+from .. import aio
+from .._arguments import StoreLike
+from ..portal import run
+from . import Array
 
 __all__ = [
     "array",

@@ -1,15 +1,15 @@
 """Blocking ``zeros_like``, ``ones_like``, ``empty_like``, ``full_like`` and ``open_like``
-(twins of :mod:`zarrio.like_api`)."""
+(twins of :mod:`zarrio.aio.like`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import aio
-from ._arguments import Mode, StoreLike
-from .portal import run
-from .sync import Array
+from .. import aio
+from .._arguments import Mode, StoreLike
+from ..portal import run
+from . import Array
 
 __all__ = [
     "empty_like",

@@ -1,56 +1,22 @@
-"""Test helpers shipped with zarrio: the store conformance suite and store wrappers.
-
-``StoreSuite`` is a pytest test class to subclass: give it a way to make your
-store and it runs the conformance tests against it::
-
-    from zarrio.testing import StoreSuite
-
-    class TestMyStore(StoreSuite):
-        async def make_store(self) -> Store:          # an empty, writable store
-            return MyStore(self.tmp_path / "data")
-
-Hooks (override at least one; each may be a plain method or a coroutine):
-
-* ``make_store()``: a fresh, empty store. The default is ``populate({})``.
-* ``populate(items)``: a store holding exactly ``items``. The default makes an
-  empty store with ``make_store()`` and ``set``-s every item. Override it for
-  read-only stores (HTTP, a zip archive opened for reading): write the items
-  to the backend yourself (e.g. into the directory a test server serves) and
-  return a store reading them.
-
-Tests that write skip themselves on a read-only store, listing tests skip on
-a store that cannot list, and the ``ReadOnlyError`` test skips on a writable
-store; each skip says why. ``self.tmp_path`` is pytest's ``tmp_path`` for the
-current test. Every store the hooks return is closed after its test
-(``aclose()`` when the store has one, else ``close()``); register more
-teardown (stopping a test server, say) with ``self.add_cleanup(fn)``, where
-``fn`` is a plain function or a coroutine function, run last-in first-out
-after the stores are closed. The tests carry
-``@pytest.mark.asyncio``, so they run under pytest-asyncio in both strict and
-auto mode.
-
-Wrappers, for tests and benchmarks: :class:`CountingStore` counts calls and
-bytes per method, :class:`LatencyStore` adds a delay to every call.
-"""
+"""The store conformance suite: :class:`StoreSuite`, a pytest test class to subclass (see :mod:`zarrio.testing`)."""
 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import inspect
 import random
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 import pytest_asyncio
 
-from .errors import InvalidKeyError, ReadOnlyError
-from .stores.base import ByteRange, Store
+from ..errors import InvalidKeyError, ReadOnlyError
+from ..stores.base import ByteRange, Store
+from .wrappers import close_store
 
-__all__ = ["CountingStore", "ForwardingStore", "LatencyStore", "StoreSuite", "close_store"]
+__all__ = ["INVALID_KEYS", "SPECIAL_KEYS", "StoreSuite"]
 
 _T = TypeVar("_T")
 
@@ -67,15 +33,6 @@ SPECIAL_KEYS = (
     "dots/a.b..c",
     "plus+tilde~/x+y~",
 )
-
-
-async def close_store(store: Store) -> None:
-    """Close ``store``: ``await store.aclose()`` when it has one, else ``await store.close()``."""
-    aclose = getattr(store, "aclose", None)
-    if aclose is not None:
-        await aclose()
-    else:
-        await store.close()
 
 
 async def _resolve(value: Store | Awaitable[Store]) -> Store:
@@ -426,137 +383,3 @@ class StoreSuite:
         assert await store.get("k") == b"v"
         assert await store.get("d/k") == b"w"
         assert await store.get("new") is None
-
-
-# ---------------------------------------------------------------- wrappers
-class ForwardingStore(Store):
-    """A store that forwards every call to ``inner``; subclass it to observe calls.
-
-    The capability flags (``read_only``, ``listable``, ``partial_reads``,
-    ``max_concurrency`` and the coalescing limits) are copied from ``inner``.
-    Override :meth:`before` (awaited before each call) and :meth:`after`
-    (sees each result).
-    """
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.read_only = inner.read_only
-        self.listable = inner.listable
-        self.partial_reads = inner.partial_reads
-        self.max_concurrency = inner.max_concurrency
-        self.coalesce_max_gap = inner.coalesce_max_gap
-        self.coalesce_max_size = inner.coalesce_max_size
-        self.consistency = inner.consistency
-
-    async def before(self, method: str, key: str | None) -> None:
-        """Called before ``method`` is forwarded."""
-
-    def after(self, method: str, result: _T) -> _T:
-        """Sees the result of ``method``; returns it."""
-        return result
-
-    async def get(self, key: str) -> bytes | None:
-        await self.before("get", key)
-        return self.after("get", await self.inner.get(key))
-
-    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
-        await self.before("get_partial", key)
-        return self.after("get_partial", await self.inner.get_partial(key, offset, length))
-
-    async def get_suffix(self, key: str, length: int) -> bytes | None:
-        await self.before("get_suffix", key)
-        return self.after("get_suffix", await self.inner.get_suffix(key, length))
-
-    async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
-        if type(self).get_suffix is not ForwardingStore.get_suffix:
-            return await super().get_suffix_with_size(key, length)  # honour a subclass's own get_suffix
-        await self.before("get_suffix", key)
-        return self.after("get_suffix", await self.inner.get_suffix_with_size(key, length))
-
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
-        await self.before("get_ranges", key)
-        return self.after("get_ranges", await self.inner.get_ranges(key, ranges))
-
-    async def set(self, key: str, value: bytes) -> None:
-        await self.before("set", key)
-        await self.inner.set(key, value)
-
-    async def erase(self, key: str) -> None:
-        await self.before("erase", key)
-        await self.inner.erase(key)
-
-    async def erase_prefix(self, prefix: str) -> None:
-        await self.before("erase_prefix", prefix)
-        await self.inner.erase_prefix(prefix)
-
-    async def exists(self, key: str) -> bool:
-        await self.before("exists", key)
-        return self.after("exists", await self.inner.exists(key))
-
-    async def list(self, prefix: str = "") -> builtins.list[str]:
-        await self.before("list", prefix)
-        return self.after("list", await self.inner.list(prefix))
-
-    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
-        await self.before("list_dir", prefix)
-        return self.after("list_dir", await self.inner.list_dir(prefix))
-
-    def expect_reads(self, count: int) -> None:
-        self.inner.expect_reads(count)
-
-    async def close(self) -> None:
-        await self.before("close", None)
-        await close_store(self.inner)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.inner!r})"
-
-
-class CountingStore(ForwardingStore):
-    """Counts calls per method (``.counts``), bytes read and bytes written.
-
-    ``counts["get_ranges"]`` counts ``get_ranges`` calls made on this wrapper,
-    not the requests the inner store makes to serve them.
-    """
-
-    def __init__(self, inner: Store) -> None:
-        super().__init__(inner)
-        self.counts: Counter[str] = Counter()
-        self.bytes_read = 0
-        self.bytes_written = 0
-
-    def reset(self) -> None:
-        """Zero every counter."""
-        self.counts.clear()
-        self.bytes_read = 0
-        self.bytes_written = 0
-
-    async def before(self, method: str, key: str | None) -> None:
-        self.counts[method] += 1
-
-    def after(self, method: str, result: _T) -> _T:
-        if isinstance(result, tuple) and result and isinstance(result[0], bytes):  # get_suffix_with_size
-            self.bytes_read += len(result[0])
-        elif isinstance(result, bytes):
-            self.bytes_read += len(result)
-        elif method == "get_ranges" and isinstance(result, builtins.list):
-            self.bytes_read += sum(len(part) for part in result)
-        return result
-
-    async def set(self, key: str, value: bytes) -> None:
-        await super().set(key, value)
-        self.bytes_written += len(value)
-
-
-class LatencyStore(ForwardingStore):
-    """Adds ``await asyncio.sleep(delay_s)`` before every call (a slow network, simulated)."""
-
-    def __init__(self, inner: Store, delay_s: float) -> None:
-        super().__init__(inner)
-        self.delay_s = delay_s
-
-    async def before(self, method: str, key: str | None) -> None:
-        await asyncio.sleep(self.delay_s)
-
-    def __repr__(self) -> str:
-        return f"LatencyStore({self.inner!r}, delay_s={self.delay_s})"

@@ -220,14 +220,14 @@ def test_config_sets_defaults_and_restores_them() -> None:
 
 
 def test_config_threads_and_concurrency_are_used() -> None:
-    from zarrio import _runtime
+    from zarrio.engine import executor
 
     with zarrio.config.set({"threading.max_workers": 3, "async.concurrency": 2}):
-        assert _runtime.codec_pool()._max_workers == 3
+        assert executor.codec_pool()._max_workers == 3
         store = MemoryStore()
 
         async def limit() -> int:
-            return _runtime.store_limiter(store)._value
+            return executor.store_limiter(store)._value
 
         assert asyncio.run(limit()) == 2
         a = zarrio.array(np.arange(10), chunks=(2,))

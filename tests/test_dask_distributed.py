@@ -21,7 +21,7 @@ from prerequisites import skip_without
 
 import zarrio
 import zarrio.server
-from zarrio import _runtime
+from zarrio.engine import executor
 from zarrio.stores import HttpStore, LocalStore
 
 try:
@@ -186,7 +186,7 @@ def _limits_in_worker(payload: bytes) -> dict[str, Any]:
     first, second = pickle.loads(payload), pickle.loads(payload)
 
     async def limiters() -> tuple[int, int]:
-        return id(_runtime.store_limiter(first.aio.store)), id(_runtime.store_limiter(second.aio.store))
+        return id(executor.store_limiter(first.aio.store)), id(executor.store_limiter(second.aio.store))
 
     a, b = zarrio.run(limiters())
     return {"pid": os.getpid(), "same": a == b, "read": first[0:2, 0:2].tolist()}

@@ -14,8 +14,9 @@ from typing import Any, TypeAlias
 
 from . import _paths
 from ._missing import missing_node
-from ._runtime import gather_typed, store_limiter
+from ._tasks import gather_typed
 from .array import AsyncArray
+from .engine.executor import store_limiter
 from .errors import ListingNotSupportedError, NodeExistsError, NodeNotFoundError, ReadOnlyError
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata, parse_metadata
 from .stores.base import Store

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ._runtime import start_task
+from ._tasks import start_task
 from .errors import FacadeError
 
 __all__ = ["check_not_portal_thread", "in_portal_thread", "run", "shutdown"]

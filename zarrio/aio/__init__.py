@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _paths
 from .._missing import missing_node
-from .._runtime import gather_typed
+from .._tasks import gather_typed
 from ..array import AsyncArray
 from ..creation import build_array_metadata, codecs_from_parts
 from ..errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError

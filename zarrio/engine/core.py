@@ -24,20 +24,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._runtime import (
-    codec_workers,
-    empty_output,
-    gather_typed,
-    run_in_pool,
-    run_jobs_blocking,
-    store_limiter,
-    submit_to_pool,
-)
+from .._tasks import gather_typed
 from ..codecs import CodecChain
 from ..errors import CodecError, ObjectChangedError, ResourceLimitError, SelectionError
 from ..indexing import IndexPlan, plan, selection_shape
 from ..stores.base import BlockingAccess, Store
 from .drivers import AsyncDriver
+from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, store_limiter, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]

@@ -21,10 +21,11 @@ import asyncio
 from collections import OrderedDict
 from typing import Any, TypeVar
 
-from .._runtime import run_in_pool, start_task, store_limiter
+from .._tasks import start_task
 from ..codecs.plan import Plan, Read
 from ..errors import ResourceLimitError
 from ..stores.base import RangeReader, Store
+from .executor import run_in_pool, store_limiter
 
 __all__ = ["AsyncDriver", "run_blocking"]
 

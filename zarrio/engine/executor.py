@@ -1,5 +1,6 @@
-"""Process-wide execution resources the engine shares: the codec thread pool,
-per-store request limiters, and running many tasks with one typed error out.
+"""The engine's executor: the codec thread pool (and the loop-wide queue that batches the
+jobs of one loop iteration into a few thread hops), per-store request limiters, and
+uninitialised outputs for large reads.
 
 Everything here is fork-safe: a child process starts with a fresh pool and
 fresh limiters (the parent's threads and loops do not exist in the child).
@@ -12,25 +13,23 @@ import contextlib
 import math
 import mmap
 import os
-import sys
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
 
-from ._config import config
-from .errors import ZarrioError
+from .._config import config
+from .._tasks import pick_error
 
 __all__ = [
     "codec_pool",
+    "codec_workers",
     "empty_output",
-    "gather_typed",
     "run_in_pool",
     "run_jobs_blocking",
-    "start_task",
     "store_limiter",
     "submit_to_pool",
 ]
@@ -173,7 +172,7 @@ def run_jobs_blocking(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) ->
     futures = [codec_pool().submit(fn, *args) for fn, args in jobs]
     errors = [e for e in (f.exception() for f in futures) if e is not None]
     if errors:
-        raise _pick_error(errors)
+        raise pick_error(errors)
 
 
 def store_limiter(store: Any) -> asyncio.Semaphore:
@@ -217,55 +216,6 @@ def empty_output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any
     with contextlib.suppress(OSError):  # kernels without THP still give a correct array
         buffer.madvise(mmap.MADV_HUGEPAGE)
     return np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
-
-
-def _pick_error(errors: list[BaseException]) -> BaseException:
-    """The most useful of several errors: a zarrio error first, then any other."""
-    flat: list[BaseException] = []
-    stack = list(errors)
-    while stack:
-        e = stack.pop(0)
-        if isinstance(e, BaseExceptionGroup):
-            stack[:0] = list(e.exceptions)
-        elif not isinstance(e, asyncio.CancelledError):
-            flat.append(e)
-    if not flat:
-        return errors[0]
-    first = next((e for e in flat if isinstance(e, ZarrioError)), flat[0])
-    if isinstance(first, ZarrioError):
-        first.others = tuple(e for e in flat if e is not first)
-    return first
-
-
-def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    """A task of the running loop for ``coro`` whose first step runs at once (Python 3.12+),
-    not after every other ready callback: a request it makes goes out now, and a coroutine
-    that needs no I/O is done when this returns. On 3.11, an ordinary task."""
-    if sys.version_info >= (3, 12):
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
-    return asyncio.ensure_future(coro)
-
-
-async def gather_typed(aws: Iterable[Awaitable[T]]) -> list[T]:
-    """Run awaitables concurrently; on the first failure cancel the rest and
-    raise one error (a zarrio error when there is one), never an ExceptionGroup.
-
-    A single awaitable (a tile inside one chunk or shard, the common case) is
-    awaited in the caller's own task: no task group, no extra loop iteration."""
-    if not isinstance(aws, (list, tuple)):
-        aws = list(aws)
-    if len(aws) == 1:
-        return [await aws[0]]
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(_as_coro(a)) for a in aws]
-    except BaseExceptionGroup as group:
-        raise _pick_error(list(group.exceptions)) from None
-    return [t.result() for t in tasks]
-
-
-async def _as_coro(aw: Awaitable[T]) -> T:
-    return await aw
 
 
 def _reset_after_fork() -> None:

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._config import config
-from .codecs import ArrayArrayCodec, ArrayBytesCodec, BytesCodec, Codec, ShardingCodec, ZstdCodec, codec_from_json
+from .codecs import ArrayArrayCodec, ArrayBytesCodec, Codec, ShardingCodec, codec_from_json
 from .errors import MetadataError
 from .metadata import ArrayMetadata, DataType, create_array_metadata, parse_data_type
+from .metadata.defaults import DEFAULT_COMPRESSOR, default_serializer
 
 __all__ = ["build_array_metadata", "codecs_from_parts", "default_chunks", "default_compressors"]
 
@@ -42,14 +43,7 @@ def _as_shape(value: int | Sequence[int], name: str) -> tuple[int, ...]:
 
 
 def _default_serializer(dtype: DataType) -> ArrayBytesCodec:
-    if dtype.to_json() == "string":
-        return codec_from_json({"name": "vlen-utf8"})  # type: ignore[return-value]
-    if dtype.is_variable_length:
-        return codec_from_json({"name": "vlen-bytes"})  # type: ignore[return-value]
-    endian = "little" if dtype.numpy_dtype.itemsize > 1 and dtype.numpy_dtype.kind not in "SUV" else None
-    if dtype.numpy_dtype.fields is not None or dtype.numpy_dtype.kind == "U":
-        endian = "little"
-    return BytesCodec(endian=endian)
+    return codec_from_json(default_serializer(dtype))  # type: ignore[return-value]
 
 
 def default_compressors() -> list[Any]:
@@ -57,7 +51,7 @@ def default_compressors() -> list[Any]:
     else zstd level 0 (zarr-python's default)."""
     configured = config.get("array.compressors")
     if configured is None:
-        return [ZstdCodec(level=0, checksum=False)]
+        return [codec_from_json(DEFAULT_COMPRESSOR)]
     return list(_as_list(configured))
 
 

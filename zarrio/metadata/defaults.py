@@ -6,11 +6,19 @@ from typing import Any
 
 from .dtype_base import DataType
 
-__all__ = ["default_codecs"]
+__all__ = ["DEFAULT_COMPRESSOR", "default_codecs", "default_serializer"]
+
+#: the compressor of a new array: zstd level 0, no checksum
+DEFAULT_COMPRESSOR: dict[str, Any] = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
 
 
 def default_codecs(data_type: DataType) -> tuple[dict[str, Any], ...]:
-    """``bytes`` (with ``endian`` only when the type has a byte order) or the vlen codec, then ``zstd`` level 0."""
+    """:func:`default_serializer`, then :data:`DEFAULT_COMPRESSOR`."""
+    return default_serializer(data_type), dict(DEFAULT_COMPRESSOR)
+
+
+def default_serializer(data_type: DataType) -> dict[str, Any]:
+    """``bytes`` (with ``endian`` only when the type has a byte order) or the vlen codec."""
     if data_type.name == "string":
         first: dict[str, Any] = {"name": "vlen-utf8", "configuration": {}}
     elif data_type.name == "variable_length_bytes":
@@ -19,4 +27,4 @@ def default_codecs(data_type: DataType) -> tuple[dict[str, Any], ...]:
         first = {"name": "bytes", "configuration": {"endian": "little"}}
     else:
         first = {"name": "bytes"}
-    return first, {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+    return first

@@ -52,11 +52,13 @@ VENV = REPO / ".venv"
 VENV_REF = REPO / ".venv-ref"
 LOG_DIR = REPO / ".test-logs"
 STAMP_NAME = ".zarrio-setup-stamp"
-#: the reference implementations, plus zarrio's own runtime dependencies (zstandard, aiohttp), so tests
-#: can also run zarrio itself (from the source tree) under Python 3.12 (tests/test_engine_eager.py)
+#: the reference implementations (zarr-python with fsspec, as a user who opens URLs has it: tests/compat
+#: compares zarrio's answers with its), plus zarrio's own runtime dependencies (zstandard, aiohttp), so
+#: tests can also run zarrio itself (from the source tree) under Python 3.12 (tests/test_engine_eager.py)
 REF_REQUIREMENTS = (
     "zarr==3.4.2",
     "tensorstore==0.1.86",
+    "fsspec>=2024.6",
     "numpy",
     "google-crc32c",
     "xarray",

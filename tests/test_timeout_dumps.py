@@ -74,11 +74,13 @@ def run_hanging(
 
 
 def test_a_timed_out_test_fails_with_every_threads_stack(tmp_path: Path) -> None:
-    status, report, live, elapsed = run_hanging(tmp_path, "test_blocked_main_thread")
+    # a grace long enough that the watchdog stays out of it, however slow the report is to make
+    status, report, live, elapsed = run_hanging(tmp_path, "test_blocked_main_thread", grace=30.0)
     output = report + live
     assert status == 1, output
     assert "1 failed" in report, output
     assert elapsed < 30, f"took {elapsed:.1f} s for a 2 s timeout"
+    assert "Timeout (0:00:" not in live  # the SIGALRM handler did it, not the watchdog
     assert "test_hanging.py::test_blocked_main_thread ran for more than 2 s" in output
     # both threads by name, each with its own frames; the main thread's starts at the blocked call
     main_part = output.split("--- thread 'MainThread'", 1)[1].split("--- thread", 1)[0]

@@ -9,8 +9,9 @@ This plugin takes over the `signal` method (through pytest-timeout's `pytest_tim
   included, each under its thread name; it writes that to the terminal at once (so it is in the log even
   if the run dies later) and fails the test with it as the message (so it is in the test's report);
 - a faulthandler watchdog, a C thread that needs no GIL, is armed `timeout_hard_grace` seconds later
-  (ini option, default 10): for a hang the handler cannot interrupt (a C call that holds the GIL or
-  never returns to the interpreter) it dumps every thread to the terminal and ends the process.
+  (ini option, default 10; re-armed from the moment the handler runs, to bound the unwinding): for a
+  hang the handler cannot interrupt (a C call that holds the GIL or never returns to the interpreter)
+  it dumps every thread to the terminal and ends the process.
 
 `--timeout-method=thread` stays pytest-timeout's own (it dumps every other thread, then exits).
 """
@@ -90,6 +91,8 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
         report = f"Timeout: {item.nodeid} ran for more than {timeout:g} s. The stack of every thread:\n"
         report += every_thread_stack(frame)
         os.write(terminal, f"\n{'+' * 40} Timeout {'+' * 40}\n{report}{'+' * 89}\n".encode(errors="replace"))
+        # the watchdog now guards the failure's unwinding and report (slow on a loaded machine), from here
+        faulthandler.dump_traceback_later(grace, exit=True, file=terminal)
         pytest.fail(report, pytrace=True)
 
     def cancel() -> None:

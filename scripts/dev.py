@@ -64,6 +64,10 @@ REF_REQUIREMENTS = (
     "xarray",
     "zstandard>=0.22",
     "aiohttp>=3.9",
+    # zarr-python's cast_value codec runs on cast-value-rs; numcodecs.zfpy / numcodecs.pcodec need their packages
+    "cast-value-rs>=0.4.2",
+    "zfpy>=1.0.1,!=1.0.1.post0",
+    "pcodec>=0.3",
 )
 REF_MIN_VERSION = (3, 12)
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.

@@ -24,6 +24,8 @@ _ORDER_CHAR: dict[str, Literal["<", ">"]] = {"little": "<", "big": ">"}
 
 def byte_order_matters(dtype: np.dtype[Any]) -> bool:
     """Whether ``dtype`` has elements wider than one byte (fields of a struct included)."""
+    if dtype.type.__module__.startswith("ml_dtypes"):  # kind 'V' to numpy, but numbers (bfloat16, float8_*)
+        return dtype.itemsize > 1
     return dtype.newbyteorder("<") != dtype.newbyteorder(">")
 
 
@@ -58,6 +60,8 @@ class BytesCodec(ArrayBytesCodec):
 
     def stored_dtype(self, dtype: np.dtype[Any]) -> np.dtype[Any]:
         """The dtype of the encoded elements: ``dtype`` in this codec's byte order."""
+        if not byte_order_matters(dtype):
+            return dtype
         return dtype.newbyteorder(_ORDER_CHAR[self.endian or "little"])
 
     def compute_encoded_size(self, spec: ChunkSpec) -> int | None:

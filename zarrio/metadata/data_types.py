@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import MetadataError, UnsupportedError
 from ._checks import require_mapping, require_str
 from .dtype_base import DataType
+from .ml_types import MlFloatType, MlIntType, extension_type, extension_type_from_numpy
 from .numeric_types import BoolType, ComplexType, FloatType, IntType
 from .struct_type import StructType
 from .text_types import (
@@ -40,6 +41,8 @@ __all__ = [
     "FixedLengthUTF32Type",
     "FloatType",
     "IntType",
+    "MlFloatType",
+    "MlIntType",
     "NullTerminatedBytesType",
     "RawBytesType",
     "StringType",
@@ -60,6 +63,9 @@ _SIMPLE_TYPES: dict[str, DataType] = {
     **{f"uint{bits}": IntType(bits, False) for bits in (8, 16, 32, 64)},
     **{f"float{bits}": FloatType(bits) for bits in (16, 32, 64)},
     **{f"complex{bits}": ComplexType(bits) for bits in (64, 128)},
+    # the registry's aliases of the core complex types (written back as complex64 / complex128)
+    "complex_float32": ComplexType(64),
+    "complex_float64": ComplexType(128),
     "string": StringType(),
     "variable_length_bytes": VariableLengthBytesType(),
     "bytes": VariableLengthBytesType(),
@@ -123,9 +129,14 @@ _NAMED_TYPES: dict[str, Callable[[Mapping[str, Any], int], DataType]] = {
 }
 
 
+def _simple(name: str) -> DataType | None:
+    """A data type without configuration: core, alias or a registered extension (bfloat16, int4, ...)."""
+    return _SIMPLE_TYPES.get(name) or extension_type(name)
+
+
 def _from_json(obj: object, depth: int) -> DataType:
     if isinstance(obj, str):
-        simple = _SIMPLE_TYPES.get(obj)
+        simple = _simple(obj)
         if simple is None:
             raise UnsupportedError(f"unknown data type {obj!r}", field=FIELD)
         return simple
@@ -135,8 +146,9 @@ def _from_json(obj: object, depth: int) -> DataType:
         build = _NAMED_TYPES.get(name)
         if build is not None:
             return build(config, depth)
-        if name in _SIMPLE_TYPES and not config:
-            return _SIMPLE_TYPES[name]
+        simple = _simple(name)
+        if simple is not None and not config:
+            return simple
         raise UnsupportedError(f"unknown data type {name!r}", field=FIELD)
     raise MetadataError(f"data_type must be a string or an object, got {type(obj).__name__}", field=FIELD)
 
@@ -166,6 +178,9 @@ def _packed_struct(dtype: np.dtype[Any]) -> DataType:
 def data_type_from_numpy(dtype: np.dtype[Any]) -> DataType:
     """The Zarr data type zarr-python 3.4.2 writes for a numpy dtype."""
     kind, size = dtype.kind, dtype.itemsize
+    extension = extension_type_from_numpy(dtype)
+    if extension is not None:
+        return extension
     if kind == "T":
         return _SIMPLE_TYPES["string"]
     if kind == "b":
@@ -199,7 +214,7 @@ def parse_data_type(obj: object) -> DataType:
     if isinstance(obj, DataType):
         return obj
     if isinstance(obj, str):
-        known = _SIMPLE_TYPES.get(obj) or _USER_ALIASES.get(obj)
+        known = _simple(obj) or _USER_ALIASES.get(obj)
         if known is not None:
             return known
     elif obj is str:

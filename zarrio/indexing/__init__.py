@@ -8,9 +8,12 @@ The engine's selections are of two kinds. A tuple of ints, slices (any step),
 ``z[...]`` means (NumPy's and zarr-python's rules) is :mod:`zarrio.indexing.forms`.
 
 :func:`plan` turns a selection on an array of ``shape`` chunked by
-``chunk_shape`` into an :class:`IndexPlan`: the output shape, and for every
+``chunks`` into an :class:`IndexPlan`: the output shape, and for every
 chunk the selection touches a :class:`ChunkProjection` saying which part of
-the chunk maps to which part of the output.
+the chunk maps to which part of the output. ``chunks`` holds one entry per
+axis (:data:`AxisChunks`): the chunk size of a regular axis, or the boundaries
+``[0, e0, e0 + e1, ...]`` of an axis whose chunks vary (a rectilinear grid), where
+a chunk is found by bisection.
 """
 
 from __future__ import annotations
@@ -26,10 +29,38 @@ import numpy as np
 
 from ..errors import SelectionError
 
-__all__ = ["ChunkProjection", "IndexPlan", "PlannedSelection", "normalize_selection", "plan", "selection_shape"]
+__all__ = [
+    "AxisChunks",
+    "ChunkProjection",
+    "IndexPlan",
+    "PlannedSelection",
+    "axis_span",
+    "chunk_of",
+    "normalize_selection",
+    "plan",
+    "selection_shape",
+]
 
 #: what one dimension of a chunk or output is indexed with
 DimSelector: TypeAlias = int | slice | np.ndarray[Any, np.dtype[np.intp]]
+#: one axis of a chunk grid: a regular chunk size, or the boundaries of varying chunks
+AxisChunks: TypeAlias = int | np.ndarray[Any, np.dtype[np.intp]]
+
+
+def axis_span(chunk: AxisChunks, c: int) -> tuple[int, int]:
+    """The start and the stored size of chunk ``c`` along an axis."""
+    if isinstance(chunk, int):
+        return c * chunk, chunk
+    start = int(chunk[c])
+    return start, int(chunk[c + 1]) - start
+
+
+def chunk_of(chunk: AxisChunks, idx: Any) -> Any:
+    """The chunk holding index (or each index of an array) ``idx`` along an axis."""
+    if isinstance(chunk, int):
+        return idx // chunk
+    found = np.searchsorted(chunk, idx, side="right") - 1
+    return found if isinstance(idx, np.ndarray) else int(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +122,17 @@ class _Dim:
     out_len: int | None  # None: the dimension is dropped (integer index)
 
 
-def _int_dim(i: int, size: int, chunk: int, axis: int) -> _Dim:
+def _int_dim(i: int, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     if i < -size or i >= size:
         raise SelectionError(f"index {i} is out of bounds for axis {axis} with size {size}")
     i = i % size if size else i
-    return _Dim([(i // chunk, i % chunk, None, False)], None)
+    if isinstance(chunk, int):
+        return _Dim([(i // chunk, i % chunk, None, False)], None)
+    c = chunk_of(chunk, i)
+    return _Dim([(c, i - int(chunk[c]), None, False)], None)
 
 
-def _slice_dim(s: slice, size: int, chunk: int) -> _Dim:
+def _slice_dim(s: slice, size: int, chunk: AxisChunks) -> _Dim:
     start, stop, step = s.indices(size)
     if step < 0:
         return _array_dim(np.arange(start, stop, step, dtype=np.intp), size, chunk, 0)
@@ -107,6 +141,8 @@ def _slice_dim(s: slice, size: int, chunk: int) -> _Dim:
     if n == 0:
         return _Dim(parts, 0)
     last = start + (n - 1) * step
+    if not isinstance(chunk, int):
+        return _varying_slice_dim(start, step, last, n, size, chunk)
     out_pos = 0
     for c in range(start // chunk, last // chunk + 1):
         c0 = c * chunk
@@ -124,7 +160,29 @@ def _slice_dim(s: slice, size: int, chunk: int) -> _Dim:
     return _Dim(parts, n)
 
 
-def _array_dim(idx: np.ndarray[Any, Any], size: int, chunk: int, axis: int) -> _Dim:
+def _varying_slice_dim(
+    start: int, step: int, last: int, n: int, size: int, bounds: np.ndarray[Any, np.dtype[np.intp]]
+) -> _Dim:
+    """``_slice_dim`` over chunks of varying sizes: the touched chunks found by bisection."""
+    parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]] = []
+    first_chunk, last_chunk = chunk_of(bounds, start), chunk_of(bounds, last)
+    edges = bounds[first_chunk : last_chunk + 2].tolist()
+    out_pos = 0
+    for c, c0, c1 in zip(range(first_chunk, last_chunk + 1), edges, edges[1:], strict=False):
+        first = start if c0 <= start else start + -(-(c0 - start) // step) * step
+        if first > last or first >= c1:
+            continue
+        end = min(last, c1 - 1)
+        count = (end - first) // step + 1
+        lo = first - c0
+        csel = slice(lo, lo + (count - 1) * step + 1, step)
+        complete = step == 1 and lo == 0 and count == min(c1, size) - c0
+        parts.append((c, csel, slice(out_pos, out_pos + count), complete))
+        out_pos += count
+    return _Dim(parts, n)
+
+
+def _array_dim(idx: np.ndarray[Any, Any], size: int, chunk: AxisChunks, axis: int) -> _Dim:
     if idx.ndim != 1:
         raise SelectionError(f"axis {axis}: integer index arrays must be one-dimensional")
     idx = idx.astype(np.intp, copy=False)
@@ -132,23 +190,24 @@ def _array_dim(idx: np.ndarray[Any, Any], size: int, chunk: int, axis: int) -> _
         raise SelectionError(f"axis {axis}: index out of bounds for size {size}")
     idx = np.where(idx < 0, idx + size, idx)
     positions = np.arange(idx.size, dtype=np.intp)
-    chunk_of = idx // chunk
-    if idx.size > 1 and np.any(np.diff(chunk_of) < 0):
-        order = np.argsort(chunk_of, kind="stable")
-        chunk_of, idx, positions = chunk_of[order], idx[order], positions[order]
-    boundaries = np.flatnonzero(np.diff(chunk_of)) + 1
+    chunks = chunk_of(chunk, idx)
+    if idx.size > 1 and np.any(np.diff(chunks) < 0):
+        order = np.argsort(chunks, kind="stable")
+        chunks, idx, positions = chunks[order], idx[order], positions[order]
+    boundaries = np.flatnonzero(np.diff(chunks)) + 1
     parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]] = []
     for lo, hi in zip(np.r_[0, boundaries], np.r_[boundaries, idx.size], strict=True):
         if hi <= lo:
             continue
-        c = int(chunk_of[lo])
-        within = idx[lo:hi] - c * chunk
+        c = int(chunks[lo])
+        c0, csize = axis_span(chunk, c)
+        within = idx[lo:hi] - c0
         out = positions[lo:hi]
         if out.size and out[-1] - out[0] == out.size - 1 and np.all(np.diff(out) == 1):
             out_sel: slice | np.ndarray[Any, np.dtype[np.intp]] = slice(int(out[0]), int(out[-1]) + 1)
         else:
             out_sel = out
-        in_bounds = min(chunk, size - c * chunk)
+        in_bounds = min(csize, size - c0)
         complete = within.size == in_bounds and bool(np.all(within == np.arange(in_bounds)))
         parts.append((c, within, out_sel, complete))
     return _Dim(parts, int(idx.size))
@@ -170,7 +229,7 @@ def normalize_selection(selection: Any, ndim: int) -> tuple[Any, ...]:
     return tuple(selection) + (slice(None),) * (ndim - len(selection))
 
 
-def _dim(sel: Any, size: int, chunk: int, axis: int) -> _Dim:
+def _dim(sel: Any, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     if isinstance(sel, slice):
         for part in (sel.start, sel.stop, sel.step):
             if part is not None and not isinstance(part, (int, np.integer)):
@@ -227,17 +286,17 @@ class PlannedSelection:
         """The shape of what the selection reads from an array of ``shape``."""
         raise NotImplementedError
 
-    def plan(self, shape: Sequence[int], chunk_shape: Sequence[int]) -> IndexPlan:
+    def plan(self, shape: Sequence[int], chunks: Sequence[AxisChunks]) -> IndexPlan:
         """The per-chunk projections of the selection on an array of ``shape``."""
         raise NotImplementedError
 
 
-def plan(selection: Any, shape: Sequence[int], chunk_shape: Sequence[int]) -> IndexPlan:
-    """Resolve ``selection`` against ``shape`` with chunks of ``chunk_shape``."""
+def plan(selection: Any, shape: Sequence[int], chunks: Sequence[AxisChunks]) -> IndexPlan:
+    """Resolve ``selection`` against ``shape`` cut into ``chunks`` (one :data:`AxisChunks` per axis)."""
     if isinstance(selection, PlannedSelection):
-        return selection.plan(shape, chunk_shape)
+        return selection.plan(shape, chunks)
     sel = normalize_selection(selection, len(shape))
-    dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunk_shape, strict=True)))
+    dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunks, strict=True)))
     out_shape = tuple(d.out_len for d in dims if d.out_len is not None)
     return IndexPlan(out_shape, dims)
 

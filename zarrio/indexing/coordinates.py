@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SelectionError
-from . import ChunkProjection, IndexPlan, PlannedSelection
+from . import AxisChunks, ChunkProjection, IndexPlan, PlannedSelection, chunk_of
 
 __all__ = ["PointPlan", "PointProjection", "PointSelection", "mask_points"]
 
@@ -110,25 +110,27 @@ class PointSelection(PlannedSelection):
     def result_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
         return self.out_shape
 
-    def plan(self, shape: Sequence[int], chunk_shape: Sequence[int]) -> PointPlan:
+    def plan(self, shape: Sequence[int], chunks: Sequence[AxisChunks]) -> PointPlan:
         n = self.coords[0].size if self.coords else 0
         if n == 0:
             return PointPlan(self.out_shape, (), ())
-        grid = tuple(max(1, math.ceil(s / c)) for s, c in zip(shape, chunk_shape, strict=True))
-        chunk_of = [idx // c for idx, c in zip(self.coords, chunk_shape, strict=True)]
-        order, chunk_ids = _sort_by_chunk(chunk_of, grid)
+        grid = tuple(
+            max(1, math.ceil(s / c) if isinstance(c, int) else c.size - 1) for s, c in zip(shape, chunks, strict=True)
+        )
+        chunk_ids_of = [chunk_of(c, idx) for idx, c in zip(self.coords, chunks, strict=True)]
+        order, chunk_ids = _sort_by_chunk(chunk_ids_of, grid)
         sorted_ids = chunk_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
         stops = np.r_[starts[1:], n]
         # one (ndim, n) array each for the within-chunk coordinates and the output positions, sorted by
         # chunk: a chunk's points are then one slice of each, split into per-axis views
         within = np.stack(
-            [(idx - ch * c)[order] for idx, ch, c in zip(self.coords, chunk_of, chunk_shape, strict=True)]
+            [(idx - _chunk_starts(c, ch))[order] for idx, ch, c in zip(self.coords, chunk_ids_of, chunks, strict=True)]
         )
         out = order[None, :] if len(self.out_shape) == 1 else np.stack(np.unravel_index(order, self.out_shape))
         first = order[starts]
-        touched_array = np.stack([ch[first] for ch in chunk_of], axis=1)
-        complete = _complete_chunks(within, starts, stops, touched_array, shape, chunk_shape)
+        touched_array = np.stack([ch[first] for ch in chunk_ids_of], axis=1)
+        complete = _complete_chunks(within, starts, stops, touched_array, shape, chunks)
         projections = tuple(
             PointProjection(tuple(coords), tuple(within[:, lo:hi]), tuple(out[:, lo:hi]), whole)
             for coords, lo, hi, whole in zip(
@@ -138,28 +140,41 @@ class PointSelection(PlannedSelection):
         return PointPlan(self.out_shape, (), projections)
 
 
+def _chunk_starts(chunk: AxisChunks, index: IntArray) -> IntArray:
+    """The first element of each chunk in ``index`` along an axis."""
+    return index * chunk if isinstance(chunk, int) else chunk[index]
+
+
 def _complete_chunks(
     within: IntArray,
     starts: IntArray,
     stops: IntArray,
     touched: IntArray,
     shape: Sequence[int],
-    chunk_shape: Sequence[int],
+    chunks: Sequence[AxisChunks],
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Per touched chunk: whether its points are every in-bounds element, each once, in the chunk's
     C order (the contract of ``is_complete``: a write then needs no read). Distinct points that are
     as many as the in-bounds elements are all of them; strictly increasing flat indices are distinct
     and in order. A mask of the whole shape gives exactly this for every chunk it fills."""
-    if len(chunk_shape) < 2:  # 1-D: never (a lone 1-D array goes through the orthogonal plan anyway)
+    if len(chunks) < 2:  # 1-D: never (a lone 1-D array goes through the orthogonal plan anyway)
         return np.zeros(starts.size, dtype=bool)
     counts = stops - starts
-    in_bounds = np.prod(
-        np.minimum(np.asarray(chunk_shape), np.asarray(shape) - touched * np.asarray(chunk_shape)), axis=1
-    )
+    if all(isinstance(c, int) for c in chunks):
+        chunk_shape = np.asarray(chunks)
+        in_bounds = np.prod(np.minimum(chunk_shape, np.asarray(shape) - touched * chunk_shape), axis=1)
+        dims = tuple(int(c) for c in chunk_shape)
+    else:  # each chunk its own size: in-bounds extents per axis; any shape that holds every chunk orders them
+        extents = []
+        for axis, c in enumerate(chunks):
+            first = _chunk_starts(c, touched[:, axis])
+            extents.append(np.minimum(_chunk_starts(c, touched[:, axis] + 1), shape[axis]) - first)
+        in_bounds = np.prod(np.stack(extents, axis=1), axis=1)
+        dims = tuple(c if isinstance(c, int) else int(np.diff(c).max()) for c in chunks)
     candidates = np.asarray(counts == in_bounds, dtype=bool)
     if not candidates.any():
         return candidates
-    flat = np.ravel_multi_index(tuple(within), tuple(chunk_shape))
+    flat = np.ravel_multi_index(tuple(within), dims)
     step_down = np.r_[np.diff(flat) <= 0, False]  # at i: point i+1 does not come after point i
     step_down[stops - 1] = False  # the step from a chunk's last point to the next chunk's first
     disordered = np.add.reduceat(step_down.astype(np.intp), starts) > 0

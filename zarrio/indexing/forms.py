@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import SelectionError
-from . import normalize_selection
+from . import AxisChunks, normalize_selection
 from .coordinates import PointSelection, mask_points
 
 __all__ = ["Form", "block_to_basic", "classify", "resolve"]
@@ -138,24 +138,35 @@ def _vectorized(selection: Any, shape: Sequence[int]) -> PointSelection:
     return _coordinate(items, shape)
 
 
-def block_to_basic(selection: Any, shape: Sequence[int], block_shape: Sequence[int]) -> tuple[slice, ...]:
-    """A selection over the grid of ``block_shape`` blocks as slices of the array: an int picks
-    one block (its axis kept), a slice with step 1 a run of blocks."""
+def _block_edge(block: AxisChunks, k: int, size: int) -> int:
+    """Where block ``k`` of an axis begins (its end: ``k + 1``), clipped to the axis."""
+    if isinstance(block, int):
+        return min(k * block, size)
+    return min(int(block[min(k, block.size - 1)]), size)
+
+
+def block_to_basic(selection: Any, shape: Sequence[int], block_shape: Sequence[AxisChunks]) -> tuple[slice, ...]:
+    """A selection over the grid of ``block_shape`` blocks (per axis a block size, or the
+    boundaries of varying blocks) as slices of the array: an int picks one block (its axis
+    kept), a slice with step 1 a run of blocks."""
     items = normalize_selection(selection, len(shape))
     out = []
     for axis, (x, size, block) in enumerate(zip(items, shape, block_shape, strict=True)):
-        nblocks = -(-size // block) if block else 0
+        if isinstance(block, int):
+            nblocks = -(-size // block) if block else 0
+        else:
+            nblocks = int(np.searchsorted(block, size, side="left"))
         if _is_int(x):
             i = int(x) + nblocks if int(x) < 0 else int(x)
             if not 0 <= i < nblocks:
                 raise SelectionError(f"block index {int(x)} is out of bounds for axis {axis} with {nblocks} blocks")
-            out.append(slice(i * block, min((i + 1) * block, size)))
+            out.append(slice(_block_edge(block, i, size), _block_edge(block, i + 1, size)))
         elif isinstance(x, slice):
             if x.step not in (None, 1):
                 raise SelectionError(f"axis {axis}: block selections take slices with step 1, got step {x.step}")
             start, stop = (nblocks + v if v is not None and v < 0 else v for v in (x.start, x.stop))
-            lo = 0 if start is None else min(max(int(start), 0) * block, size)
-            hi = size if stop is None else min(max(int(stop), 0) * block, size)
+            lo = 0 if start is None else _block_edge(block, max(int(start), 0), size)
+            hi = size if stop is None else _block_edge(block, max(int(stop), 0), size)
             if lo >= size and size:
                 raise SelectionError(f"block index {x.start} is out of bounds for axis {axis} with {nblocks} blocks")
             out.append(slice(lo, max(lo, hi)))
@@ -164,7 +175,7 @@ def block_to_basic(selection: Any, shape: Sequence[int], block_shape: Sequence[i
     return tuple(out)
 
 
-def resolve(form: Form, selection: Any, shape: Sequence[int], block_shape: Sequence[int]) -> Any:
+def resolve(form: Form, selection: Any, shape: Sequence[int], block_shape: Sequence[AxisChunks]) -> Any:
     """The engine's selection for ``selection`` read in ``form`` (``auto``: as ``z[...]``)."""
     if form == "auto":
         form = classify(selection, shape)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import MetadataError, UnsupportedError
 from ._checks import located, require_extent_tuple, require_mapping
+from .chunk_grids import ChunkGrid, RectilinearChunkGrid, RegularChunkGrid, parse_chunk_grid
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import data_type_from_json
 from .defaults import default_codecs
@@ -29,7 +30,6 @@ from .dtype_base import DataType
 from .fields import (
     check_zarr_format,
     parse_attributes,
-    parse_chunk_grid,
     parse_codecs,
     parse_dimension_names,
     parse_extension_fields,
@@ -46,46 +46,81 @@ _REQUIRED = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_val
 _KNOWN = frozenset((*_REQUIRED, "zarr_format", "node_type", "attributes", "dimension_names", "storage_transformers"))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class ArrayMetadata:
     """The metadata of one array.
 
     ``fill_value`` is held parsed (a numpy scalar, see :class:`DataType`); any
     form ``fill_from_user`` takes may be passed. ``codecs`` are zarr.json codec
     objects; left empty, they default to :func:`default_codecs` (zarr-python's).
+    The chunk grid is given as a regular chunk shape (``chunk_shape``, the third
+    argument) or as a grid object (``chunk_grid=``, :mod:`zarrio.metadata.chunk_grids`).
     """
 
     shape: tuple[int, ...]
     data_type: DataType
-    chunk_shape: tuple[int, ...]
-    chunk_key_encoding: ChunkKeyEncoding = field(default_factory=ChunkKeyEncoding)
-    fill_value: Any = None
-    codecs: tuple[dict[str, Any], ...] = ()
-    attributes: dict[str, Any] = field(default_factory=dict)
-    dimension_names: tuple[str | None, ...] | None = None
-    storage_transformers: tuple[dict[str, Any], ...] = ()
-    extra_fields: dict[str, Any] = field(default_factory=dict)
+    chunk_grid: ChunkGrid
+    chunk_key_encoding: ChunkKeyEncoding
+    fill_value: Any
+    codecs: tuple[dict[str, Any], ...]
+    attributes: dict[str, Any]
+    dimension_names: tuple[str | None, ...] | None
+    storage_transformers: tuple[dict[str, Any], ...]
+    extra_fields: dict[str, Any]
 
     zarr_format: ClassVar[int] = 3
     node_type: ClassVar[str] = "array"
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        data_type: DataType,
+        chunk_shape: tuple[int, ...] | ChunkGrid | None = None,
+        chunk_key_encoding: ChunkKeyEncoding | None = None,
+        fill_value: Any = None,
+        codecs: tuple[dict[str, Any], ...] = (),
+        attributes: dict[str, Any] | None = None,
+        dimension_names: tuple[str | None, ...] | None = None,
+        storage_transformers: tuple[dict[str, Any], ...] = (),
+        extra_fields: dict[str, Any] | None = None,
+        *,
+        chunk_grid: ChunkGrid | None = None,
+    ) -> None:
+        if (chunk_shape is None) == (chunk_grid is None):
+            raise MetadataError("give exactly one of chunk_shape and chunk_grid", field="chunk_grid")
+        grid = chunk_grid if chunk_grid is not None else chunk_shape
+        if not isinstance(grid, RegularChunkGrid | RectilinearChunkGrid):
+            grid = RegularChunkGrid(require_extent_tuple(grid, "chunk_grid", minimum=1))
+        setattr_ = object.__setattr__
+        setattr_(self, "shape", shape)
+        setattr_(self, "data_type", data_type)
+        setattr_(self, "chunk_grid", grid)
+        setattr_(self, "chunk_key_encoding", chunk_key_encoding or ChunkKeyEncoding())
+        setattr_(self, "fill_value", fill_value)
+        setattr_(self, "codecs", codecs)
+        setattr_(self, "attributes", {} if attributes is None else attributes)
+        setattr_(self, "dimension_names", dimension_names)
+        setattr_(self, "storage_transformers", storage_transformers)
+        setattr_(self, "extra_fields", {} if extra_fields is None else extra_fields)
+        self._validate()
+
+    def _validate(self) -> None:
         shape = require_extent_tuple(self.shape, "shape", minimum=0)
-        chunk_shape = require_extent_tuple(self.chunk_shape, "chunk_grid", minimum=1)
         if len(shape) > MAX_RANK:
             raise UnsupportedError(f"arrays of rank {len(shape)} are not supported (at most {MAX_RANK})", field="shape")
-        if len(shape) != len(chunk_shape):
+        grid = self.chunk_grid
+        if isinstance(grid, RegularChunkGrid) and len(shape) != grid.ndim:
             raise MetadataError(
-                f"chunk shape {list(chunk_shape)} has rank {len(chunk_shape)}, shape {list(shape)} has {len(shape)}",
+                f"chunk shape {list(grid.chunk_shape)} has rank {grid.ndim}, shape {list(shape)} has {len(shape)}",
                 field="chunk_grid",
             )
+        grid.check_covers(shape)
         if not isinstance(self.data_type, DataType):
             raise MetadataError(f"expected a DataType, got {type(self.data_type).__name__}", field="data_type")
         parse_storage_transformers(list(self.storage_transformers))
         if self.dimension_names is not None:
             object.__setattr__(self, "dimension_names", parse_dimension_names(self.dimension_names, len(shape)))
         object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "chunk_shape", chunk_shape)
         codecs = parse_codecs(self.codecs) if self.codecs else default_codecs(self.data_type)
         object.__setattr__(self, "codecs", codecs)
         object.__setattr__(self, "fill_value", self.data_type.fill_from_user(self.fill_value))
@@ -107,12 +142,12 @@ class ArrayMetadata:
             if name not in document:
                 raise MetadataError("missing required field", field=name)
         shape = require_extent_tuple(document["shape"], "shape", minimum=0)
-        chunk_shape = parse_chunk_grid(document["chunk_grid"])
+        chunk_grid = parse_chunk_grid(document["chunk_grid"])
         data_type = data_type_from_json(document["data_type"])
         return cls(
             shape=shape,
             data_type=data_type,
-            chunk_shape=chunk_shape,
+            chunk_grid=chunk_grid,
             chunk_key_encoding=parse_chunk_key_encoding(document["chunk_key_encoding"]),
             fill_value=data_type.fill_from_json(document["fill_value"]),
             codecs=parse_codecs(document["codecs"]),
@@ -127,7 +162,7 @@ class ArrayMetadata:
         document: dict[str, Any] = {
             "shape": list(self.shape),
             "data_type": self.data_type.to_json(),
-            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(self.chunk_shape)}},
+            "chunk_grid": self.chunk_grid.to_json(),
             "chunk_key_encoding": self.chunk_key_encoding.to_json(),
             "fill_value": self.data_type.fill_to_json(self.fill_value),
             "codecs": list(self.codecs),
@@ -157,9 +192,27 @@ class ArrayMetadata:
         return self.data_type.numpy_dtype
 
     @property
+    def chunk_shape(self) -> tuple[int, ...]:
+        """The chunk shape of a regular grid (and of a rectilinear one whose axes are all regular);
+        an :class:`UnsupportedError` for a grid with varying chunks: use ``chunk_grid`` there."""
+        shape = self.chunk_grid.uniform_shape
+        if shape is None:
+            raise UnsupportedError(
+                "this array has a rectilinear chunk grid with varying chunk sizes: it has no single chunk "
+                "shape (use metadata.chunk_grid, or the array's read_chunk_sizes / write_chunk_sizes)",
+                field="chunk_grid",
+            )
+        return shape
+
+    @property
+    def is_regular(self) -> bool:
+        """Whether every chunk has one shape (a regular grid, or a rectilinear one of bare sizes)."""
+        return self.chunk_grid.uniform_shape is not None
+
+    @property
     def chunk_grid_shape(self) -> tuple[int, ...]:
         """Number of chunks along each dimension."""
-        return tuple(-(-extent // chunk) for extent, chunk in zip(self.shape, self.chunk_shape, strict=True))
+        return self.chunk_grid.grid_shape(self.shape)
 
     @property
     def nchunks(self) -> int:
@@ -173,7 +226,12 @@ class ArrayMetadata:
         return self.chunk_key_encoding.encode(coords)
 
     def update(self, **changes: Any) -> ArrayMetadata:
-        """A copy with some fields replaced (validated like a new instance)."""
+        """A copy with some fields replaced (validated like a new instance). ``chunk_shape=`` sets a
+        regular grid; a new ``shape`` extends a rectilinear grid that no longer covers it."""
+        if "chunk_shape" in changes:
+            changes["chunk_grid"] = RegularChunkGrid(changes.pop("chunk_shape"))
+        elif "shape" in changes and "chunk_grid" not in changes:
+            changes["chunk_grid"] = self.chunk_grid.resized(tuple(changes["shape"]))
         return dataclasses.replace(self, **changes)
 
     def __eq__(self, other: object) -> bool:

@@ -6,12 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import MetadataError, UnsupportedError
-from ._checks import require_extent_tuple, require_mapping
 
 __all__ = [
     "check_zarr_format",
     "parse_attributes",
-    "parse_chunk_grid",
     "parse_codecs",
     "parse_dimension_names",
     "parse_extension_fields",
@@ -44,19 +42,6 @@ def parse_extension_fields(document: Mapping[str, Any], known: frozenset[str]) -
             field=key,
         )
     return extras
-
-
-def parse_chunk_grid(value: object) -> tuple[int, ...]:
-    grid = require_mapping(value, "chunk_grid")
-    name = grid.get("name")
-    if name != "regular":
-        if isinstance(name, str):
-            raise UnsupportedError(f"unsupported chunk grid {name!r} (only 'regular')", field="chunk_grid")
-        raise MetadataError(f"chunk grid name must be a string, got {name!r}", field="chunk_grid")
-    config = require_mapping(grid.get("configuration"), "chunk_grid")
-    if "chunk_shape" not in config:
-        raise MetadataError("missing configuration.chunk_shape", field="chunk_grid")
-    return require_extent_tuple(config["chunk_shape"], "chunk_grid", minimum=1)
 
 
 def parse_codecs(value: object) -> tuple[dict[str, Any], ...]:

@@ -27,7 +27,9 @@
     │   └── TransportError                   the backend failed (I/O, HTTP) after retries
     │       ├── HttpStatusError              .status: an unexpected HTTP status
     │       ├── ObjectChangedError           the object was replaced between two reads
-    │       │                                of it (ETag / If-Match); re-read it whole
+    │       │   │                            of it (ETag / If-Match); re-read it whole
+    │       │   └── WriteConflictError       a read-modify-write's conditional writes were
+    │       │                                refused every time (other writers); .attempts
     │       └── DeadlineExceededError        (also TimeoutError) a store's deadline
     │                                        (HttpStore timeout=) passed; .deadline
     └── FacadeError                          (also RuntimeError) misuse of the sync facade,
@@ -65,6 +67,7 @@ __all__ = [
     "StoreURLError",
     "TransportError",
     "UnsupportedError",
+    "WriteConflictError",
     "ZarrioError",
 ]
 
@@ -226,6 +229,15 @@ class FacadeError(ZarrioError, RuntimeError):
 class ObjectChangedError(TransportError):
     """A value was replaced between two reads that must see the same version
     (a shard's index and its inner chunks). The engine re-reads the shard once."""
+
+
+class WriteConflictError(ObjectChangedError):
+    """A read-modify-write on a store with conditional writes was refused ``attempts`` times in a
+    row (other processes kept replacing the value in between); nothing of it was stored."""
+
+    def __init__(self, message: str, *, attempts: int = 0, key: str | None = None, location: str | None = None) -> None:
+        self.attempts = attempts
+        super().__init__(message, key=key, location=location)
 
 
 class DeadlineExceededError(TransportError, TimeoutError):

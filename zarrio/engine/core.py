@@ -10,8 +10,8 @@ each unit's I/O described by its codec's read plan, run by one of two drivers:
   reads per key and loop iteration, and the fetched bytes go to the codec pool in
   batches as they arrive, so decoding overlaps fetching.
 
-Writes are one merge-and-encode per unit (:meth:`ChunkKernels.encode_unit`)
-whatever the store.
+Writes are one merge-and-encode per unit whatever the store, through the process's
+write queue (:mod:`.writes`): read-modify-writes of one object never lose an update.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from .._tasks import gather_typed
 from ..codecs import CodecChain
 from ..errors import CodecError, ObjectChangedError, ResourceLimitError, SelectionError
 from ..indexing import IndexPlan, plan, selection_shape
+from ..metadata.chunk_grids import ChunkGrid
 from ..stores.base import BlockingAccess, Store
 from .drivers import AsyncDriver
 from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, store_limiter, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
+from .writes import write_unit_async, write_units_blocking
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
 
@@ -131,6 +133,7 @@ class ChunkEngine(ChunkKernels):
         strict: bool = False,
         max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
         index_cache_size: int = 1024,
+        chunk_grid: ChunkGrid | None = None,
     ) -> None:
         super().__init__(
             shape=shape,
@@ -142,6 +145,7 @@ class ChunkEngine(ChunkKernels):
             write_empty_chunks=write_empty_chunks,
             strict=strict,
             max_read_bytes=max_read_bytes,
+            chunk_grid=chunk_grid,
         )
         self.store = store
         self.driver = AsyncDriver(store, layouts_kept=index_cache_size)
@@ -168,7 +172,7 @@ class ChunkEngine(ChunkKernels):
 
     def _plan_read(self, selection: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
         self._check_size(selection, "read")
-        p = plan(selection, self.shape, self.read_chunk_shape)
+        p = plan(selection, self.shape, self.plan_chunks)
         return p, empty_output(p.shape, self.dtype)
 
     @staticmethod
@@ -247,7 +251,7 @@ class ChunkEngine(ChunkKernels):
     # ----------------------------------------------------------------- writes
     def _plan_write(self, selection: Any, value: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
         self._check_size(selection, "write")
-        p = plan(selection, self.shape, self.read_chunk_shape)
+        p = plan(selection, self.shape, self.plan_chunks)
         arr = np.asarray(value, dtype=self.dtype) if self.dtype != object else _object_array(value)
         try:
             arr = np.broadcast_to(arr, p.shape)
@@ -266,7 +270,8 @@ class ChunkEngine(ChunkKernels):
         self, units: list[Unit], arr: np.ndarray[Any, Any], access: BlockingAccess
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         per_worker = 1 if self.sharding is not None else 4
-        return [(self.write_units_job, (access, arr, batch)) for batch in split_batches(units, per_worker)]
+        batches = split_batches(units, per_worker)
+        return [(write_units_blocking, (self, self.store, access, arr, batch)) for batch in batches]
 
     async def write(self, selection: Any, value: Any) -> None:
         p, arr = self._plan_write(selection, value)
@@ -277,7 +282,7 @@ class ChunkEngine(ChunkKernels):
         if access is not None:
             await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(units, arr, access))
         else:
-            await gather_typed(self._write_unit(unit, arr) for unit in units)
+            await gather_typed(write_unit_async(self, self.store, unit, arr) for unit in units)
 
     def write_blocking(self, selection: Any, value: Any) -> None:
         """Write without an event loop (stores with blocking access only)."""
@@ -288,25 +293,11 @@ class ChunkEngine(ChunkKernels):
         if p.nchunks:
             run_jobs_blocking(self._blocking_write_jobs(self._write_units(p), arr, access))
 
-    async def _write_unit(self, unit: Unit, value: np.ndarray[Any, Any]) -> None:
-        coords, key, members = unit
-        sem = store_limiter(self.store)
-        old = None
-        if self.needs_old(coords, members):
-            async with sem:
-                old = await self.store.get(key)
-        encoded = await run_in_pool(self.encode_unit, unit, value, old)
-        async with sem:
-            if encoded is None:
-                await self.store.erase(key)
-            else:
-                await self.store.set(key, encoded)
-
     # ------------------------------------------------------------------ misc
     async def erase_outside(self, new_shape: tuple[int, ...]) -> None:
         """Erase stored chunks that lie wholly outside ``new_shape`` (after a shrink)."""
-        old_grid = [math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True)]
-        new_grid = [math.ceil(s / c) for s, c in zip(new_shape, self.chunk_shape, strict=True)]
+        old_grid = self.grid_shape_of(self.shape)
+        new_grid = self.grid_shape_of(new_shape)
         if all(n >= o for n, o in zip(new_grid, old_grid, strict=True)):
             return
         sem = store_limiter(self.store)

@@ -3,9 +3,10 @@
 The unit of I/O is a stored object: a chunk, or a shard with the inner chunks a
 selection wants of it (:data:`Unit`). Its read plan comes from the codec
 (:meth:`ChunkKernels.read_plan`); here are the placing of what a plan returns
-into the output, the one merge-and-encode of a unit for writes, and the jobs
-that run whole batches of units on a worker thread for stores with blocking
-access (memory, local disk), through :func:`~zarrio.engine.drivers.run_blocking`.
+into the output, the one merge-and-encode of a unit for writes (written through
+:mod:`.writes`), and the jobs that read whole batches of units on a worker thread
+for stores with blocking access (memory, local disk), through
+:func:`~zarrio.engine.drivers.run_blocking`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from ..codecs import ChunkSpec, CodecChain, ShardingCodec
 from ..codecs.plan import Plan, Read
 from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
-from ..indexing import ChunkProjection, IndexPlan
+from ..indexing import AxisChunks, ChunkProjection, IndexPlan
+from ..metadata.chunk_grids import ChunkGrid
 from ..stores.base import BlockingAccess
 from .drivers import run_blocking
+from .layout import VaryingLayout
 from .shared_reads import SharedRead, SharedReads
 
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
@@ -117,7 +120,9 @@ class ChunkKernels:
         write_empty_chunks: bool,
         strict: bool,
         max_read_bytes: int,
+        chunk_grid: ChunkGrid | None = None,
     ) -> None:
+        """``chunk_grid``: a grid whose chunks vary (rectilinear); ``chunk_shape`` is then its largest chunk."""
         self.shape = shape
         self.chunk_shape = chunk_shape
         self.dtype = dtype
@@ -135,11 +140,32 @@ class ChunkKernels:
             self.chunks_per_shard = tuple(self.sharding.chunks_per_shard(chunk_shape))
             self.n_inner = math.prod(self.chunks_per_shard)
             self.inner_spec = self.sharding.inner_spec(self.spec)
+        #: chunks (or shards) of their own sizes; None for one chunk shape, the fast path
+        self.layout: VaryingLayout | None = None
+        if chunk_grid is not None and chunk_grid.uniform_shape is None:
+            self.layout = VaryingLayout(chunk_grid, chain, self.spec, self.sharding)
+        #: whether each chunk decodes with its own spec (unsharded varying chunks)
+        self._varying_units = self.layout is not None and self.sharding is None
         self.shared_reads = SharedReads()
         self._whole_read = Read.whole(max_read_bytes)
         chain_of_unit, spec_of_unit = self._unit
         #: the encoded size of every stored chunk when the codecs fix it (``bytes`` alone, ...)
-        self._fixed_unit_size = chain_of_unit.compute_encoded_size(spec_of_unit)
+        fixed = None if self._varying_units else chain_of_unit.compute_encoded_size(spec_of_unit)
+        self._fixed_unit_size = fixed
+
+    @property
+    def plan_chunks(self) -> tuple[AxisChunks, ...]:
+        """What selections are planned on, per axis: inner chunks for sharded arrays (always
+        regular), else the chunk size or, for varying chunks, their boundaries."""
+        if self.layout is not None and self.sharding is None:
+            return self.layout.axes
+        return self.read_chunk_shape
+
+    def grid_shape_of(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """How many stored objects (chunks, or shards) an array of ``shape`` spans per axis."""
+        if self.layout is not None:
+            return self.layout.grid.grid_shape(shape)
+        return tuple(-(-s // c) for s, c in zip(shape, self.chunk_shape, strict=True))
 
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
@@ -159,6 +185,8 @@ class ChunkKernels:
         if self.sharding is None:
             key = self.chunk_key
             return [(proj.coords, key(proj.coords), [(0, proj)]) for proj in p]
+        if self.layout is not None:
+            return self.layout.group(p, self.chunk_key)
         cps = self.chunks_per_shard
         strides = [math.prod(cps[i + 1 :]) for i in range(len(cps))]  # C order within the shard
         groups: dict[tuple[int, ...], ShardMembers] = {}
@@ -177,9 +205,8 @@ class ChunkKernels:
             self.check_stored_size(nbytes, key)
 
         wanted = sorted({flat for flat, _ in members})
-        return self.sharding.read_plan(
-            self.chunks_per_shard, wanted, limit=self.max_read_bytes, check_part=check_part, recheck=recheck
-        )
+        cps = self.chunks_per_shard if self.layout is None else self.layout.members_cps(members)
+        return self.sharding.read_plan(cps, wanted, limit=self.max_read_bytes, check_part=check_part, recheck=recheck)
 
     def _chunk_plan(self, key: str) -> Plan[Parts | None]:
         """A plain chunk's plan: its whole value (one ``Read`` shared by every plan of the array)."""
@@ -215,7 +242,7 @@ class ChunkKernels:
         if data is None:
             self.fill(out, proj, key)
             return
-        chain, spec = self._unit
+        chain, spec = self.layout.unit(proj.coords) if self._varying_units else self._unit  # type: ignore[union-attr]
         target = _direct_target(out, proj, chain, spec)
         scratch = _scratch if target is None else _lend(target)
         try:
@@ -237,6 +264,8 @@ class ChunkKernels:
     # ------------------------------------------------------------ writing
     def inner_in_bounds(self, shard: tuple[int, ...]) -> list[bool]:
         """For each inner chunk of ``shard`` (C order): whether it holds any in-bounds element."""
+        if self.layout is not None:
+            return self.layout.inner_in_bounds(shard, self.shape)
         mask = np.ones((), dtype=bool)
         for s, n, c, size in zip(shard, self.chunks_per_shard, self.inner_shape, self.shape, strict=True):
             mask = np.logical_and.outer(mask, (s * n + np.arange(n)) * c < size)
@@ -276,19 +305,21 @@ class ChunkKernels:
     def encode_unit(self, unit: Unit, value: np.ndarray[Any, Any], old: Any) -> bytes | None:
         """The new stored value of ``unit`` after writing ``value`` into its members (``old``: the
         stored value, when :meth:`needs_old`); None when nothing but fill values remain."""
-        _, key, members = unit
+        coords, key, members = unit
         if self.sharding is None:
-            return self.merge(old, members[0][1], value, self.chain, self.spec, key)
+            chain, spec = self.layout.unit(coords) if self.layout is not None else (self.chain, self.spec)
+            return self.merge(old, members[0][1], value, chain, spec, key)
         inner, spec = self._unit
-        parts: list[Any] = [None] * self.n_inner
+        cps = self.chunks_per_shard if self.layout is None else self.layout.chunks_per_shard(coords)
+        parts: list[Any] = [None] * math.prod(cps)
         if old is not None:
             try:  # kept inner chunks: views of the old shard, copied once by encode_shard
-                parts = list(self.sharding.split_shard(old, self.chunks_per_shard))
+                parts = list(self.sharding.split_shard(old, cps))
             except CodecError as e:
                 raise e.with_key(key) from e.__cause__
         for flat, proj in members:
             parts[flat] = self.merge(parts[flat], proj, value, inner, spec, key)
-        return self.sharding.encode_shard(parts, self.chunks_per_shard)
+        return self.sharding.encode_shard(parts, cps)
 
     # ------------------------------------------------------------ blocking-store jobs
     def share_reads(self, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]) -> list[SharedRead]:
@@ -315,8 +346,10 @@ class ChunkKernels:
                 for out, proj in entry.targets:
                     self.fill(out, proj, key)
                 return
+            first = entry.targets[0][1].coords
+            chain, spec = (self.chain, self.spec) if self.layout is None else self.layout.unit(first)
             try:
-                chunk = self.chain.decode(data, self.spec, scratch=_scratch)
+                chunk = chain.decode(data, spec, scratch=_scratch)
             except CodecError as e:
                 raise e.with_key(key) from e.__cause__
             for out, proj in entry.targets:
@@ -357,23 +390,3 @@ class ChunkKernels:
             entry.done.wait()
             if entry.error is not None:
                 raise entry.error
-
-    def write_units_job(self, access: BlockingAccess, value: np.ndarray[Any, Any], units: Sequence[Unit]) -> None:
-        """Build, encode and store a batch of units."""
-        for unit in units:
-            coords, key, members = unit
-            old = None
-            if self.needs_old(coords, members):
-                reader = access.open_reader(key)
-                if reader is not None:
-                    try:
-                        if reader.size > self.max_read_bytes:
-                            self.check_stored_size(reader.size, key)
-                        old = reader.read(0, reader.size)
-                    finally:
-                        reader.close()
-            encoded = self.encode_unit(unit, value, old)
-            if encoded is None:
-                access.erase(key)
-            else:
-                access.set(key, encoded)

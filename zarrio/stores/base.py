@@ -16,6 +16,7 @@ import builtins
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
 from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
@@ -184,6 +185,8 @@ class Store(ABC):
             self.consistency = "mutable"
 
     max_concurrency: int = 64
+    #: ``get_versioned`` / ``set_if`` work: a read-modify-write is a compare-and-swap across processes
+    conditional_writes: bool = False
     #: ranges closer than this many bytes are fetched as one request
     coalesce_max_gap: int = 4096
     #: a merged range never grows past this many bytes
@@ -280,6 +283,23 @@ class Store(ABC):
         self.check_writable()
         keys = await self.list(prefix)
         await asyncio.gather(*(self.erase(k) for k in keys))
+
+    # ------------------------------------------------------------ optional: writers in other processes
+    async def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The value under ``key`` and an opaque token of its version (an ETag), or ``None`` when
+        missing; only where ``conditional_writes`` (the engine then pairs it with ``set_if``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes")
+
+    async def set_if(self, key: str, value: bytes, version: str | None) -> bool:
+        """Store ``value`` only if ``key`` still holds ``version`` (``None``: only if ``key`` is
+        missing), atomically; ``False`` when it does not. Only where ``conditional_writes``."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional writes")
+
+    def key_lock(self, key: str) -> AbstractContextManager[None] | None:
+        """A lock on ``key`` that excludes writers in other processes (entered and left in worker
+        threads), or ``None`` (the default): the engine holds it around each read-modify-write and
+        store of ``key``. Writers in this process are ordered by the engine, never by this lock."""
+        return None
 
     def blocking_access(self) -> BlockingAccess | None:
         """Blocking twins of this store's I/O when its backend is local and cheap, else ``None``.

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import InvalidKeyError, TransportError
+from ._file_locks import locks_for
 from ._files import FileReader, is_missing, read_range, too_large, write_fully
 from .base import ByteRange, Store, validate_key, validate_prefix
 
@@ -64,10 +65,18 @@ class LocalStore(Store):
 
     partial_reads = True
 
-    def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False, fsync: bool = False) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, read_only: bool = False, fsync: bool = False, lock_chunks: bool = False
+    ) -> None:
         self.root = Path(os.path.abspath(os.fspath(root)))
         self.read_only = read_only
         self.fsync = fsync
+        #: writers in other processes are excluded per chunk by ``flock`` (see :mod:`._file_locks`)
+        self.lock_chunks = lock_chunks
+        self._locks = locks_for(str(self.root)) if lock_chunks else None
+
+    def key_lock(self, key: str) -> contextlib.AbstractContextManager[None] | None:
+        return None if self._locks is None else self._locks.hold(key)
 
     # ------------------------------------------------------------ plumbing
     def _path(self, key: str) -> str:
@@ -323,7 +332,8 @@ class LocalStore(Store):
 
     # ------------------------------------------------------------ identity
     def __repr__(self) -> str:
-        flags = "".join([", read_only=True" if self.read_only else "", ", fsync=True" if self.fsync else ""])
+        named = {"read_only": self.read_only, "fsync": self.fsync, "lock_chunks": self.lock_chunks}
+        flags = "".join(f", {name}=True" for name, on in named.items() if on)
         return f"LocalStore({str(self.root)!r}{flags})"
 
     def __eq__(self, other: object) -> bool:
@@ -335,11 +345,11 @@ class LocalStore(Store):
         return hash(("LocalStore", self.root))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_local_store, (str(self.root), self.read_only, self.fsync))
+        return (_rebuild_local_store, (str(self.root), self.read_only, self.fsync, self.lock_chunks))
 
 
-def _rebuild_local_store(root: str, read_only: bool, fsync: bool) -> LocalStore:
-    return LocalStore(root, read_only=read_only, fsync=fsync)
+def _rebuild_local_store(root: str, read_only: bool, fsync: bool, lock_chunks: bool = False) -> LocalStore:
+    return LocalStore(root, read_only=read_only, fsync=fsync, lock_chunks=lock_chunks)
 
 
 class _LocalAccess:

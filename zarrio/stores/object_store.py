@@ -48,6 +48,7 @@ from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import PreconditionError
 
 from ..errors import MissingCredentialsError, ObjectChangedError, StoreError, TransportError
+from ._obstore_cas import get_versioned, set_if
 from ._obstore_gets import HedgedGets
 from ._stats import TransportStats
 from ._urls import describe_backend
@@ -79,6 +80,7 @@ class ObjectStore(Store):
     listable = True
     #: ranged reads of a key stay on the version the first one saw (If-Match), else ObjectChangedError
     consistency = "versioned"
+    conditional_writes = True  # read-modify-writes are compare-and-swaps (If-Match, create-only puts)
 
     def __init__(
         self,
@@ -344,6 +346,12 @@ class ObjectStore(Store):
             await obstore.put_async(self.backend, key, bytes(value))
         except (ObstoreError, OSError) as e:
             raise self._failure("PUT", key, e) from e
+
+    async def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        return await get_versioned(self, key)
+
+    async def set_if(self, key: str, value: bytes, version: str | None) -> bool:
+        return await set_if(self, key, value, version)
 
     async def erase(self, key: str) -> None:
         self._check_key(key)

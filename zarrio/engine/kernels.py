@@ -167,6 +167,14 @@ class ChunkKernels:
             return self.layout.grid.grid_shape(shape)
         return tuple(-(-s // c) for s, c in zip(shape, self.chunk_shape, strict=True))
 
+    def chunk_codec(self, coords: tuple[int, ...]) -> tuple[CodecChain, ChunkSpec]:
+        """The chain and spec of the stored chunk ``coords`` (unsharded arrays)."""
+        return (self.chain, self.spec) if self.layout is None else self.layout.unit(coords)
+
+    def shard_cps(self, shard: tuple[int, ...]) -> tuple[int, ...]:
+        """How many inner chunks shard ``shard`` holds along each axis (sharded arrays)."""
+        return self.chunks_per_shard if self.layout is None else self.layout.chunks_per_shard(shard)
+
     @property
     def read_chunk_shape(self) -> tuple[int, ...]:
         """The grid selections are planned on: inner chunks for sharded arrays."""
@@ -307,10 +315,10 @@ class ChunkKernels:
         stored value, when :meth:`needs_old`); None when nothing but fill values remain."""
         coords, key, members = unit
         if self.sharding is None:
-            chain, spec = self.layout.unit(coords) if self.layout is not None else (self.chain, self.spec)
+            chain, spec = self.chunk_codec(coords)
             return self.merge(old, members[0][1], value, chain, spec, key)
         inner, spec = self._unit
-        cps = self.chunks_per_shard if self.layout is None else self.layout.chunks_per_shard(coords)
+        cps = self.shard_cps(coords)
         parts: list[Any] = [None] * math.prod(cps)
         if old is not None:
             try:  # kept inner chunks: views of the old shard, copied once by encode_shard
@@ -346,8 +354,7 @@ class ChunkKernels:
                 for out, proj in entry.targets:
                     self.fill(out, proj, key)
                 return
-            first = entry.targets[0][1].coords
-            chain, spec = (self.chain, self.spec) if self.layout is None else self.layout.unit(first)
+            chain, spec = self.chunk_codec(entry.targets[0][1].coords)
             try:
                 chunk = chain.decode(data, spec, scratch=_scratch)
             except CodecError as e:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -53,47 +54,50 @@ def encode_changes(
     else:
         encoded = _merge_shard(k, key, old, changes)
     if encoded is None and keep:
-        return k.chain.encode(np.full(k.spec.shape, k.fill_value, dtype=k.spec.dtype), k.spec)
+        chain, spec = k.chunk_codec(changes[0][0][0]) if k.sharding is None else (k.chain, k.spec)
+        return chain.encode(np.full(spec.shape, k.fill_value, dtype=spec.dtype), spec)
     return encoded
 
 
 def _merge_chunk(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change]) -> bytes | None:
     chunk: np.ndarray[Any, Any] | None = None
+    chain, spec = k.chunk_codec(changes[0][0][0])
     for (_, _, members), value in changes:
         proj = members[0][1]
         if proj.is_complete:
-            chunk = np.full(k.spec.shape, k.fill_value, dtype=k.spec.dtype)
+            chunk = np.full(spec.shape, k.fill_value, dtype=spec.dtype)
         elif chunk is None:
             if old is None:
-                chunk = np.full(k.spec.shape, k.fill_value, dtype=k.spec.dtype)
+                chunk = np.full(spec.shape, k.fill_value, dtype=spec.dtype)
             else:
                 try:
-                    decoded = k.chain.decode(old, k.spec)
+                    decoded = chain.decode(old, spec)
                 except CodecError as e:
                     raise e.with_key(key) from e.__cause__
-                chunk = np.array(decoded, dtype=k.spec.dtype, copy=True, order="C")
+                chunk = np.array(decoded, dtype=spec.dtype, copy=True, order="C")
         chunk[proj.chunk_index()] = value[proj.out_index()]
     assert chunk is not None
     if not k.write_empty_chunks and is_fill(chunk, k.fill_value):
         return None
-    return k.chain.encode(chunk, k.spec)
+    return chain.encode(chunk, spec)
 
 
 def _merge_shard(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change]) -> bytes | None:
     assert k.sharding is not None
     inner, spec = k.sharding.inner, k.inner_spec
-    parts: list[Any] = [None] * k.n_inner
+    cps = k.shard_cps(changes[0][0][0])
+    parts: list[Any] = [None] * math.prod(cps)
     if old is not None:
         try:  # kept inner chunks: views of the old shard, copied once by encode_shard
-            parts = list(k.sharding.split_shard(old, k.chunks_per_shard))
+            parts = list(k.sharding.split_shard(old, cps))
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
     for (coords, _, members), value in changes:
         if not k.needs_old(coords, members):
-            parts = [None] * k.n_inner
+            parts = [None] * math.prod(cps)
         for flat, proj in members:
             parts[flat] = k.merge(parts[flat], proj, value, inner, spec, key)
-    return k.sharding.encode_shard(parts, k.chunks_per_shard)
+    return k.sharding.encode_shard(parts, cps)
 
 
 # ---------------------------------------------------------------- blocking stores (worker threads)

@@ -193,8 +193,8 @@ def test_not_found_names_the_store_and_v2_metadata(tmp_path: Path) -> None:
     assert caught.value.location == root.as_uri() and caught.value.path == "x"
     (root / "old").mkdir()
     (root / "old" / ".zarray").write_text("{}")
-    with pytest.raises(NodeNotFoundError, match=r"Zarr v2 metadata \(\.zarray\)"):
-        zarrio.open_array(str(root), path="old", mode="r")
+    with pytest.raises(NodeNotFoundError, match=r"Zarr v2 metadata \(\.zarray\): open it with zarr_format=2"):
+        zarrio.open_array(str(root), path="old", mode="r", zarr_format=3)
     group = zarrio.open_group(str(root))
     with pytest.raises(KeyError):
         group["missing"]

@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "indexing": 1,
     "engine": 2,
     "creation": 2,
+    "creation_v2": 2,
     "array": 3,
     "group": 3,
     "array_selection": 3,
@@ -53,6 +54,7 @@ PEERS_ALLOWED = {
     frozenset({"array", "group"}),
     frozenset({"array", "array_selection"}),
     frozenset({"node_info", "stored"}),
+    frozenset({"creation", "creation_v2"}),
 }
 ENGINE_MIN_IMPORTER_LAYER = 3
 TOOL_MODULES = {"testing", "server", "demo", "cli"}

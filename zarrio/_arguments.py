@@ -43,9 +43,9 @@ def _effective_mode(store: Store, mode: Mode) -> Mode:
 
 
 def _check_format(zarr_format: int | None) -> None:
-    if zarr_format not in (None, 3):
+    if zarr_format not in (None, 2, 3):
         raise UnsupportedError(
-            f"zarr_format={zarr_format!r}: zarrio reads and writes Zarr v3 only for now", field="zarr_format"
+            f"zarr_format={zarr_format!r}: zarrio reads and writes Zarr v2 and v3", field="zarr_format"
         )
 
 

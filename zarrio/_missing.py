@@ -2,7 +2,7 @@
 
 ``no array or group at 'x' in file:///data/data.zarr`` -- and when Zarr v2
 metadata (``.zarray``, ``.zgroup``, ``.zmetadata``) sits there, the message
-says so: zarrio reads Zarr v3 only for now.
+says so (a node looked for as Zarr v3 only, ``zarr_format=3``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ async def missing_node(store: Store, path: str, *, member: bool = False, probe: 
     v2 = await _v2_keys_at(store, path) if probe else []
     if v2:
         message += (
-            f"; it holds Zarr v2 metadata ({', '.join(v2)}), and zarrio reads only Zarr v3 for now "
-            "(convert it with zarr-python, or see docs/migrating.md)"
+            f"; it holds Zarr v2 metadata ({', '.join(v2)}): open it with zarr_format=2 "
+            "(or without zarr_format=, which finds either format)"
         )
     cls = MemberNotFoundError if member else NodeNotFoundError
     return cls(path, message, location=location)

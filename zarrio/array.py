@@ -10,12 +10,14 @@ import numpy as np
 
 from . import _paths
 from ._missing import missing_node
+from ._node_files import read_node_files, write_node_metadata
 from .array_selection import SelectionMethods
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
 from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
-from .metadata import ArrayMetadata, GroupMetadata, parse_metadata
+from .metadata import ArrayMetadata, GroupMetadata
 from .metadata._checks import relocate
+from .metadata.v2_nodes import METADATA_NAMES
 from .stores.base import Store
 
 __all__ = ["AsyncArray"]
@@ -75,12 +77,12 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
     # ------------------------------------------------------------ opening
     @classmethod
     async def open(cls, store: Store, path: str = "", **options: Any) -> AsyncArray:
-        """Open the array at ``path``: one store read (its zarr.json)."""
+        """Open the array at ``path``: one store read (its zarr.json; Zarr v2: a second, of its
+        ``.zarray`` and ``.zattrs``); ``zarr_format=`` looks for one format only."""
         path = _paths.normalize_path(path)
-        raw = await store.get(_paths.meta_key(path))
-        if raw is None:
+        meta = await read_node_files(store, path, options.pop("zarr_format", None))
+        if meta is None:
             raise await missing_node(store, path)
-        meta = parse_metadata(raw, path)
         if isinstance(meta, GroupMetadata):
             raise NodeNotFoundError(path, f"the node at {path!r} is a group, not an array")
         return cls(store, path, meta, **options)
@@ -199,7 +201,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             raise ReadOnlyError(f"array {self.name} is read-only")
 
     async def _save_metadata(self, metadata: ArrayMetadata) -> None:
-        await self.store.set(_paths.meta_key(self.path), metadata.to_bytes())
+        await write_node_metadata(self.store, self.path, metadata)
         self.metadata = metadata
         self._engine = self._make_engine(metadata)
 
@@ -248,6 +250,6 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         """How many chunk (or shard) objects the store holds for this array (needs a listable store)."""
         prefix = _paths.prefix_of(self.path)
         keys = await self.store.list(prefix)
-        meta = _paths.meta_key(self.path)
-        nested = {k.rsplit("/zarr.json", 1)[0] for k in keys if k.endswith("/zarr.json") and k != meta}
-        return sum(1 for k in keys if k != meta and not any(k.startswith(n + "/") for n in nested))
+        own = {prefix + name for name in METADATA_NAMES}
+        nested = {k.rpartition("/")[0] for k in keys if k.rpartition("/")[2] in METADATA_NAMES and k not in own}
+        return sum(1 for k in keys if k not in own and not any(k.startswith(n + "/") for n in nested))

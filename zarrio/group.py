@@ -14,23 +14,35 @@ from typing import Any, TypeAlias
 
 from . import _paths
 from ._missing import missing_node
+from ._node_files import erase_node_metadata, read_node_files, write_consolidated, write_node_metadata
 from ._tasks import gather_typed
 from .array import AsyncArray
 from .engine.executor import store_limiter
 from .errors import ListingNotSupportedError, NodeExistsError, NodeNotFoundError, ReadOnlyError
-from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata, parse_metadata
+from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
+from .metadata.v2_nodes import GroupMetadataV2
 from .stores.base import Store
 
-__all__ = ["AsyncGroup", "Node", "consolidate", "read_node_metadata"]
+__all__ = [
+    "AsyncGroup",
+    "Node",
+    "consolidate",
+    "erase_node_metadata",
+    "read_node_metadata",
+    "write_consolidated",
+    "write_node_metadata",
+]
 
 Node: TypeAlias = "AsyncArray | AsyncGroup"
 NodeMetadata: TypeAlias = ArrayMetadata | GroupMetadata
 
 
-async def read_node_metadata(store: Store, path: str) -> NodeMetadata | None:
+async def read_node_metadata(
+    store: Store, path: str, zarr_format: int | None = None, *, consolidated: bool = False
+) -> NodeMetadata | None:
+    """:func:`zarrio._node_files.read_node_files` under the store's request limiter."""
     async with store_limiter(store):
-        raw = await store.get(_paths.meta_key(path))
-    return None if raw is None else parse_metadata(raw, path)
+        return await read_node_files(store, path, zarr_format, consolidated=consolidated)
 
 
 class AsyncGroup(_paths.NamedNode):
@@ -100,7 +112,7 @@ class AsyncGroup(_paths.NamedNode):
             if meta is None:
                 raise await missing_node(self.store, _paths.child_path(self.path, rel), member=True, probe=False)
             return self._make_node(rel, meta)
-        found = await read_node_metadata(self.store, _paths.child_path(self.path, rel))
+        found = await read_node_metadata(self.store, _paths.child_path(self.path, rel), self.metadata.zarr_format)
         if found is None:
             raise await missing_node(self.store, _paths.child_path(self.path, rel), member=True)
         return self._make_node(rel, found)
@@ -128,7 +140,10 @@ class AsyncGroup(_paths.NamedNode):
         names = await self._child_names()
         if self.consolidated is not None:
             return [(n, self._make_node(n, self.consolidated[n])) for n in names]
-        metas = await gather_typed(read_node_metadata(self.store, _paths.child_path(self.path, n)) for n in names)
+        zarr_format = self.metadata.zarr_format
+        metas = await gather_typed(
+            read_node_metadata(self.store, _paths.child_path(self.path, n), zarr_format) for n in names
+        )
         # a prefix without zarr.json is not a node (e.g. a chunk directory)
         return [(n, self._make_node(n, m)) for n, m in zip(names, metas, strict=True) if m is not None]
 
@@ -176,10 +191,12 @@ class AsyncGroup(_paths.NamedNode):
     async def create_array(self, name: str, **kwargs: Any) -> AsyncArray:
         """Create an array below this group (see :func:`zarrio.aio.create`)."""
         from .creation import build_array_metadata
+        from .creation_v2 import build_array_metadata_v2
 
         write_empty_chunks = bool(kwargs.pop("write_empty_chunks", False))
         overwrite = bool(kwargs.pop("overwrite", False))
-        meta = build_array_metadata(kwargs.pop("shape"), kwargs.pop("dtype"), **kwargs)
+        build = build_array_metadata_v2 if self.metadata.zarr_format == 2 else build_array_metadata
+        meta = build(kwargs.pop("shape"), kwargs.pop("dtype"), **kwargs)
         path = _paths.child_path(self.path, name)
         return await create_array_node(
             self.store, path, meta, overwrite=overwrite, write_empty_chunks=write_empty_chunks
@@ -189,7 +206,11 @@ class AsyncGroup(_paths.NamedNode):
         """Create a group below this group (see :func:`zarrio.aio.create_group`)."""
         path = _paths.child_path(self.path, name)
         return await create_group_node(
-            self.store, path, kwargs.get("attributes"), overwrite=bool(kwargs.get("overwrite"))
+            self.store,
+            path,
+            kwargs.get("attributes"),
+            overwrite=bool(kwargs.get("overwrite")),
+            zarr_format=self.metadata.zarr_format,
         )
 
     def _check_writable(self) -> None:
@@ -200,19 +221,19 @@ class AsyncGroup(_paths.NamedNode):
         self._check_writable()
         attrs = {**self.metadata.attributes, **dict(new)}
         self.metadata = self.metadata.update(attributes=attrs)
-        await self.store.set(_paths.meta_key(self.path), self.metadata.to_bytes())
+        await write_node_metadata(self.store, self.path, self.metadata)
         return attrs
 
     async def set_attributes(self, attrs: Mapping[str, Any]) -> None:
         self._check_writable()
         self.metadata = self.metadata.update(attributes=dict(attrs))
-        await self.store.set(_paths.meta_key(self.path), self.metadata.to_bytes())
+        await write_node_metadata(self.store, self.path, self.metadata)
 
 
 async def consolidate(store: Store, path: str = "") -> GroupMetadata:
-    """Inline the metadata of every node below the group at ``path`` into its zarr.json.
-
-    Reads run concurrently, level by level. Returns the new group metadata.
+    """Inline the metadata of every node below the group at ``path`` into its zarr.json
+    (a v2 group: write its ``.zmetadata``). Reads run concurrently, level by level.
+    Returns the new group metadata.
     """
     path = _paths.normalize_path(path)
     meta = await read_node_metadata(store, path)
@@ -224,16 +245,16 @@ async def consolidate(store: Store, path: str = "") -> GroupMetadata:
     nodes = await group.walk()
     inline: dict[str, NodeMetadata] = {}
     for rel, m in nodes.items():
-        if isinstance(m, GroupMetadata):
+        if isinstance(m, GroupMetadata) and not isinstance(m, GroupMetadataV2):
             m = m.update(consolidated_metadata=ConsolidatedMetadata(metadata={}))
         inline[rel] = m
     new = meta.update(consolidated_metadata=ConsolidatedMetadata(metadata=inline))
-    await store.set(_paths.meta_key(path), new.to_bytes())
+    await write_consolidated(store, path, new)
     return new
 
 
 # ---------------------------------------------------------------- creating nodes
-async def _prepare_node(st: Store, path: str, overwrite: bool) -> None:
+async def _prepare_node(st: Store, path: str, overwrite: bool, zarr_format: int = 3) -> None:
     """Refuse or clear an existing node at ``path``; create missing parent groups."""
     if st.read_only:
         raise ReadOnlyError(f"{st!r} is read-only")
@@ -250,7 +271,8 @@ async def _prepare_node(st: Store, path: str, overwrite: bool) -> None:
             raise NodeExistsError(p, f"cannot create a node below {p!r}: it is an array")
         if m is None:
             missing.append(p)
-    await gather_typed(st.set(_paths.meta_key(p), GroupMetadata().to_bytes()) for p in missing)
+    parent = GroupMetadataV2() if zarr_format == 2 else GroupMetadata()
+    await gather_typed(write_node_metadata(st, p, parent) for p in missing)
 
 
 async def create_array_node(
@@ -260,16 +282,21 @@ async def create_array_node(
     array = AsyncArray(st, path, meta, write_empty_chunks=write_empty_chunks)  # validates codecs before writing
     # store the codecs with their chunk-dependent settings filled in (blosc's typesize, ...)
     array.metadata = meta = meta.update(codecs=tuple(array.codecs))
-    await _prepare_node(st, path, overwrite)
-    await st.set(_paths.meta_key(path), meta.to_bytes())
+    await _prepare_node(st, path, overwrite, meta.zarr_format)
+    await write_node_metadata(st, path, meta)
     return array
 
 
 async def create_group_node(
-    st: Store, path: str, attributes: Mapping[str, Any] | None = None, *, overwrite: bool = False
+    st: Store,
+    path: str,
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    overwrite: bool = False,
+    zarr_format: int | None = None,
 ) -> AsyncGroup:
-    """Write a new group's zarr.json at ``path`` (parents created)."""
-    await _prepare_node(st, path, overwrite)
-    meta = GroupMetadata(attributes=dict(attributes or {}))
-    await st.set(_paths.meta_key(path), meta.to_bytes())
+    """Write a new group's zarr.json (``zarr_format=2``: ``.zgroup``, ``.zattrs``) at ``path`` (parents created)."""
+    await _prepare_node(st, path, overwrite, zarr_format or 3)
+    meta = (GroupMetadataV2 if zarr_format == 2 else GroupMetadata)(attributes=dict(attributes or {}))
+    await write_node_metadata(st, path, meta)
     return AsyncGroup(st, path, meta)

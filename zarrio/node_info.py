@@ -14,6 +14,7 @@ from .array import AsyncArray
 from .codecs import ArrayArrayCodec, ArrayBytesCodec, Codec, ShardingCodec, codec_from_json
 from .errors import ListingNotSupportedError
 from .group import AsyncGroup
+from .metadata.v2_nodes import node_documents
 from .stored import stored_stats
 from .stores import store_location
 
@@ -148,5 +149,6 @@ async def stored_bytes(array: AsyncArray) -> int:
         raise ListingNotSupportedError(
             f"{array.store!r} cannot list keys or report their sizes, so the bytes stored are unknown"
         )
-    meta = await array.store.get(_paths.meta_key(array.path))
-    return stats.nbytes + (len(meta) if meta is not None else 0)
+    prefix = _paths.prefix_of(array.path)
+    metas = [await array.store.get(prefix + name) for name in node_documents(array.metadata)]
+    return stats.nbytes + sum(len(meta) for meta in metas if meta is not None)

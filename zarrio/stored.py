@@ -13,6 +13,7 @@ from . import _paths
 from .array import AsyncArray
 from .codecs import ShardingCodec, codec_from_json
 from .errors import TransportError
+from .metadata.v2_nodes import METADATA_NAMES
 from .stores import LocalStore, Store, ZipStore
 
 __all__ = [
@@ -39,17 +40,17 @@ class StoredStats:
     nbytes: int | None
 
 
-def _is_chunk_key(key: str, meta_key: str, nested_prefixes: set[str]) -> bool:
-    return key != meta_key and not any(key.startswith(p) for p in nested_prefixes)
+def _is_chunk_key(key: str, metadata_keys: set[str], nested_prefixes: set[str]) -> bool:
+    return key not in metadata_keys and not any(key.startswith(p) for p in nested_prefixes)
 
 
 async def listed_chunk_keys(store: Store, array: AsyncArray) -> list[str]:
     """The array's chunk (or shard) keys in a listable store, sorted; nodes nested below it are not its chunks."""
     prefix = _paths.prefix_of(array.path)
     keys = await store.list(prefix)
-    meta = _paths.meta_key(array.path)
-    nested = {k[: -len("zarr.json")] for k in keys if k.endswith("/zarr.json") and k != meta}
-    return sorted(k for k in keys if _is_chunk_key(k, meta, nested))
+    own = {prefix + name for name in METADATA_NAMES}
+    nested = {k.rpartition("/")[0] + "/" for k in keys if k.rpartition("/")[2] in METADATA_NAMES and k not in own}
+    return sorted(k for k in keys if _is_chunk_key(k, own, nested))
 
 
 def grid_chunk_keys(array: AsyncArray) -> list[str]:

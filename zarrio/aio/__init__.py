@@ -18,8 +18,17 @@ from .._missing import missing_node
 from .._tasks import gather_typed
 from ..array import AsyncArray
 from ..creation import build_array_metadata, codecs_from_parts
+from ..creation_v2 import build_array_metadata_v2
 from ..errors import InvalidKeyError, MetadataError, NodeNotFoundError, ReadOnlyError
-from ..group import AsyncGroup, consolidate, create_array_node, create_group_node, read_node_metadata
+from ..group import (
+    AsyncGroup,
+    consolidate,
+    create_array_node,
+    create_group_node,
+    erase_node_metadata,
+    read_node_metadata,
+    write_consolidated,
+)
 from ..metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
 from ..stores import Store, store_location
 
@@ -115,16 +124,16 @@ async def open(
             st, path=path, mode=mode, shape=shape, dtype=dtype, chunks=chunks, shards=shards, filters=filters,
             compressors=compressors, serializer=serializer, codecs=codecs, fill_value=fill_value,
             attributes=attributes, dimension_names=dimension_names, chunk_key_encoding=chunk_key_encoding,
-            **array_args,
+            zarr_format=zarr_format, **array_args,
         )  # fmt: skip
-    norm = _paths.normalize_path(path)
+    norm, fmt = _paths.normalize_path(path), zarr_format
     if mode in ("w", "w-"):
-        return await create_group(st, path=norm, attributes=attributes, overwrite=mode == "w")
-    meta = await read_node_metadata(st, norm)
+        return await create_group(st, path=norm, attributes=attributes, overwrite=mode == "w", zarr_format=fmt)
+    meta = await read_node_metadata(st, norm, zarr_format, consolidated=use_consolidated is not False)
     if meta is None:
         if mode in ("r", "r+"):
             raise await missing_node(st, norm)
-        return await create_group(st, path=norm, attributes=attributes)
+        return await create_group(st, path=norm, attributes=attributes, zarr_format=zarr_format)
     options: dict[str, Any] = {
         "write_empty_chunks": _array_options(write_empty_chunks, config),
         "strict": strict,
@@ -173,13 +182,13 @@ async def open_array(
         "chunks": chunks, "shards": shards, "filters": filters, "compressors": compressors,
         "serializer": serializer, "codecs": codecs, "fill_value": fill_value, "attributes": attributes,
         "dimension_names": dimension_names, "chunk_key_encoding": chunk_key_encoding,
-        "write_empty_chunks": write_empty_chunks, "config": config,
+        "write_empty_chunks": write_empty_chunks, "config": config, "zarr_format": zarr_format,
     }  # fmt: skip
     if mode in ("w", "w-"):
         if shape is None:
             raise MetadataError(f"open_array(mode={mode!r}) creates an array: pass shape= and dtype=", field="shape")
         return await create_array(st, shape, dtype, path=norm, overwrite=mode == "w", **creating)
-    meta = await read_node_metadata(st, norm)
+    meta = await read_node_metadata(st, norm, zarr_format)
     if meta is None:
         if mode in ("r", "r+"):
             raise await missing_node(st, norm)
@@ -223,6 +232,7 @@ async def open_group(
         path=path,
         mode=mode,
         use_consolidated=use_consolidated,
+        zarr_format=zarr_format,
         attributes=attributes,
         write_empty_chunks=write_empty_chunks,
         strict=strict,
@@ -269,7 +279,8 @@ async def create_array(
     one) or only filters and compressors (the serializer is inserted). ``shards=``
     wraps them in sharding. Codecs may be codec objects or their zarr.json dicts.
     ``data=`` gives the shape, dtype and the values (written unless ``write_data=False``).
-    ``order`` is accepted for compatibility: arrays are always returned in C order.
+    ``order``: a Zarr v2 array's stored chunk order (``zarr_format=2``; a v3 array
+    ignores it, as arrays are always returned in C order).
     """
     _check_format(zarr_format)
     if name is not None and path is not None and _paths.normalize_path(name) != _paths.normalize_path(path):
@@ -285,17 +296,19 @@ async def create_array(
         )
     if order not in (None, "C", "F"):
         raise MetadataError(f"order must be 'C' or 'F', not {order!r}", field="order")
-    parts = codecs_from_parts(filters, serializer, compressors)
+    parts = None if zarr_format == 2 else codecs_from_parts(filters, serializer, compressors)
     if codecs is not None and parts is not None:
         raise MetadataError("pass codecs= or filters=/serializer=/compressors=, not both", field="codecs")
     st = resolve_store(store, storage_options=storage_options)
     norm = _paths.normalize_path(name if name is not None else path)
-    meta = build_array_metadata(
+    v2 = zarr_format == 2
+    meta = (build_array_metadata_v2 if v2 else build_array_metadata)(
         shape,
         dtype,
         chunks=None if isinstance(chunks, str) and chunks == "auto" else chunks,
         shards=shards,
-        codecs=codecs if codecs is not None else parts,
+        codecs=codecs if codecs is not None or v2 else parts,
+        **({"filters": filters, "compressors": compressors, "serializer": serializer, "order": order} if v2 else {}),
         fill_value=fill_value,
         attributes=attributes,
         dimension_names=dimension_names,
@@ -325,7 +338,8 @@ async def create_group(
     """Create a group at ``path`` (missing parent groups are created)."""
     _check_format(zarr_format)
     st = resolve_store(store, storage_options=storage_options)
-    return await create_group_node(st, _paths.normalize_path(path), attributes, overwrite=overwrite)
+    norm = _paths.normalize_path(path)
+    return await create_group_node(st, norm, attributes, overwrite=overwrite, zarr_format=zarr_format)
 
 
 async def consolidate_metadata(
@@ -350,18 +364,19 @@ async def delete_node(store: StoreLike, path: str, *, storage_options: Mapping[s
         raise InvalidKeyError("the root group cannot be deleted; erase the store's contents instead", key="")
     if st.read_only:
         raise ReadOnlyError(f"{st!r} is read-only")
-    if await read_node_metadata(st, path) is None:
+    meta = await read_node_metadata(st, path)
+    if meta is None:
         raise await missing_node(st, path)
-    # the node's zarr.json goes first: an interrupted delete leaves orphan chunks, never a node
+    # the node's metadata goes first: an interrupted delete leaves orphan chunks, never a node
     # whose missing chunks would read as fill values
-    await st.erase(_paths.meta_key(path))
+    await erase_node_metadata(st, path, meta)
     await st.erase_prefix(_paths.prefix_of(path))
     await _drop_from_consolidated(st, path)
 
 
 async def _drop_from_consolidated(st: Store, path: str) -> None:
     ancestors = _paths.parent_paths(path)
-    metas = await gather_typed(read_node_metadata(st, p) for p in ancestors)
+    metas = await gather_typed(read_node_metadata(st, p, consolidated=True) for p in ancestors)
     for anc, meta in zip(ancestors, metas, strict=True):
         if not isinstance(meta, GroupMetadata) or meta.consolidated_metadata is None:
             continue
@@ -370,7 +385,7 @@ async def _drop_from_consolidated(st: Store, path: str) -> None:
         kept = {k: v for k, v in entries.items() if k != rel and not k.startswith(rel + "/")}
         if len(kept) != len(entries):
             new = meta.update(consolidated_metadata=ConsolidatedMetadata(metadata=kept))
-            await st.set(_paths.meta_key(anc), new.to_bytes())
+            await write_consolidated(st, anc, new)
 
 
 # zarr-python's convenience functions (they build on the ones above, hence imported last)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .indexing import AxisChunks
 from .indexing.forms import Form, resolve
 
 __all__ = ["AsyncBlockIndex", "AsyncOIndex", "AsyncVIndex", "SelectionMethods"]
@@ -26,8 +27,9 @@ class SelectionMethods:
         raise NotImplementedError
 
     @property
-    def block_shape(self) -> tuple[int, ...]:
-        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python)."""
+    def block_shape(self) -> tuple[AxisChunks, ...]:
+        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python);
+        per axis a block size, or the boundaries of blocks of varying sizes."""
         raise NotImplementedError
 
     async def _read(self, selection: Any) -> Any:

@@ -209,6 +209,8 @@ class Array(SyncSelectionMethods):
     nbytes = property(lambda self: self.aio.nbytes)
     chunks = property(lambda self: self.aio.chunks)
     shards = property(lambda self: self.aio.shards)
+    read_chunk_sizes = property(lambda self: self.aio.read_chunk_sizes)
+    write_chunk_sizes = property(lambda self: self.aio.write_chunk_sizes)
     fill_value = property(lambda self: self.aio.fill_value)
     dimension_names = property(lambda self: self.aio.dimension_names)
     codecs = property(lambda self: self.aio.codecs)

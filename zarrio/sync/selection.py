@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..array import AsyncArray
+from ..indexing import AxisChunks
 from ..indexing.forms import Form
 from ..portal import check_not_portal_thread, run
 
@@ -22,8 +23,9 @@ class SyncSelectionMethods:
     aio: AsyncArray
 
     @property
-    def block_shape(self) -> tuple[int, ...]:
-        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python)."""
+    def block_shape(self) -> tuple[AxisChunks, ...]:
+        """The grid ``blocks`` indexes: the stored objects (shards when sharded, as zarr-python);
+        per axis a block size, or the boundaries of blocks of varying sizes (a rectilinear grid)."""
         return self.aio.block_shape
 
     def select(self, form: Form, selection: Any) -> Any:

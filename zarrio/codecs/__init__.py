@@ -16,8 +16,10 @@ from .base import (
     register_codec,
     registered_codecs,
 )
+from .bitround import BitroundCodec
 from .blosc import BloscCodec
 from .bytes import BytesCodec
+from .cast_value import CastValueCodec
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
@@ -27,9 +29,13 @@ from .numcodecs_compat import (
     NumcodecsBytesBytesCodec,
     numcodecs_codec_class,
 )
+from .packbits import PackBitsCodec
+from .reshape import ReshapeCodec
+from .scale_offset import ScaleOffsetCodec
 from .sharding import ShardingCodec
 from .transpose import TransposeCodec
 from .vlen import VlenBytesCodec, VlenUtf8Codec
+from .zfp import ZfpCodec
 from .zstd import ZstdCodec
 
 #: zarr-python's names for the variable-length codecs
@@ -39,9 +45,11 @@ VLenBytesCodec = VlenBytesCodec
 __all__ = [
     "ArrayArrayCodec",
     "ArrayBytesCodec",
+    "BitroundCodec",
     "BloscCodec",
     "BytesBytesCodec",
     "BytesCodec",
+    "CastValueCodec",
     "ChunkSpec",
     "Codec",
     "CodecChain",
@@ -50,12 +58,16 @@ __all__ = [
     "NumcodecsArrayArrayCodec",
     "NumcodecsArrayBytesCodec",
     "NumcodecsBytesBytesCodec",
+    "PackBitsCodec",
+    "ReshapeCodec",
+    "ScaleOffsetCodec",
     "ShardingCodec",
     "TransposeCodec",
     "VLenBytesCodec",
     "VLenUTF8Codec",
     "VlenBytesCodec",
     "VlenUtf8Codec",
+    "ZfpCodec",
     "ZstdCodec",
     "codec_from_json",
     "numcodecs_codec_class",

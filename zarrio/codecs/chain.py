@@ -10,13 +10,23 @@ subclass for bad input bytes: foreign exceptions are translated and chained
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import CodecError, CorruptChunkError, MetadataError, ResourceLimitError, ZarrioError
-from .base import JSON, ArrayArrayCodec, ArrayBytesCodec, Buffer, BytesBytesCodec, ChunkSpec, Codec, codec_from_json
+from .base import (
+    JSON,
+    ArrayArrayCodec,
+    ArrayBytesCodec,
+    Buffer,
+    BytesBytesCodec,
+    ChunkSpec,
+    Codec,
+    codec_from_json,
+    registered_codecs,
+)
 
 __all__ = ["CodecChain"]
 
@@ -78,7 +88,7 @@ class CodecChain:
         """Build from zarr.json entries (objects, bare names or codec objects), evolve and validate."""
         if isinstance(codecs, str | bytes) or not isinstance(codecs, Sequence):
             raise MetadataError(f"codecs must be a list, got {codecs!r}", field=FIELD)
-        built = [codec_from_json(entry) for entry in codecs]
+        built = [codec_from_json(entry) for entry in codecs if not _ignorable(entry)]
         _split(built)  # order first, so the error names the real problem
         evolved: list[Codec] = []
         current = spec
@@ -186,6 +196,16 @@ class CodecChain:
             assert codec is not None
             raise _translate(e, codec, "decode") from e
         return array
+
+
+def _ignorable(entry: object) -> bool:
+    """An unknown codec that says ``"must_understand": false`` (the v3 spec lets a reader skip it);
+    it stays in the array's metadata, so writing the metadata back keeps it."""
+    return (
+        isinstance(entry, Mapping)
+        and entry.get("must_understand") is False
+        and entry.get("name") not in registered_codecs()
+    )
 
 
 def _check_decoded(array: Any, spec: ChunkSpec, codec: Codec) -> None:

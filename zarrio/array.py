@@ -14,9 +14,10 @@ from ._node_files import read_node_files, write_node_metadata
 from .array_selection import SelectionMethods
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
-from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError
+from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError, UnsupportedError
 from .metadata import ArrayMetadata, GroupMetadata
 from .metadata._checks import relocate
+from .metadata.chunk_grids import AxisChunks, RegularChunkGrid
 from .metadata.v2_nodes import METADATA_NAMES
 from .stores.base import Store
 
@@ -54,7 +55,9 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     def _make_engine(self, metadata: ArrayMetadata) -> ChunkEngine:
         dtype = metadata.data_type.numpy_dtype
-        spec = ChunkSpec(tuple(metadata.chunk_shape), dtype, metadata.fill_value)
+        grid = metadata.chunk_grid
+        chunk_shape = grid.largest_chunk_shape
+        spec = ChunkSpec(chunk_shape, dtype, metadata.fill_value)
         try:
             chain = CodecChain.from_json(list(metadata.codecs), spec)
         except MetadataError as e:
@@ -64,7 +67,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         return ChunkEngine(
             self.store,
             shape=tuple(metadata.shape),
-            chunk_shape=tuple(metadata.chunk_shape),
+            chunk_shape=chunk_shape,
             dtype=dtype,
             fill_value=metadata.fill_value,
             chain=chain,
@@ -72,6 +75,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             write_empty_chunks=self.write_empty_chunks,
             strict=self.strict,
             max_read_bytes=self.max_read_bytes if self.max_read_bytes is not None else DEFAULT_MAX_READ_BYTES,
+            chunk_grid=grid,
         )
 
     # ------------------------------------------------------------ opening
@@ -110,13 +114,34 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     @property
     def chunks(self) -> tuple[int, ...]:
-        """The chunk shape reads are made of: the inner chunks of a sharded array."""
+        """The chunk shape reads are made of: the inner chunks of a sharded array. An array whose
+        (unsharded) chunks vary has none: :class:`~zarrio.errors.UnsupportedError`, as zarr-python;
+        see :attr:`read_chunk_sizes`."""
+        if self._engine.layout is not None and self._engine.sharding is None:
+            raise UnsupportedError(
+                f"array {self.name} has chunks of varying sizes (a rectilinear chunk grid): use read_chunk_sizes",
+                field="chunk_grid",
+            )
         return self._engine.read_chunk_shape
 
     @property
     def shards(self) -> tuple[int, ...] | None:
-        """The shard shape of a sharded array, else ``None``."""
+        """The shard shape of a sharded array, else ``None`` (for shards of varying sizes an
+        :class:`~zarrio.errors.UnsupportedError`, as zarr-python; see :attr:`write_chunk_sizes`)."""
         return tuple(self.metadata.chunk_shape) if self._engine.sharding is not None else None
+
+    @property
+    def read_chunk_sizes(self) -> tuple[tuple[int, ...], ...]:
+        """Per axis, the in-bounds size of each chunk reads are made of (the inner chunks of a
+        sharded array): dask's ``chunks`` form, defined for every chunk grid."""
+        if self._engine.sharding is None:
+            return self.write_chunk_sizes
+        return RegularChunkGrid(self._engine.read_chunk_shape).chunk_sizes(self.shape)
+
+    @property
+    def write_chunk_sizes(self) -> tuple[tuple[int, ...], ...]:
+        """Per axis, the in-bounds size of each stored object (chunk, or shard)."""
+        return self.metadata.chunk_grid.chunk_sizes(self.shape)
 
     @property
     def fill_value(self) -> Any:
@@ -178,7 +203,9 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     # the engine behind every indexing form (array_selection.SelectionMethods)
     @property
-    def block_shape(self) -> tuple[int, ...]:
+    def block_shape(self) -> tuple[AxisChunks, ...]:
+        if self._engine.layout is not None:
+            return self._engine.layout.axes
         return tuple(self.metadata.chunk_shape)
 
     async def _read(self, selection: Any) -> Any:

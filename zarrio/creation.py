@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._config import config
 from .codecs import ArrayArrayCodec, ArrayBytesCodec, Codec, ShardingCodec, codec_from_json
 from .errors import MetadataError
 from .metadata import ArrayMetadata, DataType, create_array_metadata, parse_data_type
+from .metadata.chunk_grids import ChunkGrid, RegularChunkGrid, chunk_grid_from_user, is_rectilinear_spec
 from .metadata.defaults import DEFAULT_COMPRESSOR, default_serializer
 
 __all__ = ["build_array_metadata", "codecs_from_parts", "default_chunks", "default_compressors"]
@@ -92,31 +93,71 @@ def build_array_metadata(
     shape: int | Sequence[int],
     dtype: Any,
     *,
-    chunks: int | Sequence[int] | None = None,
-    shards: int | Sequence[int] | None = None,
+    chunks: int | Sequence[int] | Sequence[int | Sequence[int]] | ChunkGrid | None = None,
+    shards: int | Sequence[int] | Sequence[int | Sequence[int]] | ChunkGrid | None = None,
     codecs: Sequence[Any] | None = None,
     fill_value: Any = None,
     attributes: dict[str, Any] | None = None,
     dimension_names: Sequence[str | None] | None = None,
     chunk_key_encoding: Any = None,
 ) -> ArrayMetadata:
-    """The metadata of a new array, from user-friendly arguments."""
+    """The metadata of a new array, from user-friendly arguments.
+
+    ``chunks`` (or ``shards``) with a sequence of edges on some axis, ``[[10, 20, 5], [8, 8]]``
+    (an int among them: a regular axis), or a :class:`~zarrio.metadata.chunk_grids.RectilinearChunkGrid`,
+    make a rectilinear chunk grid; explicit edges must sum to the extent. Varying shards take
+    regular inner ``chunks`` that divide every shard edge."""
     shape_t = _as_shape(shape, "shape")
     data_type = parse_data_type(dtype)
     itemsize = data_type.numpy_dtype.itemsize if not data_type.is_variable_length else 16
-    chunk_t = _as_shape(chunks, "chunks") if chunks is not None else default_chunks(shape_t, itemsize)
     items = _complete_codecs(codecs, data_type)
-    grid = chunk_t
-    if shards is not None:
-        shard_t = _as_shape(shards, "shards")
+    if is_rectilinear_spec(chunks):
+        if shards is not None:
+            raise MetadataError(
+                "chunks of varying sizes cannot be sharded: inner chunks are regular (give varying shards instead)",
+                field="chunks",
+            )
+        varying = chunk_grid_from_user(chunks, shape_t)
+        return _metadata(
+            shape_t, data_type, varying, items, fill_value, attributes, dimension_names, chunk_key_encoding
+        )
+    if isinstance(chunks, RegularChunkGrid):
+        chunks = chunks.chunk_shape
+    regular = cast("int | Sequence[int] | None", chunks)
+    chunk_t = _as_shape(regular, "chunks") if regular is not None else default_chunks(shape_t, itemsize)
+    grid: tuple[int, ...] | ChunkGrid = chunk_t
+    if is_rectilinear_spec(shards):
+        grid = chunk_grid_from_user(shards, shape_t)
+        for axis, inner in enumerate(chunk_t):
+            odd = sorted(edge for edge in grid.distinct_edges(axis) if edge % inner)
+            if odd:
+                raise MetadataError(
+                    f"shard edge {odd[0]} on axis {axis} is not a multiple of the chunk size {inner}", field="shards"
+                )
+        items = [ShardingCodec(chunk_shape=chunk_t, codecs=items)]
+    elif shards is not None:
+        shard_t = _as_shape(cast("int | Sequence[int]", shards), "shards")
         if len(shard_t) != len(chunk_t) or any(s % c for s, c in zip(shard_t, chunk_t, strict=True)):
             raise MetadataError(
                 f"shards {shard_t} must be a multiple of chunks {chunk_t} in every dimension", field="shards"
             )
         items = [ShardingCodec(chunk_shape=chunk_t, codecs=items)]
         grid = shard_t
+    return _metadata(shape_t, data_type, grid, items, fill_value, attributes, dimension_names, chunk_key_encoding)
+
+
+def _metadata(
+    shape: tuple[int, ...],
+    data_type: DataType,
+    grid: tuple[int, ...] | ChunkGrid,
+    items: Sequence[Codec],
+    fill_value: Any,
+    attributes: dict[str, Any] | None,
+    dimension_names: Sequence[str | None] | None,
+    chunk_key_encoding: Any,
+) -> ArrayMetadata:
     return create_array_metadata(
-        shape=shape_t,
+        shape=shape,
         dtype=data_type,
         chunks=grid,
         fill_value=fill_value,

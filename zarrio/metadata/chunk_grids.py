@@ -280,14 +280,15 @@ def parse_chunk_grid(value: object) -> ChunkGrid:
 def chunk_grid_from_user(chunks: object, shape: Sequence[int]) -> ChunkGrid:
     """A grid from ``create(chunks=...)``: a grid object as it is; one sequence of edges per axis
     (``[[10, 20, 5], [8, 8]]``; an int among them is a regular axis) as a rectilinear grid whose
-    explicit edges sum exactly to the extent (zarr-python's rule); else a regular chunk shape."""
+    explicit edges sum exactly to the extent (zarr-python's rule). Runs ``[V, N]`` are taken as in
+    zarr.json."""
     if isinstance(chunks, RegularChunkGrid | RectilinearChunkGrid):
         return chunks
     if isinstance(chunks, Mapping):
         return parse_chunk_grid(dict(chunks))
     if not isinstance(chunks, list | tuple) or not any(isinstance(axis, list | tuple) for axis in chunks):
         raise MetadataError(f"not a rectilinear chunk specification: {chunks!r}", field=FIELD)
-    grid = RectilinearChunkGrid(tuple(axis if isinstance(axis, int) else tuple(axis) for axis in chunks))
+    grid = RectilinearChunkGrid(tuple(_decode_edges(_as_lists(axis), i) for i, axis in enumerate(chunks)))
     grid.check_covers(shape)
     for index, (axis, extent) in enumerate(zip(grid.chunk_shapes, shape, strict=True)):
         if not isinstance(axis, int) and extent and sum(axis) != extent:
@@ -296,6 +297,11 @@ def chunk_grid_from_user(chunks: object, shape: Sequence[int]) -> ChunkGrid:
                 field=FIELD,
             )
     return grid
+
+
+def _as_lists(value: object) -> object:
+    """Tuples as lists, all the way down (a user's edges as their JSON form)."""
+    return [_as_lists(v) for v in value] if isinstance(value, list | tuple) else value
 
 
 def is_rectilinear_spec(chunks: object) -> bool:

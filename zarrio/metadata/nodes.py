@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import MetadataError
 from ._checks import relocate, require_extent_tuple
 from .array import ArrayMetadata
+from .chunk_grids import RectilinearChunkGrid, RegularChunkGrid
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
 from .data_types import parse_data_type
 from .defaults import default_codecs
@@ -66,7 +67,7 @@ def _extents(value: object, field: str, minimum: int) -> tuple[int, ...]:
 def create_array_metadata(
     shape: ShapeLike,
     dtype: object,
-    chunks: ShapeLike | None = None,
+    chunks: ShapeLike | RegularChunkGrid | RectilinearChunkGrid | None = None,
     fill_value: object = None,
     codecs: Sequence[Mapping[str, Any] | str | CodecLike] | None = None,
     attributes: Mapping[str, Any] | None = None,
@@ -76,14 +77,17 @@ def create_array_metadata(
     """New array metadata from user-friendly inputs.
 
     ``dtype``: anything :func:`parse_data_type` takes. ``chunks``: ``None`` (one
-    chunk for the whole array), an int (the same along every dimension) or a
-    sequence. ``fill_value``: anything ``fill_from_user`` takes (``None`` -> the
+    chunk for the whole array), an int (the same along every dimension), a
+    sequence or a chunk grid object (:mod:`zarrio.metadata.chunk_grids`). ``fill_value``: anything ``fill_from_user`` takes (``None`` -> the
     data type's default). ``codecs``: zarr.json objects, names or codec objects
     with ``to_json()`` (``None`` -> :func:`default_codecs`). ``attributes`` are
     copied as plain JSON (numpy values converted).
     """
     array_shape = _extents(shape, "shape", 0)
-    if chunks is None:
+    grid: RegularChunkGrid | RectilinearChunkGrid | None = None
+    if isinstance(chunks, RegularChunkGrid | RectilinearChunkGrid):
+        grid, chunk_shape = chunks, None
+    elif chunks is None:
         chunk_shape = tuple(max(extent, 1) for extent in array_shape)
     elif _is_scalar(chunks):
         chunk_shape = _extents([chunks] * len(array_shape), "chunk_grid", 1)
@@ -97,6 +101,7 @@ def create_array_metadata(
         shape=array_shape,
         data_type=data_type,
         chunk_shape=chunk_shape,
+        chunk_grid=grid,
         chunk_key_encoding=parse_chunk_key_encoding(chunk_key_encoding),
         fill_value=data_type.fill_from_user(fill_value),
         codecs=codec_list,

@@ -6,7 +6,7 @@
     python3 scripts/dev.py setup     # only set up (all three)
     python3 scripts/dev.py test -- -k conformance -x   # extra arguments go to pytest (every run)
     python3 scripts/dev.py test --python 3.12 --python 3.13   # only these Pythons
-    python3 scripts/dev.py test --jobs 1                       # one run at a time (default: 2 at once)
+    python3 scripts/dev.py test --jobs 1                       # one run at a time (default: all at once)
     python3 scripts/dev.py bench -- --quick   # benchmarks/ on .venv-ref (installs benchmarks/requirements.txt)
 
 Setting up is idempotent and fast when already done. It creates or refreshes:
@@ -20,8 +20,9 @@ Setting up is idempotent and fast when already done. It creates or refreshes:
 
 Python 3.X is looked up with `PYENV_VERSION=<pinned> pyenv which python`, then
 ~/.pyenv/versions/3.X.*, then python3.X on PATH. Each venv keeps a stamp file holding a hash of its
-dependency spec; pip runs only when the hash changed. Each test run writes `.test-logs/py3.X.log`
-and streams its lines prefixed with `[3.X]`; the last line is `summary: N passed, M failed`
+dependency spec; pip runs only when the hash changed; the venvs are built side by side. Each test
+run writes `.test-logs/py3.X.log` (the `timing` tests, run last and one Python at a time:
+`py3.X-timing.log`) and streams its lines prefixed with `[3.X]`; the last line is `summary: N passed, M failed`
 (`, K skipped`) over all runs. Only the standard library is used here, so the script runs on a bare
 `python3`. A missing interpreter is a loud warning, and with CI=true in the environment an error.
 """
@@ -35,9 +36,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +75,10 @@ REF_REQUIREMENTS = (
 REF_MIN_VERSION = (3, 12)
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.
 SETUP_RECIPE = 2
-#: suites at once by default: on 2 cores, two runs take about as long as one while three only contend
-DEFAULT_JOBS = 2
+#: suites at once by default: all three (on 2 cores, 2 + 1 runs take two run-lengths, 3 at once about 1.5)
+DEFAULT_JOBS = 3
+#: the pytest marker of tests that assert wall-clock bounds: they run last, one Python at a time
+TIMING_MARKER = "timing"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ TEST_PYTHONS = (
     SuitePython((3, 12), REPO / ".venv-py312"),
     SuitePython((3, 13), REPO / ".venv-py313"),
 )
+
+
+#: held while `pip install -e .` runs (see setup_suite_venv)
+EDITABLE_BUILD = threading.Lock()
 
 
 class SetupError(Exception):
@@ -131,6 +140,15 @@ def read_project_table() -> dict[str, Any]:
 def all_extras() -> list[str]:
     """Every optional-dependency group of pyproject.toml: the tests of each extra run in CI."""
     return sorted(read_project_table().get("project", {}).get("optional-dependencies", {}))
+
+
+def all_requirements() -> list[str]:
+    """zarrio's dependencies and those of every extra, as pip requirement strings."""
+    project = read_project_table().get("project", {})
+    requirements = list(project.get("dependencies", []))
+    for group in project.get("optional-dependencies", {}).values():
+        requirements.extend(group)
+    return requirements
 
 
 def main_venv_spec() -> str:
@@ -202,9 +220,11 @@ def setup_suite_venv(suite: SuitePython) -> bool:
         return missing_python(suite.version, f"The test suite cannot run on Python {suite.label}.")
     if base is not None:
         ensure_venv(suite.venv, base, suite.version, exact=True)
-    extras = ",".join(all_extras())
-    target = f".[{extras}]" if extras else "."
-    run([venv_python(suite.venv), "-m", "pip", "install", "--quiet", "-e", target], cwd=REPO)
+    # the dependencies first (venvs side by side), then zarrio itself, one venv at a time: an editable
+    # build writes zarrio.egg-info into the source tree, which two builds at once would race on
+    run([venv_python(suite.venv), "-m", "pip", "install", "--quiet", *all_requirements()], cwd=REPO)
+    with EDITABLE_BUILD:
+        run([venv_python(suite.venv), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."], cwd=REPO)
     write_stamp(suite.venv, expected)
     log(f"{name} (Python {suite.label}) ready")
     return True
@@ -265,9 +285,13 @@ def setup(pythons: Sequence[SuitePython] = TEST_PYTHONS) -> tuple[dict[str, str]
     """Set everything up for `pythons`; return the environment variables the tests and the demo should see,
     and the Pythons whose venv is ready (a missing one was warned about, or raised SetupError in CI)."""
     started = time.monotonic()
-    ready = [suite for suite in pythons if setup_suite_venv(suite)]
-    have_ref = setup_reference_venv()
-    nginx = setup_nginx()
+    with ThreadPoolExecutor(max_workers=len(pythons) + 2) as pool:  # side by side: mostly downloads and unpacking
+        venvs = [(suite, pool.submit(setup_suite_venv, suite)) for suite in pythons]
+        reference = pool.submit(setup_reference_venv)
+        nginx_path = pool.submit(setup_nginx)
+        ready = [suite for suite, done in venvs if done.result()]
+        have_ref = reference.result()
+        nginx = nginx_path.result()
     env = dict(os.environ)
     if nginx and shutil.which("nginx") is None:  # e.g. /usr/sbin missing from a non-login PATH
         env["PATH"] = os.pathsep.join([str(Path(nginx).parent), env.get("PATH", "")])
@@ -278,15 +302,31 @@ def setup(pythons: Sequence[SuitePython] = TEST_PYTHONS) -> tuple[dict[str, str]
 
 
 def run_tests(env: dict[str, str], pythons: Sequence[SuitePython], pytest_args: Sequence[str], jobs: int) -> int:
-    """The whole suite once per Python (`jobs` at a time); non-zero when any run fails or runs no tests."""
+    """The whole suite once per Python; non-zero when any run fails or runs no tests.
+
+    With no pytest arguments (the whole suite), it runs in two phases: every test not marked
+    ``timing`` under all Pythons, ``jobs`` at a time; then the ``timing`` tests (they assert wall-clock
+    bounds, e.g. that a stalled HTTP answer is cut off within seconds) one Python at a time, so that
+    another suite's load cannot stretch their clocks. With pytest arguments, one run per Python."""
     if not pythons:
         log("no Python to run the tests under (see the warnings above)")
         print(dev_suites.summary_line([]), flush=True)
         return 1
-    suites = [
-        dev_suites.Suite(suite.label, venv_python(suite.venv), LOG_DIR / f"py{suite.label}.log") for suite in pythons
+
+    def suites(suffix: str) -> list[dev_suites.Suite]:
+        return [
+            dev_suites.Suite(suite.label, venv_python(suite.venv), LOG_DIR / f"py{suite.label}{suffix}.log")
+            for suite in pythons
+        ]
+
+    if pytest_args:
+        status, _ = dev_suites.run_suites(suites(""), pytest_args, cwd=REPO, env=env, jobs=jobs, log=log)
+        return status
+    phases = [
+        dev_suites.Phase(suites(""), ["-m", f"not {TIMING_MARKER}"], jobs),
+        dev_suites.Phase(suites("-timing"), ["-m", TIMING_MARKER], 1),
     ]
-    status, _ = dev_suites.run_suites(suites, pytest_args, cwd=REPO, env=env, jobs=jobs, log=log)
+    status, _ = dev_suites.run_phases(phases, cwd=REPO, env=env, log=log)
     return status
 
 

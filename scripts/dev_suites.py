@@ -127,6 +127,35 @@ def summary_line(results: Sequence[SuiteResult]) -> str:
     return line
 
 
+def _run_together(
+    suites: Sequence[Suite],
+    pytest_args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    jobs: int,
+) -> list[SuiteResult]:
+    """Run every suite, at most `jobs` at once; the results in the order given."""
+    lock = threading.Lock()
+    color = sys.stdout.isatty()
+
+    def emit(line: str) -> None:
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_suite, s, pytest_args, cwd=cwd, env=env, emit=emit, color=color) for s in suites]
+        return [future.result() for future in futures]
+
+
+def _report(results: Sequence[SuiteResult], log: Callable[[str], None]) -> int:
+    for result in results:
+        log(f"{result.describe()} (log: {result.log_file})")
+    print(summary_line(results), flush=True)
+    return 0 if results and all(r.ok for r in results) else 1
+
+
 def run_suites(
     suites: Sequence[Suite],
     pytest_args: Sequence[str],
@@ -137,20 +166,48 @@ def run_suites(
     log: Callable[[str], None],
 ) -> tuple[int, list[SuiteResult]]:
     """Run every suite, at most `jobs` at once; returns (exit status, results in the order given)."""
-    lock = threading.Lock()
-    color = sys.stdout.isatty()
-
-    def emit(line: str) -> None:
-        with lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_suite, s, pytest_args, cwd=cwd, env=env, emit=emit, color=color) for s in suites]
-        results = [future.result() for future in futures]
-    for result in results:
-        log(f"{result.describe()} (log: {result.log_file})")
+    results = _run_together(suites, pytest_args, cwd=cwd, env=env, jobs=jobs)
     log(f"{len(results)} run(s), {max(1, jobs)} at a time, in {time.monotonic() - started:.0f} s")
-    print(summary_line(results), flush=True)
-    return (0 if results and all(r.ok for r in results) else 1), results
+    return _report(results, log), results
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One round of runs: the same suites (by label) with extra pytest arguments, `jobs` at a time."""
+
+    suites: Sequence[Suite]
+    pytest_args: Sequence[str]
+    jobs: int
+
+
+def combined(label: str, parts: Sequence[SuiteResult]) -> SuiteResult:
+    """One interpreter's phases as one result: tallies and times added, failed when any phase failed
+    (the status of the first failed phase), logged where the first phase logged."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.counts.items():
+            counts[key] = counts.get(key, 0) + value
+    failing = [part.status for part in parts if part.status != 0]
+    status = failing[0] if failing else 0
+    return SuiteResult(label, status, sum(p.elapsed for p in parts), parts[0].log_file, counts)
+
+
+def run_phases(
+    phases: Sequence[Phase], *, cwd: Path, env: Mapping[str, str], log: Callable[[str], None]
+) -> tuple[int, list[SuiteResult]]:
+    """Run the phases one after the other; report one combined result per interpreter label and one
+    summary line. Returns (exit status, combined results in the first phase's order)."""
+    by_label: dict[str, list[SuiteResult]] = {}
+    started = time.monotonic()
+    for number, phase in enumerate(phases, 1):
+        phase_started = time.monotonic()
+        for result in _run_together(phase.suites, phase.pytest_args, cwd=cwd, env=env, jobs=phase.jobs):
+            by_label.setdefault(result.label, []).append(result)
+        log(
+            f"phase {number} ({' '.join(phase.pytest_args)}): {len(phase.suites)} run(s), "
+            f"{max(1, phase.jobs)} at a time, in {time.monotonic() - phase_started:.0f} s"
+        )
+    results = [combined(label, parts) for label, parts in by_label.items()]
+    log(f"{len(phases)} phase(s) in {time.monotonic() - started:.0f} s")
+    return _report(results, log), results

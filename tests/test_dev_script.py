@@ -167,6 +167,45 @@ def test_runs_in_parallel_each_logged_and_prefixed_with_one_total(
     assert "2 passed, 1 skipped in" in logs["3.11"] and "1 failed, 1 passed, 1 skipped in" in logs["3.13"]
 
 
+def test_the_whole_suite_runs_timing_tests_last_one_python_at_a_time(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # phase 1: the unmarked tests of all three runs at once; phase 2: the `timing` tests, alone on the
+    # machine: each sees every unmarked test finished and no other timing test under way
+    done, running = tmp_path / "done", tmp_path / "running"
+    done.mkdir()
+    running.mkdir()
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider -q\nmarkers =\n    timing: a wall-clock test\n", encoding="utf-8"
+    )
+    (tmp_path / "test_phased.py").write_text(
+        "import os, time, pytest\n"
+        "def test_ordinary():\n"
+        f"    open(os.path.join({str(done)!r}, str(os.getpid())), 'w').close()\n"
+        "@pytest.mark.timing\n"
+        "def test_clocked():\n"
+        f"    assert len(os.listdir({str(done)!r})) == 3\n"
+        f"    mine = os.path.join({str(running)!r}, str(os.getpid()))\n"
+        "    open(mine, 'w').close()\n"
+        "    time.sleep(0.3)\n"
+        f"    assert os.listdir({str(running)!r}) == [str(os.getpid())]\n"
+        "    os.remove(mine)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(dev, "REPO", tmp_path)
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    suites = [dev.SuitePython((3, 11 + i), fake_venv(tmp_path / name)) for i, name in enumerate(("a", "b", "c"))]
+    status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, [], 3)
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert status == 0, "\n".join(lines)
+    assert lines[-1] == "summary: 6 passed, 0 failed"
+    assert any("phase 1 (-m not timing): 3 run(s), 3 at a time" in line for line in lines)
+    assert any("phase 2 (-m timing): 3 run(s), 1 at a time" in line for line in lines)
+    verdicts = [line for line in lines if line.startswith("[dev.py] python 3.")]
+    assert len(verdicts) == 3 and all("2 passed, 0 failed" in v and ": ok" in v for v in verdicts)
+    assert (tmp_path / "logs" / "py3.12-timing.log").read_text(encoding="utf-8").count("1 passed") == 1
+
+
 def test_find_python_asks_pyenv_for_the_pinned_version(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

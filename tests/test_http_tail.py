@@ -14,7 +14,8 @@ from servers.faults import FaultServer
 from zarrio.errors import DeadlineExceededError, ObjectChangedError, TransportError
 from zarrio.stores.http import HttpStore
 
-pytestmark = pytest.mark.timeout(30)
+#: wall-clock bounds: scripts/dev.py runs these after the other tests, one Python at a time
+pytestmark = [pytest.mark.timeout(30), pytest.mark.timing]
 
 VALUE = bytes(range(256)) * 40  # 10240 bytes
 QUICK: dict[str, Any] = {"retries": 3, "backoff_initial": 0.005, "backoff_max": 0.02}

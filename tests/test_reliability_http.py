@@ -28,7 +28,8 @@ from zarrio.stores import MemoryStore
 from zarrio.stores.http import HttpStore
 from zarrio.testing import ForwardingStore
 
-pytestmark = pytest.mark.timeout(60)
+#: wall-clock bounds: scripts/dev.py runs these after the other tests, one Python at a time
+pytestmark = [pytest.mark.timeout(60), pytest.mark.timing]
 
 SHAPE = (256, 256)
 TILE = 64

@@ -12,7 +12,7 @@ from typing import Any
 from . import _paths
 from .array import AsyncArray
 from .codecs import ArrayArrayCodec, ArrayBytesCodec, Codec, ShardingCodec, codec_from_json
-from .errors import ListingNotSupportedError
+from .errors import ListingNotSupportedError, UnsupportedError
 from .group import AsyncGroup
 from .metadata.v2_nodes import node_documents
 from .stored import stored_stats
@@ -32,8 +32,7 @@ async def array_facts(array: AsyncArray, *, complete: bool = True) -> dict[str, 
         "shape": list(array.shape),
         "data_type": meta.data_type.to_json(),
         "dtype": str(array.dtype),
-        "chunks": list(array.chunks),
-        "shards": list(array.shards) if array.shards is not None else None,
+        **_grid_facts(array),
         "chunk_key_encoding": meta.chunk_key_encoding.to_json(),
         "codecs": array.codecs,
         "fill_value": meta.data_type.fill_to_json(meta.fill_value),
@@ -50,6 +49,18 @@ async def array_facts(array: AsyncArray, *, complete: bool = True) -> dict[str, 
         facts["stored_bytes"] = stored_bytes
         facts["compression_ratio"] = round(ratio, 4) if ratio is not None else None
     return facts
+
+
+def _grid_facts(array: AsyncArray) -> dict[str, Any]:
+    """``chunks`` and ``shards``: shapes, or for sizes that vary (a rectilinear grid) the sizes per axis."""
+    if array.metadata.is_regular:
+        return {"chunks": list(array.chunks), "shards": list(array.shards) if array.shards is not None else None}
+    sizes = [list(axis) for axis in array.write_chunk_sizes]
+    try:
+        inner = list(array.chunks)  # shards of varying sizes hold regular inner chunks
+    except UnsupportedError:
+        return {"chunks": sizes, "shards": None}
+    return {"chunks": inner, "shards": sizes}
 
 
 async def group_facts(group: AsyncGroup) -> dict[str, Any]:

@@ -129,6 +129,8 @@ async def stored_stats(store: Store, array: AsyncArray) -> StoredStats | None:
 
 def chunks_in_grid(array: AsyncArray) -> int:
     """zarr-python's ``nchunks``: the chunks reads are made of (inner chunks of a sharded array)."""
+    if not array.metadata.is_regular:
+        return math.prod(len(sizes) for sizes in array.read_chunk_sizes)
     return math.prod(math.ceil(s / c) if c else 0 for s, c in zip(array.shape, array.chunks, strict=True))
 
 
@@ -140,5 +142,22 @@ async def chunks_initialized(array: AsyncArray) -> int:
     stored = stats.nchunks if stats is not None else await _count_by_probing(array.store, grid_chunk_keys(array))
     codecs = [codec_from_json(c) for c in array.metadata.codecs]
     if len(codecs) == 1 and isinstance(codecs[0], ShardingCodec):
+        if not array.metadata.is_regular:
+            return await _inner_chunks_of_stored_shards(array, codecs[0])
         return stored * math.prod(codecs[0].chunks_per_shard(array.metadata.chunk_shape))
     return stored
+
+
+async def _inner_chunks_of_stored_shards(array: AsyncArray, sharding: ShardingCodec) -> int:
+    """The inner chunks the stored shards of varying sizes declare (each shard its own count)."""
+    grid = array.metadata.chunk_grid
+    coords = list(itertools.product(*(range(n) for n in grid.grid_shape(array.shape))))
+    prefix = _paths.prefix_of(array.path)
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def probe(c: tuple[int, ...]) -> int:
+        async with limit:
+            present = await array.store.exists(prefix + array.metadata.encode_chunk_key(c))
+        return math.prod(sharding.chunks_per_shard(grid.chunk_shape_at(c))) if present else 0
+
+    return sum(await asyncio.gather(*(probe(c) for c in coords)))

@@ -12,8 +12,16 @@ Install the optional extra: ``pip install "zarrio[dask]"``.
 
 ``zarrio.Array`` also works with dask directly: ``dask.array.from_array(z,
 chunks=z.chunks)`` and ``dask.array.store(x, z, lock=False)`` for chunk-aligned
-writes. Arrays pickle as their configuration, so the graphs run on
-``dask.distributed`` worker processes too.
+writes.
+
+Rectilinear chunk grids (chunks of varying sizes): :func:`to_dask`'s blocks are the
+stored chunks (or shards) as they are, ``z.write_chunk_sizes``; :func:`store_dask`
+rechunks to whole stored chunks; :func:`from_dask` of a dask array whose blocks are
+not regular creates the array with those blocks as its chunks (a rectilinear grid).
+With dask's own ``from_array``, pass ``chunks=z.read_chunk_sizes``.
+
+Arrays pickle as their configuration, so the graphs run on ``dask.distributed``
+worker processes too.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
     import dask.array as da
     from dask.delayed import Delayed
 
-__all__ = ["from_dask", "store_dask", "to_dask", "write_unit"]
+__all__ = ["from_dask", "is_aligned_to", "merged_blocks", "store_dask", "to_dask", "write_unit"]
 
 #: dask's block structure: per axis, the sizes of its blocks
 BlockSizes = tuple[tuple[int, ...], ...]
@@ -83,7 +91,7 @@ def to_dask(array: Array | AsyncArray, *, chunks: Any = None, name: str | None =
 
     array = _blocking(array, "to_dask")
     if chunks is None:
-        chunks = write_unit(array) if array.ndim else ()
+        chunks = _write_sizes(array) if _varying(array) else write_unit(array) if array.ndim else ()
     if name is None:
         store = array.aio.store
         name = "zarrio-" + tokenize(id(store), repr(store), array.path, array.metadata.to_bytes())
@@ -110,8 +118,11 @@ def store_dask(
         raise SelectionError(f"cannot store a dask array of shape {x.shape} into an array of shape {target.shape}")
     if any(np.isnan(size) for sizes in x.chunks for size in sizes):
         raise SelectionError("the dask array has unknown chunk sizes; call x.compute_chunk_sizes() first")
-    unit = write_unit(target)
-    if target.ndim and not is_aligned(x.chunks, unit):
+    if _varying(target):
+        sizes = _write_sizes(target)
+        if not is_aligned_to(x.chunks, sizes):
+            x = x.rechunk(merged_blocks(sizes, x.chunks))  # type: ignore[no-untyped-call]
+    elif target.ndim and not is_aligned(x.chunks, unit := write_unit(target)):
         x = x.rechunk(aligned_blocks(target.shape, unit, _units_per_block(x.chunks, unit)))  # type: ignore[no-untyped-call]
     result: Delayed | None = da.store(x, target, lock=False, compute=compute, **compute_options)
     return None if compute else result
@@ -122,7 +133,7 @@ def from_dask(
     store: Any,
     *,
     path: str = "",
-    chunks: int | Sequence[int] | None = None,
+    chunks: int | Sequence[int] | Sequence[Sequence[int]] | None = None,
     shards: int | Sequence[int] | None = None,
     overwrite: bool = False,
     **create_options: Any,
@@ -130,12 +141,16 @@ def from_dask(
     """Create an array shaped like ``x`` in ``store`` and write ``x`` into it; returns the array.
 
     ``chunks`` defaults to ``x``'s first block along each axis (its
-    ``chunksize``); other options go to :func:`zarrio.create` (``codecs``,
-    ``fill_value``, ``attributes``, ``dimension_names``, ...).
+    ``chunksize``), or, when its blocks vary along an axis (other than a smaller last block,
+    and with ``shards`` not given), to its blocks themselves: a rectilinear chunk grid. Other
+    options go to :func:`zarrio.create` (``codecs``, ``fill_value``, ``attributes``,
+    ``dimension_names``, ...).
     """
     if any(np.isnan(size) for sizes in x.chunks for size in sizes):
         raise SelectionError("the dask array has unknown chunk sizes; call x.compute_chunk_sizes() first")
-    if chunks is None and x.ndim:
+    if chunks is None and x.ndim and shards is None and not all(_regular_axis(sizes) for sizes in x.chunks):
+        chunks = [[int(size) for size in sizes] for sizes in x.chunks]
+    elif chunks is None and x.ndim:
         chunks = tuple(max(1, int(c)) for c in x.chunksize)
     target = create(
         store,
@@ -149,6 +164,46 @@ def from_dask(
     )
     store_dask(x, target)
     return target
+
+
+def _varying(array: Array) -> bool:
+    """Whether ``array``'s stored objects (chunks, or shards) vary in size (a rectilinear grid)."""
+    return not array.metadata.is_regular
+
+
+def _write_sizes(array: Array) -> BlockSizes:
+    """Per axis, the in-bounds size of every stored object (``(0,)`` for an empty axis, as dask has it)."""
+    return tuple(sizes or (0,) for sizes in array.write_chunk_sizes)
+
+
+def _regular_axis(sizes: Sequence[int]) -> bool:
+    """Whether dask blocks along one axis are a regular grid's: all equal but a smaller last one."""
+    return len(sizes) < 2 or (len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0])
+
+
+def _edges(sizes: Sequence[int]) -> set[int]:
+    return {int(e) for e in np.cumsum(sizes)}
+
+
+def is_aligned_to(chunks: BlockSizes, sizes: BlockSizes) -> bool:
+    """Whether every block boundary of ``chunks`` is a boundary of the stored objects ``sizes``."""
+    return all(_edges(mine) <= _edges(theirs) for mine, theirs in zip(chunks, sizes, strict=True))
+
+
+def merged_blocks(sizes: BlockSizes, chunks: BlockSizes) -> BlockSizes:
+    """Blocks of whole stored objects (``sizes``), consecutive ones merged while a block stays
+    within ``chunks``' largest block on that axis (at least one object a block)."""
+    out = []
+    for stored, wanted in zip(sizes, chunks, strict=True):
+        target = max(wanted, default=1)
+        blocks: list[int] = []
+        for size in stored:
+            if blocks and blocks[-1] + size <= target:
+                blocks[-1] += size
+            else:
+                blocks.append(size)
+        out.append(tuple(blocks))
+    return tuple(out)
 
 
 def _units_per_block(chunks: BlockSizes, unit: Sequence[int]) -> list[int]:

@@ -11,6 +11,7 @@ and ``blosc`` codecs are all accepted and stored as the numcodecs configuration.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -109,14 +110,18 @@ def _separator(chunk_key_encoding: Any, dimension_separator: str | None) -> Lite
 
 
 def _endian(dtype: Any) -> Endian:
-    if isinstance(dtype, str | np.dtype) and not (isinstance(dtype, str) and dtype in ("str", "string", "bytes")):
-        try:
-            order = np.dtype(dtype).byteorder
-        except (TypeError, ValueError):
-            return "little"
-        if order == ">" or (order == "=" and np.little_endian is False):
-            return "big"
-    return "little"
+    """The byte order a dtype-like names (``">i4"``, a structured dtype of big-endian fields): the stored one."""
+    if isinstance(dtype, str) and dtype in ("str", "string", "bytes"):
+        return "little"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            native = np.dtype([tuple(f) for f in dtype] if isinstance(dtype, list) else dtype)
+    except (TypeError, ValueError):
+        return "little"
+    fields = [native.fields[n][0] for n in native.names] if native.names and native.fields else [native]
+    orders = {f.byteorder for f in fields if f.byteorder not in ("|", "=")}
+    return "big" if orders == {">"} or (not orders and not np.little_endian) else "little"
 
 
 def build_array_metadata_v2(

@@ -114,9 +114,9 @@ def v2_fill_to_json(value: Any, data_type: DataType, endian: str | None) -> Any:
         return base64.b64encode(bytes(value)).decode("ascii")
     if kind in "SV":
         stored = data_type.numpy_dtype.newbyteorder(_ORDER_CHAR[endian])
+        # the whole item, padded (as zarr-python 2 and tensorstore write and require it; zarr-python 3
+        # writes an "S" fill without its padding, and reads both)
         raw = np.asarray(value, dtype=data_type.numpy_dtype).astype(stored).tobytes()
-        if kind == "S":
-            raw = bytes(value)  # as zarr-python 3 writes it: the value without its padding
         return base64.b64encode(raw).decode("ascii")
     if kind == "b":
         return bool(value)

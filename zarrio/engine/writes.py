@@ -42,7 +42,7 @@ Change = tuple[Unit, np.ndarray[Any, Any]]
 
 
 def encode_changes(
-    k: ChunkKernels, key: str, old: Any, changes: Sequence[Change], *, keep: bool = False
+    k: ChunkKernels, key: str, old: Any, changes: Sequence[Change], keep: bool = False
 ) -> bytes | None:
     """The new stored value after ``changes`` in order over ``old`` (one decode, one encode);
     None when only fill values remain, unless ``keep`` (a conditional write cannot erase)."""

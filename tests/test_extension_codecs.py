@@ -412,3 +412,17 @@ def test_zfp_configuration_and_corruption() -> None:
     chain = CodecChain.from_json([{"name": "zfp", "configuration": {"mode": "reversible"}}], _spec(np.zeros(4)))
     with pytest.raises(CorruptChunkError, match="64-bit words"):
         chain.decode(b"\x01\x02\x03")
+
+
+def test_a_missing_codec_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numcodecs.errors
+
+    def unknown(config: dict[str, Any]) -> Any:
+        raise numcodecs.errors.UnknownCodecError(config["id"])
+
+    monkeypatch.setattr(numcodecs, "get_codec", unknown)
+    with pytest.raises(UnsupportedError, match=r"install zarrio\[pcodec\]"):
+        CodecChain.from_json([{"name": "numcodecs.pcodec", "configuration": {"level": 8}}], _spec(np.zeros(4)))
+    monkeypatch.setitem(__import__("sys").modules, "zfpy", None)
+    with pytest.raises(UnsupportedError, match=r"install zarrio\[zfp\]"):
+        CodecChain.from_json([{"name": "zfp", "configuration": {"mode": "reversible"}}], _spec(np.zeros(4)))

@@ -40,6 +40,8 @@ ARRAY_BYTES_IDS = ("pcodec", "zfpy")
 CHECKSUM_SIZE = 4
 #: data types the array->array filters may encode to: bool, integers, floats, complex, datetimes
 _NUMERIC_KINDS = frozenset("biufcmM")
+#: the zarrio extra that installs the package a numcodecs codec needs
+_EXTRAS = {"zfpy": "zfp", "pcodec": "pcodec"}
 #: configuration keys that ``evolve`` fills from the data type when absent
 FILLED_BY_EVOLVE = {
     "shuffle": "elementsize",
@@ -69,7 +71,9 @@ class _NumcodecsMixin:
         try:
             return numcodecs.get_codec({"id": self.codec_id, **self.configuration})
         except numcodecs.errors.UnknownCodecError as e:
-            raise UnsupportedError(f"numcodecs has no codec {self.codec_id!r} installed", field="codecs") from e
+            extra = _EXTRAS.get(self.codec_id)
+            hint = f": install zarrio[{extra}]" if extra else ""
+            raise UnsupportedError(f"numcodecs has no codec {self.codec_id!r} installed{hint}", field="codecs") from e
         except (TypeError, ValueError, KeyError) as e:
             fail(self.name, f"invalid configuration {self.configuration!r}: {e}")
 

@@ -14,7 +14,7 @@ from ._node_files import read_node_files, write_node_metadata
 from .array_selection import SelectionMethods
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
-from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError, UnsupportedError
+from .errors import MetadataError, NodeNotFoundError, ReadOnlyError, SelectionError, VaryingChunksError
 from .metadata import ArrayMetadata, GroupMetadata
 from .metadata._checks import relocate
 from .metadata.chunk_grids import AxisChunks, RegularChunkGrid
@@ -115,10 +115,10 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
     @property
     def chunks(self) -> tuple[int, ...]:
         """The chunk shape reads are made of: the inner chunks of a sharded array. An array whose
-        (unsharded) chunks vary has none: :class:`~zarrio.errors.UnsupportedError`, as zarr-python;
-        see :attr:`read_chunk_sizes`."""
+        (unsharded) chunks vary has none: :class:`~zarrio.errors.VaryingChunksError`, as zarr-python
+        refuses it; see :attr:`read_chunk_sizes`."""
         if self._engine.layout is not None and self._engine.sharding is None:
-            raise UnsupportedError(
+            raise VaryingChunksError(
                 f"array {self.name} has chunks of varying sizes (a rectilinear chunk grid): use read_chunk_sizes",
                 field="chunk_grid",
             )
@@ -126,8 +126,8 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     @property
     def shards(self) -> tuple[int, ...] | None:
-        """The shard shape of a sharded array, else ``None`` (for shards of varying sizes an
-        :class:`~zarrio.errors.UnsupportedError`, as zarr-python; see :attr:`write_chunk_sizes`)."""
+        """The shard shape of a sharded array, else ``None`` (for shards of varying sizes a
+        :class:`~zarrio.errors.VaryingChunksError`, as zarr-python refuses it; see :attr:`write_chunk_sizes`)."""
         return tuple(self.metadata.chunk_shape) if self._engine.sharding is not None else None
 
     @property

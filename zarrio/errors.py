@@ -9,6 +9,8 @@
     ├── ReadOnlyError                        (also PermissionError)
     ├── MetadataError                        .field: the zarr.json field at fault
     │   └── UnsupportedError                 a data type / codec / extension we do not know
+    │       └── VaryingChunksError           (also AttributeError) no single chunk (shard)
+    │                                        shape: the sizes vary (a rectilinear grid)
     ├── CodecError                           .key: the chunk key being decoded
     │   ├── ChecksumError                    crc32c (or zstd checksum) mismatch
     │   └── CorruptChunkError                truncated chunk, impossible shard index,
@@ -67,6 +69,7 @@ __all__ = [
     "StoreURLError",
     "TransportError",
     "UnsupportedError",
+    "VaryingChunksError",
     "WriteConflictError",
     "ZarrioError",
 ]
@@ -126,6 +129,13 @@ class MetadataError(ZarrioError):
 
 class UnsupportedError(MetadataError):
     """A data type, codec or extension this zarrio does not implement."""
+
+
+class VaryingChunksError(UnsupportedError, AttributeError):
+    """``chunks`` / ``shards`` / ``chunk_shape`` of an array whose chunk (or shard) sizes vary
+    (a rectilinear chunk grid): there is no single shape; ``read_chunk_sizes`` and
+    ``write_chunk_sizes`` give the sizes. An AttributeError too, so ``getattr(z, "chunks",
+    None)`` (dask's ``from_array``) sees no such attribute."""
 
 
 class CodecError(ZarrioError):

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import MetadataError, UnsupportedError
+from ..errors import MetadataError, UnsupportedError, VaryingChunksError
 from ._checks import located, require_extent_tuple, require_mapping
 from .chunk_grids import ChunkGrid, RectilinearChunkGrid, RegularChunkGrid, parse_chunk_grid
 from .chunk_key_encoding import ChunkKeyEncoding, parse_chunk_key_encoding
@@ -194,10 +194,10 @@ class ArrayMetadata:
     @property
     def chunk_shape(self) -> tuple[int, ...]:
         """The chunk shape of a regular grid (and of a rectilinear one whose axes are all regular);
-        an :class:`UnsupportedError` for a grid with varying chunks: use ``chunk_grid`` there."""
+        a :class:`VaryingChunksError` for a grid with varying chunks: use ``chunk_grid`` there."""
         shape = self.chunk_grid.uniform_shape
         if shape is None:
-            raise UnsupportedError(
+            raise VaryingChunksError(
                 "this array has a rectilinear chunk grid with varying chunk sizes: it has no single chunk "
                 "shape (use metadata.chunk_grid, or the array's read_chunk_sizes / write_chunk_sizes)",
                 field="chunk_grid",

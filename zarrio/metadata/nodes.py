@@ -78,7 +78,8 @@ def create_array_metadata(
 
     ``dtype``: anything :func:`parse_data_type` takes. ``chunks``: ``None`` (one
     chunk for the whole array), an int (the same along every dimension), a
-    sequence or a chunk grid object (:mod:`zarrio.metadata.chunk_grids`). ``fill_value``: anything ``fill_from_user`` takes (``None`` -> the
+    sequence or a chunk grid object (:mod:`zarrio.metadata.chunk_grids`).
+    ``fill_value``: anything ``fill_from_user`` takes (``None`` -> the
     data type's default). ``codecs``: zarr.json objects, names or codec objects
     with ``to_json()`` (``None`` -> :func:`default_codecs`). ``attributes`` are
     copied as plain JSON (numpy values converted).

@@ -12,7 +12,7 @@ from typing import Any
 from . import _paths
 from .array import AsyncArray
 from .codecs import ArrayArrayCodec, ArrayBytesCodec, Codec, ShardingCodec, codec_from_json
-from .errors import ListingNotSupportedError, UnsupportedError
+from .errors import ListingNotSupportedError, VaryingChunksError
 from .group import AsyncGroup
 from .metadata.v2_nodes import node_documents
 from .stored import stored_stats
@@ -26,6 +26,7 @@ async def array_facts(array: AsyncArray, *, complete: bool = True) -> dict[str, 
     meta = array.metadata
     facts: dict[str, Any] = {
         "node_type": "array",
+        "zarr_format": meta.zarr_format,
         "path": array.name,
         "store": store_location(array.store),
         "read_only": array.read_only,
@@ -58,7 +59,7 @@ def _grid_facts(array: AsyncArray) -> dict[str, Any]:
     sizes = [list(axis) for axis in array.write_chunk_sizes]
     try:
         inner = list(array.chunks)  # shards of varying sizes hold regular inner chunks
-    except UnsupportedError:
+    except VaryingChunksError:
         return {"chunks": sizes, "shards": None}
     return {"chunks": inner, "shards": sizes}
 
@@ -71,6 +72,7 @@ async def group_facts(group: AsyncGroup) -> dict[str, Any]:
         members = None
     return {
         "node_type": "group",
+        "zarr_format": group.metadata.zarr_format,
         "path": group.name,
         "store": store_location(group.store),
         "read_only": group.read_only,
@@ -83,6 +85,7 @@ async def group_facts(group: AsyncGroup) -> dict[str, Any]:
 
 _LABELS = {
     "node_type": "Type",
+    "zarr_format": "Zarr format",
     "path": "Name",
     "store": "Store",
     "read_only": "Read-only",

@@ -4,6 +4,9 @@ Without layout options an array is copied verbatim: the same zarr.json and the
 stored chunk objects byte for byte. With ``--chunks``/``--shards``/``--codecs``
 it is re-encoded: the destination keeps the source's data type, fill value,
 attributes, dimension names and chunk key encoding, and changes only the layout.
+A Zarr v2 source becomes Zarr v3: verbatim, its chunks under the codecs and v2 chunk keys
+that read them; re-encoded, with v3's default chunk keys; xarray's ``_ARRAY_DIMENSIONS``
+attribute becomes ``dimension_names``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from ..stores import Store
 from .copy_options import LayoutOptions
 from .target import Target
 from .usage import UsageError
+
+#: xarray's dimension names of a Zarr v2 array, a v3 copy's ``dimension_names``
+DIMENSIONS_ATTRIBUTE = "_ARRAY_DIMENSIONS"
 
 __all__ = ["ArrayCopy", "check_not_overlapping", "create_destination", "destination_layout"]
 
@@ -106,13 +112,32 @@ async def _create_array(store: Store, path: str, source: AsyncArray, layout: dic
         "dimension_names": meta.dimension_names,
         "chunk_key_encoding": meta.chunk_key_encoding,
     }
+    if meta.zarr_format == 2:
+        common.update(v2_to_v3(meta, reencoded=layout is not None))
     if layout is None:
         await aio.create(store, meta.shape, meta.data_type, chunks=meta.chunk_shape, codecs=list(meta.codecs), **common)
+        if meta.zarr_format == 2:  # Zarr v2 -> v3: the v2 chunks under the codecs that read them
+            return ArrayCopy(source, await AsyncArray.open(store, path), verbatim=True)
         # the exact source document (extension fields and all), so the stored chunks stay valid byte for byte
         await store.set(_paths.meta_key(path), meta.to_bytes())
         return ArrayCopy(source, AsyncArray(store, path, meta), verbatim=True)
     destination = await aio.create(store, meta.shape, meta.data_type, **layout, **common)
     return ArrayCopy(source, destination, verbatim=False)
+
+
+def v2_to_v3(meta: Any, *, reencoded: bool) -> dict[str, Any]:
+    """What a Zarr v3 copy of a v2 array changes: xarray's ``_ARRAY_DIMENSIONS`` attribute becomes
+    ``dimension_names``; a re-encoded copy gets v3's default chunk keys (a verbatim one keeps the
+    v2 keys, so the chunks are copied as they are)."""
+    attributes = dict(meta.attributes)
+    names = attributes.get(DIMENSIONS_ATTRIBUTE)
+    changes: dict[str, Any] = {}
+    if isinstance(names, list) and len(names) == len(meta.shape) and all(isinstance(n, str) for n in names):
+        del attributes[DIMENSIONS_ATTRIBUTE]
+        changes = {"attributes": attributes, "dimension_names": names}
+    if reencoded:
+        changes["chunk_key_encoding"] = "default"
+    return changes
 
 
 async def _source_nodes(source: AsyncArray | AsyncGroup) -> list[tuple[str, AsyncArray | GroupMetadata]]:

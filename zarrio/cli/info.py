@@ -62,6 +62,7 @@ def format_array_info(info: dict[str, Any]) -> list[str]:
         size_text += f", ratio {ratio:.2f}" if ratio is not None else ""
     lines = [
         ("type", "array"),
+        ("format", f"Zarr v{info['zarr_format']}"),
         ("shape", _shape_text(info["shape"])),
         ("dtype", f"{dtype} ({info['dtype']})" if dtype != info["dtype"] else dtype),
         ("chunks", _shape_text(info["chunks"])),
@@ -83,6 +84,7 @@ def format_group_info(info: dict[str, Any]) -> list[str]:
     unknown = "unknown (the store cannot list keys; browsing needs consolidated metadata)"
     lines = [
         ("type", "group"),
+        ("format", f"Zarr v{info['zarr_format']}"),
         ("arrays", unknown if info["arrays"] is None else ", ".join(info["arrays"]) or "(none)"),
         ("groups", unknown if info["groups"] is None else ", ".join(info["groups"]) or "(none)"),
         ("consolidated", "yes" if info["consolidated_metadata"] else "no"),

@@ -2,7 +2,8 @@
 
 Install the optional extra: ``pip install "zarrio[xarray]"``; the entry point
 ``zarrio`` is registered in the ``xarray.backends`` group. It reads Zarr v3
-datasets as xarray writes them (with zarr-python):
+and Zarr v2 datasets as xarray writes them (with zarr-python; for v2 the Zarr
+``fill_value`` is the ``_FillValue``, as xarray reads v2):
 
 * dimensions from the arrays' ``dimension_names`` (else the
   ``_ARRAY_DIMENSIONS`` attribute; else ``dim_0``, ``dim_1``, ...);
@@ -79,7 +80,8 @@ def _looks_like_zarr(target: Any) -> bool:
         return False
     if target.lower().startswith((*_REMOTE_SCHEMES, "http://", "https://")):
         return target.rstrip("/").endswith(".zarr")
-    return os.path.isfile(os.path.join(target, "zarr.json"))  # a local Zarr v3 hierarchy (not v2)
+    # a local Zarr v3 or v2 hierarchy
+    return any(os.path.isfile(os.path.join(target, name)) for name in ("zarr.json", ".zgroup", ".zarray"))
 
 
 # ---------------------------------------------------------------- attributes
@@ -184,9 +186,12 @@ class ZarrioDataStore(AbstractDataStore):
     def open_store_variable(self, array: Array) -> Variable:
         dims = _dimension_names(array)
         attrs = {k: v for k, v in array.attrs.asdict().items() if k != DIMENSIONS_ATTRIBUTE}
-        if "_FillValue" in attrs:
+        metadata = array.aio.metadata
+        v2 = metadata.zarr_format == 2
+        if "_FillValue" in attrs and not v2:
             attrs["_FillValue"] = decode_fill_attribute(attrs["_FillValue"], np.dtype(array.dtype))
-        elif self.use_zarr_fill_value_as_mask and array.fill_value is not None:
+        elif (self.use_zarr_fill_value_as_mask or v2) and not getattr(metadata, "null_fill", False):
+            # Zarr v2: the fill value is the missing-value mask, as xarray reads v2 (no null fill)
             attrs["_FillValue"] = array.fill_value
         preferred = tuple(array.shards or array.chunks)
         encoding: dict[str, Any] = {

@@ -31,6 +31,7 @@ from .synthetic import (
     verify_whole,
     volume_block,
 )
+from .writers import shared_chunk_writers
 
 REGION_SEED = 20260505
 TILE_SEED = 4242
@@ -296,6 +297,7 @@ def _workloads() -> list[Workload]:
             "L4-aseq-sharded", "L4", "regions, async one by one, sharded", lambda c: _regions_async(c, True, False)
         ),
         Workload("L4-facade", "L4", "sync facade round trip of a no-op coroutine", _facade),
+        Workload("W1-shared-chunk-writers", "W1", "16 threads writing rows of shared chunks", shared_chunk_writers),
         Workload("V1-vindex-100k", "V1", "100k random points (vindex), 4096^2 sharded", _points),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),

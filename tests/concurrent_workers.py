@@ -12,6 +12,7 @@ from typing import Any
 import zarrio
 from zarrio.stores import LocalStore, Store
 
+
 #: what writer ``w`` writes in round ``r``: every row tells who wrote it and when
 def row_value(writer: int, rnd: int) -> int:
     return writer + 1 + 1000 * rnd

@@ -364,7 +364,9 @@ def test_a_cancelled_writer_neither_blocks_the_others_nor_leaves_an_entry() -> N
 class RefusingStore(ForwardingStore):
     """Conditional writes that another writer always beats."""
 
-    conditional_writes = True
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.conditional_writes = True
 
     async def get_versioned(self, key: str) -> tuple[bytes, str] | None:
         value = await self.inner.get(key)

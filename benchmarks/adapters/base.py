@@ -64,6 +64,10 @@ class Adapter(ABC):
     def write(self, handle: Any, data: np.ndarray) -> None:
         """Write ``data`` over the whole array."""
 
+    def write_region(self, handle: Any, region: Region, data: np.ndarray) -> None:
+        """Write ``data`` into one region through the blocking API (any thread)."""
+        raise NotSupportedError(f"{self.name} has no region writes")
+
     @abstractmethod
     def open(self, where: Location) -> Any:
         """Open an array read-only through the blocking API."""

@@ -56,6 +56,9 @@ class TensorstoreAdapter(Adapter):
     def write(self, handle: Any, data: np.ndarray) -> None:
         handle.write(data).result()
 
+    def write_region(self, handle: Any, region: Region, data: np.ndarray) -> None:
+        handle[region].write(data).result()
+
     def open(self, where: Location) -> Any:
         import tensorstore as ts
 

@@ -68,6 +68,9 @@ class ZarrPythonAdapter(Adapter):
     def write(self, handle: Any, data: np.ndarray) -> None:
         handle[...] = data
 
+    def write_region(self, handle: Any, region: Region, data: np.ndarray) -> None:
+        handle[region] = data
+
     def open(self, where: Location) -> Any:
         import zarr
 

@@ -41,9 +41,7 @@ CAS_ATTEMPTS = 16
 Change = tuple[Unit, np.ndarray[Any, Any]]
 
 
-def encode_changes(
-    k: ChunkKernels, key: str, old: Any, changes: Sequence[Change], keep: bool = False
-) -> bytes | None:
+def encode_changes(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change], keep: bool = False) -> bytes | None:
     """The new stored value after ``changes`` in order over ``old`` (one decode, one encode);
     None when only fill values remain, unless ``keep`` (a conditional write cannot erase)."""
     if len(changes) == 1:

@@ -8,6 +8,7 @@ import asyncio
 import builtins
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from ..stores.base import ByteRange, Store
@@ -45,6 +46,7 @@ class ForwardingStore(Store):
         self.coalesce_max_gap = inner.coalesce_max_gap
         self.coalesce_max_size = inner.coalesce_max_size
         self.consistency = inner.consistency
+        self.conditional_writes = inner.conditional_writes
 
     async def before(self, method: str, key: str | None) -> None:
         """Called before ``method`` is forwarded."""
@@ -101,6 +103,17 @@ class ForwardingStore(Store):
 
     def expect_reads(self, count: int) -> None:
         self.inner.expect_reads(count)
+
+    async def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        await self.before("get_versioned", key)
+        return self.after("get_versioned", await self.inner.get_versioned(key))
+
+    async def set_if(self, key: str, value: bytes, version: str | None) -> bool:
+        await self.before("set_if", key)
+        return self.after("set_if", await self.inner.set_if(key, value, version))
+
+    def key_lock(self, key: str) -> AbstractContextManager[None] | None:
+        return self.inner.key_lock(key)
 
     async def close(self) -> None:
         await self.before("close", None)

@@ -361,3 +361,17 @@ def test_dask_blocks_follow_the_edges() -> None:
         made = from_dask(irregular, MemoryStore())
         assert made.write_chunk_sizes == ((3, 30, 2), (16,))
         assert made[...].tobytes() == a.tobytes()
+
+
+def test_regular_grids_keep_the_fast_path_and_bare_sizes_stay_rectilinear_in_json() -> None:
+    regular = zarrio.create(MemoryStore(), (10, 10), "int8", chunks=(4, 5))
+    assert regular.aio._engine.layout is None
+    bare = zarrio.create(MemoryStore(), (10, 10), "int8", chunks=RectilinearChunkGrid((4, 5)))
+    assert bare.aio._engine.layout is None  # every axis regular: one chunk shape, the regular kernels
+    assert bare.chunks == (4, 5) and bare.metadata.chunk_shape == (4, 5)
+    assert bare.metadata.to_json()["chunk_grid"] == {
+        "name": "rectilinear",
+        "configuration": {"kind": "inline", "chunk_shapes": [4, 5]},
+    }
+    bare[:] = np.arange(100, dtype="int8").reshape(10, 10)
+    assert bare[3:9, 2:7].tobytes() == np.arange(100, dtype="int8").reshape(10, 10)[3:9, 2:7].tobytes()

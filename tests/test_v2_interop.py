@@ -306,5 +306,7 @@ def test_cli_converts_v2_to_v3_and_reshards(
     resharded_array = zarrio.open_array(resharded, mode="r")
     assert resharded_array.shards == (8, 6)
     assert v2_cases.same(resharded_array[...], v2_cases.expected("f8-blosc-nan"))
-    lines = run_ref(REF_V3_READER, str(TESTS_DIR), str(converted), *CASES).split("\n")
-    assert dict(line.split(" ", 1) for line in lines if line.strip()) == dict.fromkeys(CASES, "same")
+    # zarr-python 3.4.2 has no v3 numcodecs.categorize codec (it reads categorize in v2 only)
+    readable = [name for name in CASES if name != "U5-categorize"]
+    lines = run_ref(REF_V3_READER, str(TESTS_DIR), str(converted), *readable).split("\n")
+    assert dict(line.split(" ", 1) for line in lines if line.strip()) == dict.fromkeys(readable, "same")

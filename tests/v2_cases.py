@@ -62,6 +62,10 @@ CASES: dict[str, dict[str, Any]] = {
     "S5-base64-fill": {"dtype": "|S5", "shape": (7,), "chunks": (3,), "fill": b"ab", "compressor": BLOSC_LZ4},
     "U4-F": {"dtype": "<U4", "shape": (5, 3), "chunks": (2, 2), "order": "F", "fill": "zz",
              "compressor": {"id": "zlib", "level": 1}},
+    "U5-categorize": {
+        "dtype": "<U5", "shape": (9,), "chunks": (4,), "fill": DEFAULT, "compressor": None,
+        "filters": [{"id": "categorize", "labels": ["a", "bc", "é", "∂x"], "dtype": "<U5", "astype": "|u1"}],
+    },
     "V3-raw": {"dtype": "|V3", "shape": (7,), "chunks": (3,), "fill": DEFAULT, "compressor": None},
     "struct-null": {"dtype": [["a", "<i4"], ["b", "<f8"], ["c", "|S2"]], "shape": (7,), "chunks": (3,),
                     "fill": None, "compressor": BLOSC_LZ4},
@@ -142,11 +146,11 @@ def data(name: str) -> np.ndarray[Any, Any]:
 
 
 def _through_lossy_filters(case: dict[str, Any], values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """``values`` as a lossy filter (bitround, quantize, astype) gives them back: what is stored."""
+    """``values`` as a lossy filter (bitround, quantize, astype, categorize) gives them back: what is stored."""
     import numcodecs
 
     for config in case.get("filters", []):
-        if config["id"] in ("bitround", "quantize", "astype"):
+        if config["id"] in ("bitround", "quantize", "astype", "categorize"):
             codec = numcodecs.get_codec(dict(config))
             values = np.asarray(codec.decode(codec.encode(values))).reshape(values.shape).astype(values.dtype)
     return values

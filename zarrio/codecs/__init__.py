@@ -20,6 +20,7 @@ from .bitround import BitroundCodec
 from .blosc import BloscCodec
 from .bytes import BytesCodec
 from .cast_value import CastValueCodec
+from .categorize import NumcodecsCategorize
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
@@ -58,6 +59,7 @@ __all__ = [
     "NumcodecsArrayArrayCodec",
     "NumcodecsArrayBytesCodec",
     "NumcodecsBytesBytesCodec",
+    "NumcodecsCategorize",
     "PackBitsCodec",
     "ReshapeCodec",
     "ScaleOffsetCodec",

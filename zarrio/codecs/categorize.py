@@ -30,7 +30,7 @@ class NumcodecsCategorize(NumcodecsArrayArrayCodec):
     def _encoded_dtype(self) -> np.dtype[Any] | None:
         encoded = self.configuration.get("astype", "|u1")
         try:
-            dtype = np.dtype(encoded)  # type: ignore[arg-type]
+            dtype = np.dtype(encoded)
         except (TypeError, ValueError) as e:
             fail(self.name, f"invalid data type {encoded!r}: {e}")
         if dtype.kind not in "iu":

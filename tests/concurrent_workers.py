@@ -33,7 +33,9 @@ def make_store(spec: dict[str, Any]) -> Store:
         client_options={"allow_http": True},
         **spec["credentials"],
     )
-    return ObjectStore(backend)
+    store = ObjectStore(backend)
+    store.conditional_writes = spec.get("cas", True)  # off: to show what compare-and-swap prevents
+    return store
 
 
 def write_rows(spec: dict[str, Any], writer: int, barrier: Any) -> None:

@@ -30,7 +30,7 @@ from concurrent_workers import row_value, write_rows
 import zarrio
 from zarrio import aio
 from zarrio.engine import writes
-from zarrio.engine.write_queue import QUEUE
+from zarrio.engine.write_queue import QUEUE, Waker, WriteQueue
 from zarrio.errors import CodecError, WriteConflictError
 from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStore
 from zarrio.testing import ForwardingStore
@@ -358,6 +358,40 @@ def test_a_cancelled_writer_neither_blocks_the_others_nor_leaves_an_entry() -> N
 
     asyncio.run(main())
     assert len(QUEUE) == 0
+
+
+def test_a_stored_whole_write_is_no_base_for_writes_after_a_later_read_modify_write() -> None:
+    """A whole write whose writer is slow to leave the queue after storing must not become the base
+    of a later batch: the batch stored after it would be dropped. The queue alone, step by step."""
+    queue = WriteQueue()
+    whole = queue.add("s", "k", "W", whole=True, loop=None)
+    assert queue.slot_try(whole.entry, Waker(None)) and queue.commit_begins(whole.entry, whole.seq)
+    queue.committed(whole.entry, whole.seq, whole=True)
+    queue.slot_release(whole.entry)  # stored, but still queued (its writer has not called whole_done)
+    first = queue.add("s", "k", "P1", whole=False, loop=None)
+    assert first.waker.lead
+    batch = queue.take(first)
+    assert batch.changes == ["P1"] and batch.needs_read  # W is in the store already: read it
+    queue.committed(batch.entry, batch.seq, whole=False)
+    second = queue.add("s", "k", "P2", whole=False, loop=None)
+    queue.finish(batch, first, None)
+    assert second.waker.lead
+    later = queue.take(second)
+    assert later.changes == ["P2"] and later.needs_read  # not W + P2: that would drop P1
+    queue.finish(later, second, None)
+    queue.whole_done(whole)
+    assert len(queue) == 0
+
+
+def test_a_queued_whole_write_not_stored_yet_is_the_base_of_the_writes_after_it() -> None:
+    queue = WriteQueue()
+    whole = queue.add("s", "k", "W", whole=True, loop=None)  # encoded, about to be stored
+    partial = queue.add("s", "k", "P", whole=False, loop=None)
+    batch = queue.take(partial)
+    assert batch.changes == ["W", "P"] and not batch.needs_read  # no read of a value without W
+    queue.finish(batch, partial, None)
+    queue.whole_done(whole)
+    assert len(queue) == 0
 
 
 # ---------------------------------------------------------------- compare-and-swap

@@ -172,7 +172,9 @@ class WriteQueue:
             if not live:
                 return Batch(entry, [], [], False, 0)
             top = live[-1].seq
-            bases = [u for u in entry.log if u.whole and u.seq < top]
+            # a whole update not yet stored (nor overtaken by a stored value) is the base, in memory;
+            # once anything as new was stored, the store holds it (or what replaced it): read that
+            bases = [u for u in entry.log if u.whole and entry.committed < u.seq < top]
             base = bases[-1] if bases else None
             for u in live:
                 u.state = TAKEN

@@ -247,6 +247,30 @@ def test_16_threads_writing_parts_of_shared_shards_lose_nothing(kind: str, tmp_p
     assert lost_rows(z[...], writers, width) == 0
 
 
+@pytest.mark.parametrize("kind", ["memory", "local", "blocking"])
+def test_whole_chunk_writes_racing_read_modify_writes_are_never_lost(kind: str, tmp_path: Path) -> None:
+    """12 threads set rows, 4 overwrite the whole chunk with -1, every round: whatever the order,
+    no row may be left at the fill value 0 (a whole write undone by an older read-modify-write)."""
+    rows, whole_writers, width = 12, 4, 16
+    store = {"memory": MemoryStore, "blocking": DictStore}.get(kind, lambda: LocalStore(tmp_path / "w.zarr"))()
+    z = zarrio.create(store, (ROUNDS, rows, width), "int32", chunks=(1, rows, width))
+    barrier = threading.Barrier(rows + whole_writers)
+
+    def writer(w: int) -> None:
+        for rnd in range(ROUNDS):
+            barrier.wait(timeout=10)
+            if w < rows:
+                z[rnd, w, :] = row_value(w, rnd)
+            else:
+                z[rnd] = -1
+
+    run_threads(rows + whole_writers, writer)
+    got = z[...]
+    assert not (got == 0).any(), "a whole write was undone"
+    legal = (got == -1) | (got == expected(rows, width))
+    assert legal.all(), "a row mixes writes"
+
+
 # ---------------------------------------------------------------- ordering, errors, cancellation
 class GatedStore(ForwardingStore):
     """Holds every chunk ``get``, with the value it read, until ``release`` is set (a

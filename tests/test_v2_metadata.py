@@ -251,3 +251,30 @@ def test_consolidated_v2_hierarchy_browses_from_memory() -> None:
     remaining = json.loads(zarrio.run(inner.get(".zmetadata")) or b"")["metadata"]
     assert not any(key.startswith("a/b") for key in remaining) and "a/y/.zarray" in remaining
     assert not zarrio.run(inner.exists("a/b/x/.zarray"))
+
+
+@pytest.mark.timeout(90)
+def test_consolidated_v2_hierarchy_over_http(nginx: Any) -> None:
+    from zarrio.errors import ListingNotSupportedError
+    from zarrio.stores import HttpStore
+
+    local = nginx.root / "v2site.zarr"
+    zarrio.create_group(local, zarr_format=2, attributes={"title": "v2 over http"})
+    data = np.arange(40, dtype="<i4").reshape(4, 10)
+    zarrio.create_array(local, path="grp/t", shape=(4, 10), chunks=(2, 5), dtype="<i4", zarr_format=2)[...] = data
+    site = f"{nginx.url}/v2site.zarr"
+    with pytest.raises(ListingNotSupportedError, match="consolidat"):
+        zarrio.open(HttpStore(site)).members()
+    zarrio.consolidate_metadata(local)
+    mark = len(nginx.access_log())
+    group = zarrio.open(HttpStore(site))
+    opened = len(nginx.access_log()) - mark  # zarr.json (absent), then the four v2 files at once
+    assert opened == 5
+    assert "t (4, 10) int32" in group.tree() and group.attrs["title"] == "v2 over http"
+    array = group["grp/t"]
+    assert len(nginx.access_log()) - mark == opened  # browsing served from .zmetadata
+    assert np.array_equal(array[2:4, 5:10], data[2:4, 5:10])
+    assert len(nginx.access_log()) - mark == opened + 1  # one chunk
+    direct = zarrio.open(HttpStore(site), path="grp/t", zarr_format=2)
+    # zarr_format=2 skips zarr.json: .zarray, .zgroup, .zattrs and (it might be a group) .zmetadata, at once
+    assert direct.shape == (4, 10) and len(nginx.access_log()) - mark == opened + 1 + 4

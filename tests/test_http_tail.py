@@ -8,9 +8,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from servers.faults import FaultServer
 
+from zarrio import aio
 from zarrio.errors import DeadlineExceededError, ObjectChangedError, TransportError
 from zarrio.stores.http import HttpStore
 
@@ -146,6 +148,52 @@ async def test_a_deadline_cancels_the_read_and_raises_a_typed_timeout(server: Fa
     await asyncio.sleep(0)
     assert store.transport.on_loop().in_flight == 0  # nothing is left running behind the deadline
     await store.close()
+
+
+def _served_array(server: FaultServer) -> np.ndarray:
+    """A 64x64 int32 array of 16x16 chunks, served by ``server`` under ``a/``; returns its values."""
+    import zarrio
+    from zarrio.stores import MemoryStore
+
+    values = np.arange(64 * 64, dtype="int32").reshape(64, 64)
+    memory = MemoryStore()
+    zarrio.create(memory, values.shape, values.dtype, chunks=(16, 16), path="a")[...] = values
+    server.files.update({key: zarrio.run(memory.get(key)) or b"" for key in zarrio.run(memory.list(""))})
+    return values
+
+
+async def test_a_read_deadline_cancels_the_read_and_raises_a_typed_timeout(server: FaultServer) -> None:
+    values = _served_array(server)
+    store = HttpStore(server.url, **QUICK, timeout=None)
+    a = await aio.open_array(store, path="a", mode="r")
+    assert np.array_equal(await a.getitem(slice(0, 16), timeout=5.0), values[:16])  # in time: the values
+    server.add_fault("latency", "a/c/*", delay=5.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(DeadlineExceededError) as caught:
+        await a.getitem((slice(0, 40), slice(0, 40)), timeout=0.3)
+    late = loop.time() - started - 0.3
+    assert isinstance(caught.value, TimeoutError) and caught.value.deadline == 0.3
+    assert "timeout=0.3" in str(caught.value)
+    assert -0.01 < late < 0.15, late  # about 50 ms at most, with room for a loaded machine
+    await asyncio.sleep(0)
+    assert store.transport.on_loop().in_flight == 0  # every request of the read was cancelled
+    server.reset()
+    assert np.array_equal(await a.get_orthogonal_selection(([1, 3], [2, 4]), timeout=5.0), values[[1, 3]][:, [2, 4]])
+    await store.close()
+
+
+def test_a_sync_read_deadline_raises_the_same_error(server: FaultServer) -> None:
+    import zarrio
+
+    values = _served_array(server)
+    z = zarrio.open_array(HttpStore(server.url, **QUICK, timeout=None), path="a", mode="r")
+    assert np.array_equal(z.get_basic_selection((slice(0, 16), 3), timeout=5.0), values[:16, 3])
+    server.add_fault("latency", "a/c/*", delay=5.0)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        z.get_basic_selection(..., timeout=0.3)
+    assert time.monotonic() - started < 0.3 + 0.15
 
 
 # ---------------------------------------------------------------- multi-range requests

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any, TypeVar
 
-from .errors import ZarrioError
+from .errors import DeadlineExceededError, ZarrioError
 
-__all__ = ["gather_typed", "pick_error", "start_task"]
+__all__ = ["gather_typed", "pick_error", "start_task", "within_deadline"]
 
 T = TypeVar("T")
 
@@ -63,3 +63,16 @@ async def gather_typed(aws: Iterable[Awaitable[T]]) -> list[T]:
 
 async def _as_coro(aw: Awaitable[T]) -> T:
     return await aw
+
+
+async def within_deadline(work: Coroutine[Any, Any, T], timeout: float) -> T:
+    """``await work``, cancelled after ``timeout`` seconds (everything it awaits included), then
+    :class:`~zarrio.errors.DeadlineExceededError`. A timeout raised inside ``work`` (a store's
+    own deadline) passes through as it is."""
+    try:
+        async with asyncio.timeout(timeout) as scope:
+            return await work
+    except TimeoutError as error:
+        if not scope.expired() or isinstance(error, DeadlineExceededError):
+            raise
+        raise DeadlineExceededError(f"the read did not finish within timeout={timeout} s", deadline=timeout) from None

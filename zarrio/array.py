@@ -177,10 +177,11 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         return (rebuild, (self.store, self.path, self.metadata))
 
     # ------------------------------------------------------------ data
-    async def getitem(self, selection: Any = ...) -> Any:
+    async def getitem(self, selection: Any = ..., *, timeout: float | None = None) -> Any:
         """Read a selection as zarr-python reads ``z[selection]`` (see :mod:`zarrio.indexing.forms`);
-        returns a NumPy array (a NumPy scalar when every axis is an int)."""
-        return await self.select("auto", selection)
+        returns a NumPy array (a NumPy scalar when every axis is an int). ``timeout``: seconds
+        after which the read is cancelled and :class:`~zarrio.errors.DeadlineExceededError` raised."""
+        return await self.select("auto", selection, timeout=timeout)
 
     async def setitem(self, selection: Any, value: Any) -> None:
         """Write ``value`` (broadcast to the selection) into the selection, read as ``getitem`` reads it."""

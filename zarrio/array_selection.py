@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ._tasks import within_deadline
 from .indexing import AxisChunks
 from .indexing.forms import Form, resolve
 
@@ -48,9 +49,14 @@ class SelectionMethods:
     def _resolve(self, form: Form, selection: Any) -> Any:
         return resolve(form, selection, self.shape, self.block_shape)
 
-    async def select(self, form: Form, selection: Any) -> Any:
-        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``)."""
-        return await self._read(self._resolve(form, selection))
+    async def select(self, form: Form, selection: Any, *, timeout: float | None = None) -> Any:
+        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``). With ``timeout``
+        (seconds), a read not finished by then is cancelled, every request behind it included,
+        and :class:`~zarrio.errors.DeadlineExceededError` is raised."""
+        resolved = self._resolve(form, selection)
+        if timeout is None:
+            return await self._read(resolved)
+        return await within_deadline(self._read(resolved), timeout)
 
     async def assign(self, form: Form, selection: Any, value: Any) -> None:
         """Write ``value`` (broadcast to the selection) into ``selection`` read in ``form``."""
@@ -65,32 +71,32 @@ class SelectionMethods:
         self._write_blocking(self._resolve(form, selection), value)
 
     # ------------------------------------------------------------ zarr-python's names
-    async def get_basic_selection(self, selection: Any = ...) -> Any:
-        return await self.select("basic", selection)
+    async def get_basic_selection(self, selection: Any = ..., *, timeout: float | None = None) -> Any:
+        return await self.select("basic", selection, timeout=timeout)
 
     async def set_basic_selection(self, selection: Any, value: Any) -> None:
         await self.assign("basic", selection, value)
 
-    async def get_orthogonal_selection(self, selection: Any) -> Any:
-        return await self.select("orthogonal", selection)
+    async def get_orthogonal_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return await self.select("orthogonal", selection, timeout=timeout)
 
     async def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
         await self.assign("orthogonal", selection, value)
 
-    async def get_coordinate_selection(self, selection: Any) -> Any:
-        return await self.select("coordinate", selection)
+    async def get_coordinate_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return await self.select("coordinate", selection, timeout=timeout)
 
     async def set_coordinate_selection(self, selection: Any, value: Any) -> None:
         await self.assign("coordinate", selection, value)
 
-    async def get_mask_selection(self, mask: Any) -> Any:
-        return await self.select("mask", mask)
+    async def get_mask_selection(self, mask: Any, *, timeout: float | None = None) -> Any:
+        return await self.select("mask", mask, timeout=timeout)
 
     async def set_mask_selection(self, mask: Any, value: Any) -> None:
         await self.assign("mask", mask, value)
 
-    async def get_block_selection(self, selection: Any) -> Any:
-        return await self.select("block", selection)
+    async def get_block_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return await self.select("block", selection, timeout=timeout)
 
     async def set_block_selection(self, selection: Any, value: Any) -> None:
         await self.assign("block", selection, value)

@@ -28,12 +28,13 @@ class SyncSelectionMethods:
         per axis a block size, or the boundaries of blocks of varying sizes (a rectilinear grid)."""
         return self.aio.block_shape
 
-    def select(self, form: Form, selection: Any) -> Any:
-        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``)."""
-        if self.aio.supports_blocking:
+    def select(self, form: Form, selection: Any, *, timeout: float | None = None) -> Any:
+        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``). With ``timeout``, the
+        read runs on the background loop, where the deadline can cancel it, whatever the store."""
+        if timeout is None and self.aio.supports_blocking:
             check_not_portal_thread()
             return self.aio.select_blocking(form, selection)
-        return run(self.aio.select(form, selection))
+        return run(self.aio.select(form, selection, timeout=timeout))
 
     def assign(self, form: Form, selection: Any, value: Any) -> None:
         """Write ``value`` into ``selection`` read in ``form``."""
@@ -43,32 +44,32 @@ class SyncSelectionMethods:
             return
         run(self.aio.assign(form, selection, value))
 
-    def get_basic_selection(self, selection: Any = ...) -> Any:
-        return self.select("basic", selection)
+    def get_basic_selection(self, selection: Any = ..., *, timeout: float | None = None) -> Any:
+        return self.select("basic", selection, timeout=timeout)
 
     def set_basic_selection(self, selection: Any, value: Any) -> None:
         self.assign("basic", selection, value)
 
-    def get_orthogonal_selection(self, selection: Any) -> Any:
-        return self.select("orthogonal", selection)
+    def get_orthogonal_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return self.select("orthogonal", selection, timeout=timeout)
 
     def set_orthogonal_selection(self, selection: Any, value: Any) -> None:
         self.assign("orthogonal", selection, value)
 
-    def get_coordinate_selection(self, selection: Any) -> Any:
-        return self.select("coordinate", selection)
+    def get_coordinate_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return self.select("coordinate", selection, timeout=timeout)
 
     def set_coordinate_selection(self, selection: Any, value: Any) -> None:
         self.assign("coordinate", selection, value)
 
-    def get_mask_selection(self, mask: Any) -> Any:
-        return self.select("mask", mask)
+    def get_mask_selection(self, mask: Any, *, timeout: float | None = None) -> Any:
+        return self.select("mask", mask, timeout=timeout)
 
     def set_mask_selection(self, mask: Any, value: Any) -> None:
         self.assign("mask", mask, value)
 
-    def get_block_selection(self, selection: Any) -> Any:
-        return self.select("block", selection)
+    def get_block_selection(self, selection: Any, *, timeout: float | None = None) -> Any:
+        return self.select("block", selection, timeout=timeout)
 
     def set_block_selection(self, selection: Any, value: Any) -> None:
         self.assign("block", selection, value)

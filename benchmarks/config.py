@@ -122,6 +122,50 @@ def point_sizes(sizes: Sizes) -> PointSizes:
 
 
 @dataclass(frozen=True)
+class TinySizes:
+    """The tiny-chunk data sets and the threaded reads of issue 18: a 2-D uint8 image (the same
+    generator as the big image) stored with small chunks, plain and sharded. Kept out of
+    :class:`Sizes`, like :class:`PointSizes`, so adding it rebuilt nothing else."""
+
+    shape: tuple[int, int]
+    edges: tuple[int, ...]
+    shard: int
+    #: one-element reads per thread in the threaded workloads (P1, P2)
+    reads_per_thread: int
+    thread_counts: tuple[int, ...] = (1, 4, 16)
+    #: the chunk edge of the (unsharded) array the threaded reads use
+    threads_edge: int = 20
+    dtype: str = "uint8"
+
+    def layout(self, edge: int, sharded: bool) -> Layout:
+        if sharded:
+            return Layout(f"c{edge}-s{self.shard}", chunks=(edge, edge), shards=(self.shard, self.shard))
+        return Layout(f"c{edge}", chunks=(edge, edge))
+
+    def layouts(self) -> list[Layout]:
+        return [self.layout(edge, sharded) for sharded in (False, True) for edge in self.edges]
+
+
+TINY_FULL = TinySizes((2000, 2000), (10, 20, 50), shard=1000, reads_per_thread=500)
+TINY_QUICK = TinySizes((400, 400), (10, 20, 50), shard=200, reads_per_thread=50)
+
+
+def tiny_sizes(sizes: Sizes) -> TinySizes:
+    return TINY_QUICK if sizes is QUICK else TINY_FULL
+
+
+#: arrays in the hierarchies of the G1 rows (issue 18: consolidate and walk at 5,000 and 20,000)
+HIERARCHY_SCALES_FULL: tuple[int, ...] = (5000, 20000)
+HIERARCHY_SCALES_QUICK: tuple[int, ...] = (200, 800)
+#: arrays per group in those hierarchies (root / gNNN / aNN)
+HIERARCHY_ARRAYS_PER_GROUP = 100
+
+
+def hierarchy_scales(sizes: Sizes) -> tuple[int, ...]:
+    return HIERARCHY_SCALES_QUICK if sizes is QUICK else HIERARCHY_SCALES_FULL
+
+
+@dataclass(frozen=True)
 class DataPaths:
     """Where each generated data set lives below the data directory."""
 
@@ -154,6 +198,36 @@ class DataPaths:
     @property
     def points_stamp(self) -> Path:
         return self.root / "POINTS-READY.json"
+
+    def tiny(self, layout: Layout) -> Path:
+        """A tiny-chunk copy of the image (issue 18), by layout name."""
+        return self.root / f"tiny_{layout.name}.zarr"
+
+    @property
+    def tiny_stamp(self) -> Path:
+        return self.root / "TINY-READY.json"
+
+    @property
+    def volume_plain_v2(self) -> Path:
+        """Zarr v2 copy of the 64³-chunk volume (issue 15), written by zarr-python."""
+        return self.root / "volume_plain_v2.zarr"
+
+    @property
+    def image_plain_v2(self) -> Path:
+        """Zarr v2 copy of the unsharded image (issue 15), written by zarr-python."""
+        return self.root / "image_plain_v2.zarr"
+
+    @property
+    def v2_stamp(self) -> Path:
+        return self.root / "V2-READY.json"
+
+    def hierarchy_of(self, arrays: int) -> Path:
+        """An unconsolidated hierarchy of ``arrays`` arrays (the G1 rows)."""
+        return self.root / f"hierarchy_{arrays}.zarr"
+
+    @property
+    def hierarchies_stamp(self) -> Path:
+        return self.root / "HIERARCHIES-READY.json"
 
     @property
     def scratch(self) -> Path:

@@ -50,9 +50,10 @@ def plan(
     for workload in limits:
         jobs.extend(Job(workload, LIMITS_LIBRARY, r) for r in range(repeats))
     for workload in workloads:
+        mine = [lib for lib in libraries if workload.libraries is None or lib in workload.libraries]
         for r in range(repeats):
-            shift = r % len(libraries)
-            order = [*libraries[shift:], *libraries[:shift]]
+            shift = r % len(mine) if mine else 0
+            order = [*mine[shift:], *mine[:shift]]
             jobs.extend(Job(workload, library, r) for library in order)
     return jobs
 

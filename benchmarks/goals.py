@@ -1,4 +1,4 @@
-"""The goals of issue 5, checked against one run's summaries.
+"""The goals of issue 5 (and of issues 15, 18 and 19 for their rows), checked against one run's summaries.
 
 Each goal yields a GoalResult with what was measured, the target and whether it holds (None when
 the run lacks the data, e.g. a workload was not selected or failed).
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .config import PEERS
-from .rows import LIMITS_LIBRARY, ROWS, Outcomes, Row, best_peer, ratio, rss_ratio, stat_of
+from .config import HIERARCHY_SCALES_FULL, PEERS
+from .rows import ISSUE18_ROWS, LIMITS_LIBRARY, ROWS, Outcomes, Row, best_peer, ratio, rss_ratio, stat_of
 
 MIB = 2**20
 SHORT = {
@@ -169,6 +169,76 @@ def tail_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
         yield GoalResult(goal, f"{value:.2f}x {peer[0]}", "≤ 0.50x", value <= 0.5)
 
 
+#: slack for noise on the "no slower, relative to the peers, than v3" goals of issue 15
+V2_SLACK = 1.05
+#: how far above linear (large/small = the ratio of the sizes) a hierarchy row may grow
+LINEAR_SLACK = 1.10
+
+
+def at_most_tensorstore(outcomes: Outcomes) -> Iterator[GoalResult]:
+    """Issue 18: every tiny-chunk and threaded row at or below 1.0x tensorstore."""
+    for row in ISSUE18_ROWS:
+        if not row.workload.startswith(("T", "P")):
+            continue
+        goal = f"{row.label}: at most tensorstore's time"
+        value = ratio(outcomes, row, "tensorstore")
+        if value is None:
+            yield _missing(goal, "≤ 1.00x")
+        else:
+            yield GoalResult(goal, f"{value:.2f}x tensorstore", "≤ 1.00x", value <= 1.0)
+
+
+def thread_scaling(outcomes: Outcomes) -> Iterator[GoalResult]:
+    """Issue 18: with 16 threads, at least the throughput of 1 thread, on every store."""
+    for workload, store in (
+        ("P1-threads-local", "local"),
+        ("P1-threads-memory", "memory"),
+        ("P2-busy-machine", "busy"),
+    ):
+        goal = f"P {store}: reads per second with 16 threads at least those with 1 thread"
+        one, many = (stat_of(outcomes, workload, "zarrio", f"t{n}") for n in (1, 16))
+        if one is None or many is None:
+            yield _missing(goal, "≥ 1.00x")
+            continue
+        value = one.per_call / many.per_call
+        measured = f"{value:.2f}x ({many.per_call * 1e6:.0f} vs {one.per_call * 1e6:.0f} µs per read)"
+        yield GoalResult(goal, measured, "≥ 1.00x", value >= 1.0)
+
+
+def hierarchy_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
+    """Issue 18: consolidate and walk grow linearly with the hierarchy, at most the best peer's time."""
+    workload = "G1-hierarchy-scaling"
+    small, large = HIERARCHY_SCALES_FULL
+    linear = large / small
+    for phase, verb in (("walk", "async walk"), ("consolidate", "consolidate_metadata")):
+        goal = f"G1 {verb}: {large:,} arrays at most {linear * LINEAR_SLACK:.1f}x the time of {small:,} (linear)"
+        a, b = (stat_of(outcomes, workload, "zarrio", f"{phase}-{tag}") for tag in ("small", "large"))
+        target = f"≤ {linear * LINEAR_SLACK:.1f}x"
+        if a is None or b is None:
+            yield _missing(goal, target)
+        else:
+            value = b.median / a.median
+            yield GoalResult(goal, f"{value:.2f}x", target, value <= linear * LINEAR_SLACK)
+    for row in ISSUE18_ROWS:
+        if row.workload == workload:
+            yield _at_most_best_peer(outcomes, row, f"{row.label}: at most the best peer's time")
+
+
+def v2_goals(outcomes: Outcomes) -> Iterator[GoalResult]:
+    """Issue 15: reading a Zarr v2 copy is no slower, relative to the best peer, than reading v3."""
+    for v3, v2 in (("L3-read-c64", "L3-read-c64-v2"), ("H1-tiles-plain", "H1-tiles-plain-v2")):
+        row3, row2 = _row(v3, "read"), _row(v2, "read")
+        goal = f"{row2.label}: zarrio / best peer no higher than on v3"
+        best3, best2 = best_peer(outcomes, row3), best_peer(outcomes, row2)
+        r3 = ratio(outcomes, row3, best3[0]) if best3 else None
+        r2 = ratio(outcomes, row2, best2[0]) if best2 else None
+        target = f"≤ v3 ratio x {V2_SLACK:.2f}"
+        if r3 is None or r2 is None:
+            yield _missing(goal, target)
+        else:
+            yield GoalResult(goal, f"v2 {r2:.2f}x, v3 {r3:.2f}x", target, r2 <= r3 * V2_SLACK)
+
+
 def evaluate_goals(outcomes: Outcomes) -> list[GoalResult]:
     return [
         *beat_best_peer(outcomes),
@@ -178,4 +248,8 @@ def evaluate_goals(outcomes: Outcomes) -> list[GoalResult]:
         *whole_read_memory(outcomes),
         *rss_vs_peers(outcomes),
         *http_goals(outcomes),
+        *v2_goals(outcomes),
+        *at_most_tensorstore(outcomes),
+        *thread_scaling(outcomes),
+        *hierarchy_goals(outcomes),
     ]

@@ -7,13 +7,20 @@ The benchmark shares its 2-core machine with whatever else runs (tests, builds).
   or the privilege this is a no-op, and the report says so);
 - *quiet gating*: the driver can wait for a quiet moment before each child, measures the CPU the
   rest of the system used while the child ran, and re-runs a disturbed child once.
+
+And one deliberate load: :func:`busy_core`, a process of the benchmark's own keeping one core
+busy during a workload (the "busy machine" rows of issue 18), bounded in time and in count.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,3 +104,66 @@ def can_boost() -> bool:
     except OSError:
         return False
     return enabled and os.geteuid() == 0
+
+
+#: the spinning loop of :func:`busy_core`: bounded by its deadline and by a count of rounds
+_SPIN = """
+import sys, time
+deadline = time.monotonic() + float(sys.argv[1])
+rounds = int(sys.argv[2])
+print("spinning", flush=True)
+while rounds > 0 and time.monotonic() < deadline:
+    for _ in range(10_000):
+        pass
+    rounds -= 1
+"""
+#: at most this many rounds of 10,000 empty loop iterations (far more than any deadline allows)
+BUSY_MAX_ROUNDS = 50_000_000
+BUSY_MAX_SECONDS = 180.0
+
+
+@contextmanager
+def busy_core(max_seconds: float = BUSY_MAX_SECONDS, rounds: int = BUSY_MAX_ROUNDS) -> Iterator[BusyCore]:
+    """Keep one core busy with another process (a Python loop) while the block runs.
+
+    The process is started here, is running (it said so) when the block starts, and is
+    terminated, then waited for, when the block ends; it also stops by itself after
+    ``max_seconds`` or ``rounds`` rounds, whichever comes first, so it cannot outlive a
+    benchmark that dies. Being a waited-for child, its CPU time counts as the benchmark's own
+    in :class:`LoadProbe`, not as other work on the machine.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SPIN, str(max_seconds), str(rounds)], stdout=subprocess.PIPE, text=True
+    )
+    spinner = BusyCore(proc)
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "spinning":
+            raise RuntimeError("the busy-core process did not start")
+        started = process_cpu_seconds(proc.pid)
+        yield spinner
+        spinner.cpu_seconds = process_cpu_seconds(proc.pid) - started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@dataclass
+class BusyCore:
+    """The process :func:`busy_core` runs, and the CPU it used during the block."""
+
+    proc: subprocess.Popen[str]
+    cpu_seconds: float = 0.0
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def running(self) -> bool:
+        return self.proc.poll() is None

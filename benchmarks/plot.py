@@ -25,7 +25,7 @@ def write_plot(outcomes: Outcomes, rows: Sequence[Row], target: Path) -> None:
     import matplotlib.pyplot as plt
 
     shown = [r for r in rows if best_peer(outcomes, r) is not None]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 9), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(14, 0.3 * len(shown)), 9), sharex=True)
     width = 0.8 / len(LIBRARIES)
     for i, library in enumerate(LIBRARIES):
         xs, ratios, low, high, rss = [], [], [], [], []

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .config import DEFAULT_DATA_DIR, ZSTD_LEVEL, DataPaths, Layout, Sizes, data_paths, point_sizes, sizes_for
+from .extra_data import ensure_extras
 from .synthetic import fill_image, fill_volume, plane_block, verify_whole, volume_block
 
 
@@ -120,6 +121,7 @@ def ensure_data(data_dir: Path, sizes: Sizes, force: bool = False) -> DataPaths:
     paths = data_paths(data_dir, sizes)
     if paths.stamp.is_file() and not force:
         ensure_points(paths, sizes)
+        ensure_extras(paths, sizes)
         return paths
     if paths.root.exists():
         shutil.rmtree(paths.root)
@@ -134,6 +136,7 @@ def ensure_data(data_dir: Path, sizes: Sizes, force: bool = False) -> DataPaths:
     }
     paths.stamp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     ensure_points(paths, sizes, force=True)
+    ensure_extras(paths, sizes, force=True)
     return paths
 
 

@@ -44,14 +44,19 @@ def volume_block(region: Region) -> np.ndarray:
     return out
 
 
+def image_values(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """uint8 values of the 2-D image at coordinates ``y``, ``x`` (broadcast)."""
+    y, x = np.asarray(y, dtype=np.uint32), np.asarray(x, dtype=np.uint32)
+    smooth = ((y >> np.uint32(6)) + (x >> np.uint32(6))) & np.uint32(0x3F)
+    noise = _hash3(np.full((1,) * y.ndim, 7, dtype=np.uint32), y, x) >> np.uint32(30)
+    out: np.ndarray = ((smooth << np.uint32(2)) | noise).astype(np.uint8)
+    return out
+
+
 def image_block(region: Region) -> np.ndarray:
     """uint8 values of the 2-D image over ``region`` (two unit-step slices)."""
     ys, xs = _axes(region)
-    y, x = ys[:, None], xs[None, :]
-    smooth = ((y >> np.uint32(6)) + (x >> np.uint32(6))) & np.uint32(0x3F)
-    noise = _hash3(np.full((1, 1), 7, dtype=np.uint32), y, x) >> np.uint32(30)
-    out: np.ndarray = ((smooth << np.uint32(2)) | noise).astype(np.uint8)
-    return out
+    return image_values(ys[:, None], xs[None, :])
 
 
 def plane_values(y: np.ndarray, x: np.ndarray) -> np.ndarray:

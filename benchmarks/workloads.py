@@ -1,4 +1,5 @@
-"""The library workloads (L1-L4 local, H1-H2 over HTTP), each a function of a RunContext.
+"""The library workloads (L1-L4 local, H1-H2 over HTTP; T, P and G of issue 18 in tiny.py and
+hierarchies.py), each a function of a RunContext.
 
 Each workload opens what it needs, times one step as its primary phase (memory is measured around
 it), then verifies every value it read against the generator (untimed). Writes are verified by
@@ -20,6 +21,7 @@ import numpy as np
 
 from .adapters import Location, Region
 from .config import Layout, point_sizes
+from .hierarchies import hierarchy_scaling
 from .measure import RunContext
 from .synthetic import (
     fill_volume,
@@ -31,12 +33,15 @@ from .synthetic import (
     verify_whole,
     volume_block,
 )
+from .tiny import busy_machine, durable_writes, threaded_reads, tiny_reads, tiny_writes
 from .writers import shared_chunk_writers
 
 REGION_SEED = 20260505
 TILE_SEED = 4242
 POINT_SEED = 1616
 WHOLE_SHARD_WINDOW = "window"
+#: the libraries the issue 18 rows compare (zarr-python's other pipelines are left out to keep the run short)
+ISSUE18_LIBRARIES = ("zarrio", "zarr-python", "tensorstore")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Workload:
     title: str
     run: Callable[[RunContext], None]
     http: bool = False
+    #: the libraries it runs on (None: every library selected)
+    libraries: tuple[str, ...] | None = None
 
 
 def _whole(shape: tuple[int, ...]) -> Region:
@@ -96,14 +103,16 @@ def _write(ctx: RunContext, layout: Layout) -> None:
         shutil.rmtree(target, ignore_errors=True)
 
 
-def _volume(ctx: RunContext, sharded: bool) -> tuple[Location, Layout]:
+def _volume(ctx: RunContext, sharded: bool, v2: bool = False) -> tuple[Location, Layout]:
+    if v2:
+        return Location.local(ctx.paths.volume_plain_v2, zarr_format=2), ctx.sizes.volume_plain
     if sharded:
         return Location.local(ctx.paths.volume_sharded), ctx.sizes.volume_sharded
     return Location.local(ctx.paths.volume_plain), ctx.sizes.volume_plain
 
 
-def _read_whole(ctx: RunContext, sharded: bool) -> None:
-    where, _ = _volume(ctx, sharded)
+def _read_whole(ctx: RunContext, sharded: bool, v2: bool = False) -> None:
+    where, _ = _volume(ctx, sharded, v2)
     shape = ctx.sizes.volume_shape
     with ctx.timed("open"):
         handle = ctx.lib.open(where)
@@ -176,16 +185,18 @@ def _points(ctx: RunContext) -> None:
         raise AssertionError(f"{wrong} of {sizes.count} points differ from the generator")
 
 
-def _image_url(ctx: RunContext, sharded: bool) -> Location:
+def _image_url(ctx: RunContext, sharded: bool, v2: bool = False) -> Location:
     if ctx.server_url is None:
         raise RuntimeError("an HTTP workload needs the benchmark server")
+    if v2:
+        return Location.http(f"{ctx.server_url}/{ctx.paths.image_plain_v2.name}", zarr_format=2)
     name = ctx.paths.image_sharded.name if sharded else ctx.paths.image_plain.name
     return Location.http(f"{ctx.server_url}/{name}")
 
 
-def _tiles(ctx: RunContext, sharded: bool) -> None:
+def _tiles(ctx: RunContext, sharded: bool, v2: bool = False) -> None:
     sizes = ctx.sizes
-    where = _image_url(ctx, sharded)
+    where = _image_url(ctx, sharded, v2)
     tiles = random_aligned_regions(sizes.image_shape, sizes.tile_edge, sizes.tile_count, TILE_SEED)
     adapter = ctx.lib
     payload = len(tiles) * sizes.tile_edge**2 * np.dtype(sizes.image_dtype).itemsize
@@ -288,6 +299,9 @@ def _workloads() -> list[Workload]:
         Workload("L2-write-sharded", "L2", "write whole array, sharded", lambda c: _write(c, c.sizes.volume_sharded)),
         Workload("L3-read-c64", "L3", "read whole array, chunks 64^3", lambda c: _read_whole(c, False)),
         Workload("L3-read-sharded", "L3", "read whole array, sharded", lambda c: _read_whole(c, True)),
+        Workload(
+            "L3-read-c64-v2", "L3", "read whole array, chunks 64^3, Zarr v2 copy", lambda c: _read_whole(c, False, True)
+        ),
         Workload("L4-sync-c64", "L4", "regions, sync, chunks 64^3", lambda c: _regions_sync(c, False)),
         Workload("L4-sync-sharded", "L4", "regions, sync, sharded", lambda c: _regions_sync(c, True)),
         Workload("L4-async-c64", "L4", "regions, async gather, chunks 64^3", lambda c: _regions_async(c, False, True)),
@@ -301,6 +315,13 @@ def _workloads() -> list[Workload]:
         Workload("V1-vindex-100k", "V1", "100k random points (vindex), 4096^2 sharded", _points),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),
+        Workload(
+            "H1-tiles-plain-v2",
+            "H1",
+            "HTTP tiles, unsharded, Zarr v2 copy",
+            lambda c: _tiles(c, False, True),
+            http=True,
+        ),
         Workload("H1-window-sharded", "H1", "HTTP whole-shard window", _shard_window, http=True),
         Workload("H2-hierarchy", "H2", "HTTP consolidated hierarchy", _hierarchy, http=True),
         Workload(
@@ -313,6 +334,24 @@ def _workloads() -> list[Workload]:
             lambda c: _tail_tiles(c, False),
             http=True,
         ),
+        *_issue18_workloads(),
+    ]
+
+
+def _issue18_workloads() -> list[Workload]:
+    def make(name: str, title: str, run: Callable[[RunContext], None]) -> Workload:
+        return Workload(name, name.split("-", 1)[0], title, run, libraries=ISSUE18_LIBRARIES)
+
+    return [
+        make("T1-read-tiny", "read whole 2000^2 uint8, chunks 50^2/20^2/10^2", lambda c: tiny_reads(c, False)),
+        make("T1-read-tiny-sharded", "the same in 1000^2 shards", lambda c: tiny_reads(c, True)),
+        make("T2-write-tiny", "write whole 2000^2 uint8, chunks 50^2/20^2/10^2", lambda c: tiny_writes(c, False)),
+        make("T2-write-tiny-sharded", "the same in 1000^2 shards", lambda c: tiny_writes(c, True)),
+        make("T3-write-durable", "durable writes (fsync), chunks 50^2 and 10^2 in shards", durable_writes),
+        make("P1-threads-local", "1/4/16 threads of one-element reads, local", lambda c: threaded_reads(c, False)),
+        make("P1-threads-memory", "1/4/16 threads of one-element reads, memory", lambda c: threaded_reads(c, True)),
+        make("P2-busy-machine", "tiny reads with one core kept busy", busy_machine),
+        make("G1-hierarchy-scaling", "walk and consolidate 5,000 and 20,000 arrays", hierarchy_scaling),
     ]
 
 

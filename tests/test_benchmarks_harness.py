@@ -8,6 +8,7 @@ zstandard and aiohttp, so they run in the main test environment.
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 import sys
 from pathlib import Path
@@ -21,9 +22,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # the suite is a top-level package next to zarrio, not installed
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import config, goals, httpserver, limits, report, rows, summary, synthetic  # noqa: E402
+from benchmarks import (  # noqa: E402
+    config,
+    extra_data,
+    goals,
+    hierarchies,
+    httpserver,
+    limits,
+    machine_load,
+    report,
+    rows,
+    summary,
+    synthetic,
+    tiny,
+)
 from benchmarks.driver import plan  # noqa: E402
-from benchmarks.workloads import WORKLOADS  # noqa: E402
+from benchmarks.measure import RunContext  # noqa: E402
+from benchmarks.workloads import ISSUE18_LIBRARIES, WORKLOADS  # noqa: E402
 
 # --- synthetic data ---------------------------------------------------------------------------
 
@@ -308,3 +323,213 @@ def test_read_floor_shares_every_single_threaded_part_over_two_cores() -> None:
     outcomes = summary.summarize(runs)
     assert report.read_floor(outcomes, "c64") == pytest.approx(0.22)
     assert report.read_floor(outcomes, "sharded") is None
+
+
+# --- issue 18 and issue 15 rows: helpers ------------------------------------------------------
+
+
+def test_image_values_are_the_image_block_at_points() -> None:
+    block = synthetic.image_block((slice(30, 130), slice(60, 100)))
+    ys, xs = np.array([30, 31, 129, 77]), np.array([60, 99, 61, 80])
+    np.testing.assert_array_equal(synthetic.image_values(ys, xs), block[ys - 30, xs - 60])
+
+
+@pytest.mark.parametrize("tiny_sizes", [config.TINY_FULL, config.TINY_QUICK], ids=["full", "quick"])
+def test_tiny_layouts_tile_the_image_and_name_distinct_phases(tiny_sizes: config.TinySizes) -> None:
+    layouts = tiny_sizes.layouts()
+    assert len({layout.name for layout in layouts}) == len(layouts) == 2 * len(tiny_sizes.edges)
+    for layout in layouts:
+        assert all(n % g == 0 for n, g in zip(tiny_sizes.shape, layout.grid, strict=True))
+        assert all(g % c == 0 for g, c in zip(layout.grid, layout.inner, strict=True))
+    phases = {tiny.phase_name(layout) for layout in layouts}
+    assert phases == {"c10", "c20", "c50", "c10-sharded", "c20-sharded", "c50-sharded"}
+    assert tiny_sizes.threads_edge in tiny_sizes.edges
+
+
+def test_full_tiny_sizes_are_the_issue_18_workloads() -> None:
+    full = config.TINY_FULL
+    assert full.shape == (2000, 2000) and full.dtype == "uint8"
+    assert full.edges == (10, 20, 50) and full.shard == 1000 and full.thread_counts == (1, 4, 16)
+    assert tiny.chunk_count(full.shape, full.layout(10, sharded=True)) == 40_000
+    assert tiny.chunk_count((25, 10), config.Layout("x", chunks=(10, 10))) == 3
+    assert config.hierarchy_scales(config.FULL) == (5000, 20000)
+
+
+def test_every_issue18_row_phase_is_one_its_workload_records() -> None:
+    """The phases the T/P/G workloads time (by name) are the ones the rows show."""
+    t_phases = {tiny.phase_name(layout) for layout in config.TINY_QUICK.layouts()}
+    p_phases = {f"t{n}" for n in config.TINY_QUICK.thread_counts}
+    busy = {f"read-c{config.TINY_QUICK.threads_edge}", "t1", "t16"}
+    g_phases = {f"{verb}-{tag}" for verb in ("walk", "consolidate") for tag in hierarchies.SCALE_NAMES}
+    expected = {"T": t_phases, "P1": p_phases, "P2": busy, "G1": g_phases}
+    for row in rows.ISSUE18_ROWS:
+        key = next(k for k in ("P1", "P2", "G1", "T") if row.workload.startswith(k))
+        assert row.phase in expected[key], row
+        assert WORKLOADS[row.workload].libraries == ISSUE18_LIBRARIES
+    durable = {r.phase for r in rows.ISSUE18_ROWS if r.workload == "T3-write-durable"}
+    assert durable == {"c50", "c10-sharded"}
+
+
+def test_thread_points_are_reproducible_in_bounds_and_per_thread() -> None:
+    points = tiny.thread_points((40, 30), threads=4, per_thread=100, seed=3)
+    assert len(points) == 4 and all(p.shape == (100, 2) for p in points)
+    assert all(p[:, 0].max() < 40 and p[:, 1].max() < 30 and p.min() >= 0 for p in points)
+    again = tiny.thread_points((40, 30), threads=4, per_thread=100, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(points, again, strict=True))
+    assert not np.array_equal(points[0], points[1])
+
+
+def test_hierarchy_names_fill_groups_of_a_hundred() -> None:
+    groups, names = extra_data.hierarchy_names(250)
+    assert groups == ["g0000", "g0001", "g0002"]
+    assert len(names) == len(set(names)) == 250
+    assert names[0] == "g0000/a000" and names[-1] == "g0002/a049"
+
+
+def test_consolidated_count_reads_the_inline_metadata() -> None:
+    doc = {"consolidated_metadata": {"kind": "inline", "metadata": {"a": {}, "a/b": {}}}}
+    assert hierarchies.consolidated_count(doc) == 2
+    assert hierarchies.consolidated_count({"node_type": "group"}) == 0
+
+
+def test_plan_runs_a_workload_only_on_its_libraries() -> None:
+    jobs = plan([WORKLOADS["T1-read-tiny"], WORKLOADS["L3-read-c64"]], list(config.LIBRARIES), [], repeats=2)
+    tiny_libs = [j.library for j in jobs if j.workload.name == "T1-read-tiny"]
+    assert sorted(set(tiny_libs)) == sorted(ISSUE18_LIBRARIES) and len(tiny_libs) == 2 * len(ISSUE18_LIBRARIES)
+    assert tiny_libs[0] != tiny_libs[len(ISSUE18_LIBRARIES)]  # the order still rotates
+    assert len([j for j in jobs if j.workload.name == "L3-read-c64"]) == 2 * len(config.LIBRARIES)
+
+
+def test_busy_core_keeps_a_core_busy_and_stops() -> None:
+    import os
+    import time
+
+    with machine_load.busy_core(max_seconds=10) as spinner:
+        assert spinner.running()
+        time.sleep(0.4)
+    assert spinner.cpu_seconds > 0.1
+    assert not spinner.running()
+    with pytest.raises(ProcessLookupError):
+        os.kill(spinner.pid, 0)  # terminated and waited for
+    started = time.monotonic()
+    with machine_load.busy_core(max_seconds=0.3) as spinner:
+        while spinner.running() and time.monotonic() - started < 5:
+            time.sleep(0.05)
+        assert not spinner.running()  # it stopped by itself at its deadline
+    with machine_load.busy_core(max_seconds=10, rounds=1) as spinner:
+        while spinner.running() and time.monotonic() - started < 5:
+            time.sleep(0.05)
+        assert not spinner.running()  # and after its count of rounds
+
+
+# --- issue 18 and issue 15 rows: goals --------------------------------------------------------
+
+
+def phase_runs(workload: str, library: str, phases: dict[str, float], calls: int = 1) -> list[dict[str, Any]]:
+    entry = {
+        name: {"seconds": s, "payload_bytes": 1, "calls": calls, "requests": None, "http_bytes": None}
+        for name, s in phases.items()
+    }
+    return [{"workload": workload, "library": library, "repeat": 0, "phases": entry, "notes": {}, "version": "v"}]
+
+
+def test_issue18_goals_tensorstore_threads_and_linearity() -> None:
+    runs = phase_runs("P1-threads-local", "zarrio", {"t1": 0.1, "t4": 0.5, "t16": 2.0}, calls=500)
+    runs += phase_runs("P1-threads-local", "tensorstore", {"t1": 0.2, "t4": 0.3, "t16": 1.0}, calls=500)
+    runs += phase_runs("G1-hierarchy-scaling", "zarrio", {"walk-small": 1.0, "walk-large": 4.2})
+    runs += phase_runs("G1-hierarchy-scaling", "zarr-python", {"walk-small": 2.0, "walk-large": 4.0})
+    runs += phase_runs("G1-hierarchy-scaling", "zarrio", {"consolidate-small": 1.0, "consolidate-large": 6.0})
+    results = {g.goal: g for g in goals.evaluate_goals(summary.summarize(runs))}
+    assert results["P1 1 thread x 500 one-element reads, local: at most tensorstore's time"].holds is True
+    assert results["P1 16 threads x 500 one-element reads, local: at most tensorstore's time"].holds is False
+    # per call (calls are recorded per phase): t16 and t1 are both 500 calls here, so 2.0 s vs 0.1 s
+    scaling = results["P local: reads per second with 16 threads at least those with 1 thread"]
+    assert scaling.holds is False and scaling.measured.startswith("0.05x")
+    assert results["P memory: reads per second with 16 threads at least those with 1 thread"].holds is None
+    walk = results["G1 async walk: 20,000 arrays at most 4.4x the time of 5,000 (linear)"]
+    assert walk.holds is True and walk.measured == "4.20x"
+    consolidate = results["G1 consolidate_metadata: 20,000 arrays at most 4.4x the time of 5,000 (linear)"]
+    assert consolidate.holds is False
+    assert results["G1 walk (async, unconsolidated), 20,000 arrays: at most the best peer's time"].holds is False
+
+
+def test_v2_goal_compares_the_ratio_to_the_best_peer_with_v3s() -> None:
+    runs = phase_runs("L3-read-c64", "zarrio", {"read": 1.0}) + phase_runs("L3-read-c64", "tensorstore", {"read": 1.0})
+    runs += phase_runs("L3-read-c64-v2", "zarrio", {"read": 1.2})
+    runs += phase_runs("L3-read-c64-v2", "tensorstore", {"read": 1.0})
+    results = {g.goal: g for g in goals.evaluate_goals(summary.summarize(runs))}
+    v2 = results["L3 read all, chunks 64³, Zarr v2 copy: zarrio / best peer no higher than on v3"]
+    assert v2.holds is False and v2.measured == "v2 1.20x, v3 1.00x"
+    assert results["H1 tiles, unsharded, Zarr v2 copy: zarrio / best peer no higher than on v3"].holds is None
+
+
+# --- issue 18 workloads, run on zarrio in quick sizes -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_tiny_paths(tmp_path_factory: pytest.TempPathFactory) -> config.DataPaths:
+    """The quick tiny-chunk data sets and hierarchies, written by zarrio (the suite uses zarr-python)."""
+    import zarrio
+
+    paths = config.DataPaths(tmp_path_factory.mktemp("bench-data"))
+    tiny_sizes = config.TINY_QUICK
+    image = synthetic.fill_image(tiny_sizes.shape)
+    for layout in tiny_sizes.layouts():
+        z = zarrio.create(
+            str(paths.tiny(layout)), tiny_sizes.shape, "uint8", chunks=layout.chunks, shards=layout.shards
+        )
+        z[...] = image
+    template_root = paths.root / "template"
+    zarrio.create_group(str(template_root))
+    zarrio.create(str(template_root), (4,), "float32", path="a", chunks=(4,))
+    docs = tuple(
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in (template_root / "zarr.json", template_root / "a" / "zarr.json")
+    )
+    for arrays in config.hierarchy_scales(config.QUICK):
+        extra_data.write_hierarchy_of(paths.hierarchy_of(arrays), arrays, templates=docs)  # type: ignore[arg-type]
+    return paths
+
+
+def zarrio_context(paths: config.DataPaths) -> RunContext:
+    from benchmarks.adapters import adapter_for
+
+    adapter = adapter_for("zarrio")
+    adapter.setup()
+    return RunContext("zarrio", adapter, config.QUICK, paths)
+
+
+@pytest.mark.parametrize("sharded", [False, True], ids=["plain", "sharded"])
+def test_tiny_reads_time_one_phase_per_chunk_size(quick_tiny_paths: config.DataPaths, sharded: bool) -> None:
+    ctx = zarrio_context(quick_tiny_paths)
+    tiny.tiny_reads(ctx, sharded)
+    suffix = "-sharded" if sharded else ""
+    assert list(ctx.phases) == [f"c50{suffix}", f"c20{suffix}", f"c10{suffix}"]
+    assert ctx.phases[f"c10{suffix}"].calls == 40 * 40
+    assert ctx.peak_rss is not None
+
+
+@pytest.mark.parametrize("memory", [False, True], ids=["local", "memory"])
+def test_threaded_reads_verify_every_value(quick_tiny_paths: config.DataPaths, memory: bool) -> None:
+    ctx = zarrio_context(quick_tiny_paths)
+    tiny.threaded_reads(ctx, memory)
+    assert list(ctx.phases) == ["t1", "t4", "t16"]
+    assert ctx.phases["t16"].calls == 16 * config.TINY_QUICK.reads_per_thread
+
+
+def test_busy_machine_records_the_spinners_load(quick_tiny_paths: config.DataPaths) -> None:
+    ctx = zarrio_context(quick_tiny_paths)
+    tiny.busy_machine(ctx)
+    assert list(ctx.phases) == ["read-c20", "t1", "t16"]
+    assert ctx.notes["busy_core_cores"] > 0.2
+
+
+def test_hierarchy_scaling_walks_consolidates_and_restores(quick_tiny_paths: config.DataPaths) -> None:
+    ctx = zarrio_context(quick_tiny_paths)
+    _, large = config.hierarchy_scales(config.QUICK)
+    before = (quick_tiny_paths.hierarchy_of(large) / "zarr.json").read_bytes()
+    hierarchies.hierarchy_scaling(ctx)
+    assert list(ctx.phases) == ["walk-small", "consolidate-small", "walk-large", "consolidate-large"]
+    groups, names = extra_data.hierarchy_names(large)
+    assert ctx.phases["walk-large"].calls == len(groups) + len(names)
+    assert (quick_tiny_paths.hierarchy_of(large) / "zarr.json").read_bytes() == before

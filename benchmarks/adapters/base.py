@@ -24,14 +24,16 @@ class Location:
 
     root: str
     remote: bool = False
+    #: the Zarr format stored there (zarrio and zarr-python find it themselves; tensorstore needs a driver)
+    zarr_format: int = 3
 
     @classmethod
-    def local(cls, path: Path) -> Location:
-        return cls(str(path))
+    def local(cls, path: Path, zarr_format: int = 3) -> Location:
+        return cls(str(path), zarr_format=zarr_format)
 
     @classmethod
-    def http(cls, url: str) -> Location:
-        return cls(url.rstrip("/"), remote=True)
+    def http(cls, url: str, zarr_format: int = 3) -> Location:
+        return cls(url.rstrip("/"), remote=True, zarr_format=zarr_format)
 
 
 def package_version(distribution: str) -> str:
@@ -57,8 +59,13 @@ class Adapter(ABC):
         return ""
 
     @abstractmethod
-    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout) -> Any:
-        """Create an empty array with zstd level 1 compression; returns a handle for ``write``."""
+    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout, durable: bool = False) -> Any:
+        """Create an empty array with zstd level 1 compression; returns a handle for ``write``.
+
+        Writes are not flushed to the disk unless ``durable`` (fsync of every file written, as
+        tensorstore's file kvstore does by default); a library without that option raises
+        :class:`NotSupportedError` for ``durable``.
+        """
 
     @abstractmethod
     def write(self, handle: Any, data: np.ndarray) -> None:
@@ -84,6 +91,11 @@ class Adapter(ABC):
     async def aread(self, handle: Any, region: Region) -> np.ndarray:
         """Read one region through the async API."""
 
+    def open_memory(self, files: dict[str, bytes]) -> Any:
+        """Open read-only, through the blocking API, an array held by the library's in-memory store
+        filled with ``files`` (key -> stored bytes, as read from a local copy)."""
+        raise NotSupportedError(f"{self.name} has no in-memory store")
+
     def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
         """Read the points at ``coords`` (one integer array per axis) through the blocking API."""
         raise NotSupportedError(f"{self.name} has no coordinate (vindex) selection")
@@ -94,6 +106,14 @@ class Adapter(ABC):
     async def abrowse(self, group: Any) -> dict[str, tuple[int, ...]]:
         """Every array below ``group``: path -> shape."""
         raise NotSupportedError(f"{self.name} has no group API")
+
+    async def awalk(self, group: Any) -> int:
+        """Walk the whole hierarchy below ``group`` (no consolidated metadata); returns how many nodes it has."""
+        raise NotSupportedError(f"{self.name} has no group API")
+
+    def consolidate(self, path: Path) -> None:
+        """Consolidate the metadata of the hierarchy rooted at the local directory ``path`` (blocking API)."""
+        raise NotSupportedError(f"{self.name} has no consolidated metadata")
 
     def facade_roundtrip(self, calls: int) -> None:
         """Run ``calls`` no-op coroutines through the library's blocking facade, one after another."""

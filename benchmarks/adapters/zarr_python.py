@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..config import ZSTD_LEVEL, Layout
-from .base import Adapter, Location, Region, package_version
+from .base import Adapter, Location, NotSupportedError, Region, package_version
 
 PIPELINES = {
     "zarr-python": "zarr.core.codec_pipeline.BatchedCodecPipeline",
@@ -50,9 +50,12 @@ class ZarrPythonAdapter(Adapter):
         self._stores.append(store)
         return store
 
-    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout) -> Any:
+    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout, durable: bool = False) -> Any:
         import zarr
         from zarr.codecs import ZstdCodec
+
+        if durable:
+            raise NotSupportedError("zarr-python's LocalStore has no option to fsync what it writes")
 
         return zarr.create_array(
             store=str(path),
@@ -79,6 +82,14 @@ class ZarrPythonAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region])
 
+    def open_memory(self, files: dict[str, bytes]) -> Any:
+        import zarr
+        from zarr.core.buffer import cpu
+        from zarr.storage import MemoryStore
+
+        store = MemoryStore({key: cpu.Buffer.from_bytes(value) for key, value in files.items()}, read_only=True)
+        return zarr.open_array(store=store, mode="r")
+
     def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
         return np.asarray(handle.vindex[coords])
 
@@ -103,6 +114,16 @@ class ZarrPythonAdapter(Adapter):
             if isinstance(node, AsyncArray):
                 found[name] = tuple(node.shape)
         return found
+
+    async def awalk(self, group: Any) -> int:
+        return len([name async for name, _ in group.members(max_depth=None)])
+
+    def consolidate(self, path: Path) -> None:
+        import zarr
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zarr-python says consolidated metadata is not in the v3 spec
+            zarr.consolidate_metadata(str(path))
 
     def facade_roundtrip(self, calls: int) -> None:
         from zarr.core.sync import sync

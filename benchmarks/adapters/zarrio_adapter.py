@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,12 @@ class ZarrioAdapter(Adapter):
         self._stores.append(store)
         return store
 
-    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout) -> Any:
+    def create(self, path: Path, shape: tuple[int, ...], dtype: str, layout: Layout, durable: bool = False) -> Any:
         import zarrio
+        import zarrio.stores
 
         return zarrio.create(
-            str(path),
+            zarrio.stores.LocalStore(path, fsync=True) if durable else str(path),
             shape,
             dtype,
             chunks=layout.chunks,
@@ -63,6 +65,18 @@ class ZarrioAdapter(Adapter):
 
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region])
+
+    def open_memory(self, files: dict[str, bytes]) -> Any:
+        import zarrio
+        import zarrio.stores
+
+        store = zarrio.stores.MemoryStore()
+
+        async def fill() -> None:
+            await asyncio.gather(*(store.set(key, value) for key, value in files.items()))
+
+        zarrio.run(fill())
+        return zarrio.open(store, mode="r")
 
     def points(self, handle: Any, coords: tuple[np.ndarray, ...]) -> np.ndarray:
         return np.asarray(handle.vindex[coords])
@@ -90,6 +104,14 @@ class ZarrioAdapter(Adapter):
             else:
                 found.update({f"{name}/{k}": v for k, v in (await self.abrowse(node)).items()})
         return found
+
+    async def awalk(self, group: Any) -> int:
+        return len(await group.walk())
+
+    def consolidate(self, path: Path) -> None:
+        import zarrio
+
+        zarrio.consolidate_metadata(str(path))
 
     def facade_roundtrip(self, calls: int) -> None:
         import zarrio

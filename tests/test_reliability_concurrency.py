@@ -22,6 +22,7 @@ import pytest
 import zarrio
 from zarrio import aio
 from zarrio.stores import LocalStore
+from zarrio.stores.blocking import blocking_access
 from zarrio.testing import ForwardingStore
 
 N = 64
@@ -173,7 +174,7 @@ async def test_a_shard_rewrite_between_index_and_data_reads_is_never_mixed(tmp_p
         await writer.setitem(..., generation(2))
 
     store = RewriteBetweenCalls(local, "s/c/0", rewrite)
-    assert store.blocking_access() is None
+    assert blocking_access(store) is None
     reader = await aio.open_array(store, path="s", mode="r")
     got = await reader.getitem(slice(8, 24))
     assert store.done
@@ -203,7 +204,7 @@ async def test_a_read_only_view_is_not_mixed_by_a_rewrite_between_index_and_data
         await writer.setitem(..., generation(2))
 
     store = ReadOnlyView(local, "s/c/0", rewrite)
-    assert store.blocking_access() is None
+    assert blocking_access(store) is None
     reader = await aio.open_array(store, path="s", mode="r")
     try:
         got = await reader.getitem(slice(8, 24))

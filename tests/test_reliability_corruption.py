@@ -22,6 +22,7 @@ from servers.faults import FaultServer
 from zarrio import aio
 from zarrio.errors import ChecksumError, CodecError, CorruptChunkError, MissingChunkError
 from zarrio.stores import LocalStore, MemoryStore, Store, ZipStore
+from zarrio.stores.blocking import blocking_access
 from zarrio.stores.http import HttpStore
 from zarrio.testing import CountingStore
 
@@ -77,7 +78,7 @@ class Fixture:
 def fx(path_kind: str) -> Fixture:
     memory = MemoryStore()
     store: Store = memory if path_kind == "blocking" else CountingStore(memory)
-    assert (store.blocking_access() is None) == (path_kind == "async")
+    assert (blocking_access(store) is None) == (path_kind == "async")
     return Fixture(memory, store)
 
 

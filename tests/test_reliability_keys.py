@@ -23,6 +23,7 @@ import zarrio
 from zarrio import aio
 from zarrio.errors import InvalidKeyError, ReadOnlyError, StoreError
 from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStore
+from zarrio.stores.blocking import blocking_access
 from zarrio.stores.http import HttpStore
 from zarrio.testing import CountingStore
 
@@ -204,7 +205,7 @@ async def test_every_store_refuses_hostile_prefixes(any_store: Store, prefix: st
 async def test_blocking_access_refuses_hostile_keys(tmp_path: Path, key: str) -> None:
     (tmp_path / "secret").write_bytes(b"do not touch")
     for store in (MemoryStore(), LocalStore(tmp_path / "root")):
-        access = store.blocking_access()
+        access = blocking_access(store)
         assert access is not None
         with pytest.raises(InvalidKeyError):
             access.open_reader(key)

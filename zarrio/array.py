@@ -20,6 +20,7 @@ from .metadata._checks import relocate
 from .metadata.chunk_grids import AxisChunks, RegularChunkGrid
 from .metadata.v2_nodes import METADATA_NAMES
 from .stores.base import Store
+from .stores.blocking import blocking_access
 
 __all__ = ["AsyncArray"]
 
@@ -187,20 +188,12 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         """Write ``value`` (broadcast to the selection) into the selection, read as ``getitem`` reads it."""
         await self.assign("auto", selection, value)
 
-    # blocking twins for stores with blocking access (memory, local disk): the sync
-    # facade calls these directly, without a hop through the event loop
     @property
-    def supports_blocking(self) -> bool:
-        """Whether reads and writes can run without an event loop (see ``getitem_blocking``)."""
-        return self.store.blocking_access() is not None
-
-    def getitem_blocking(self, selection: Any = ...) -> Any:
-        """``getitem`` without an event loop; only where ``supports_blocking``."""
-        return self.select_blocking("auto", selection)
-
-    def setitem_blocking(self, selection: Any, value: Any) -> None:
-        """``setitem`` without an event loop; only where ``supports_blocking``."""
-        self.assign_blocking("auto", selection, value)
+    def blocking_engine(self) -> ChunkEngine | None:
+        """The chunk engine when the store is a :class:`~zarrio.stores.blocking.BlockingStore`
+        (memory, local files, a user's blocking store), else ``None``. Its ``read_blocking`` and
+        ``write_blocking`` run without an event loop; the blocking facade calls them directly."""
+        return self._engine if blocking_access(self.store) is not None else None
 
     # the engine behind every indexing form (array_selection.SelectionMethods)
     @property
@@ -212,19 +205,13 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
     async def _read(self, selection: Any) -> Any:
         return await self._engine.read(selection)
 
-    def _read_blocking(self, selection: Any) -> Any:
-        return self._engine.read_blocking(selection)
-
     async def _write(self, selection: Any, value: Any) -> None:
-        self._check_writable()
+        self.check_writable()
         await self._engine.write(selection, value)
 
-    def _write_blocking(self, selection: Any, value: Any) -> None:
-        self._check_writable()
-        self._engine.write_blocking(selection, value)
-
     # ------------------------------------------------------------ metadata changes
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
+        """Raise :class:`~zarrio.errors.ReadOnlyError` when the array was opened read-only."""
         if self.read_only:
             raise ReadOnlyError(f"array {self.name} is read-only")
 
@@ -235,19 +222,19 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     async def update_attributes(self, new: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``new`` into the attributes and store them; returns the attributes."""
-        self._check_writable()
+        self.check_writable()
         attrs = {**self.metadata.attributes, **dict(new)}
         await self._save_metadata(self.metadata.update(attributes=attrs))
         return attrs
 
     async def set_attributes(self, attrs: Mapping[str, Any]) -> None:
         """Replace the attributes with ``attrs``."""
-        self._check_writable()
+        self.check_writable()
         await self._save_metadata(self.metadata.update(attributes=dict(attrs)))
 
     async def resize(self, *shape: int | tuple[int, ...]) -> None:
         """Change the shape; chunks wholly outside a smaller shape are erased."""
-        self._check_writable()
+        self.check_writable()
         new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple) else tuple(shape)
         new_shape = tuple(int(s) for s in new)  # type: ignore[arg-type]
         if len(new_shape) != self.ndim or any(s < 0 for s in new_shape):
@@ -257,7 +244,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
 
     async def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
         """Grow along ``axis`` and write ``data`` into the new region; returns the new shape."""
-        self._check_writable()
+        self.check_writable()
         arr = np.asarray(data, dtype=self.dtype if self.dtype != object else object)
         if arr.ndim != self.ndim:
             raise SelectionError(f"cannot append data of rank {arr.ndim} to an array of rank {self.ndim}")

@@ -3,8 +3,8 @@
 ``vindex`` and ``blocks`` accessors (``await a.oindex.getitem(sel)``, zarr-python's spelling,
 plus ``setitem``). What each form means: :mod:`zarrio.indexing.forms`.
 
-``select`` / ``assign`` (and their blocking twins, for stores with blocking access) take the
-form by name; they are what the sync facade calls.
+``select`` / ``assign`` take the form by name; they are what the sync facade calls (or, over a
+blocking store, ``resolve`` and the engine's blocking reads and writes).
 """
 
 from __future__ import annotations
@@ -36,39 +36,26 @@ class SelectionMethods:
     async def _read(self, selection: Any) -> Any:
         raise NotImplementedError
 
-    def _read_blocking(self, selection: Any) -> Any:
-        raise NotImplementedError
-
     async def _write(self, selection: Any, value: Any) -> None:
         raise NotImplementedError
 
-    def _write_blocking(self, selection: Any, value: Any) -> None:
-        raise NotImplementedError
-
     # ------------------------------------------------------------ by form
-    def _resolve(self, form: Form, selection: Any) -> Any:
+    def resolve(self, form: Form, selection: Any) -> Any:
+        """``selection`` read in ``form``, in the engine's terms (what ``select`` and ``assign`` hand it)."""
         return resolve(form, selection, self.shape, self.block_shape)
 
     async def select(self, form: Form, selection: Any, *, timeout: float | None = None) -> Any:
         """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``). With ``timeout``
         (seconds), a read not finished by then is cancelled, every request behind it included,
         and :class:`~zarrio.errors.DeadlineExceededError` is raised."""
-        resolved = self._resolve(form, selection)
+        resolved = self.resolve(form, selection)
         if timeout is None:
             return await self._read(resolved)
         return await within_deadline(self._read(resolved), timeout)
 
     async def assign(self, form: Form, selection: Any, value: Any) -> None:
         """Write ``value`` (broadcast to the selection) into ``selection`` read in ``form``."""
-        await self._write(self._resolve(form, selection), value)
-
-    def select_blocking(self, form: Form, selection: Any) -> Any:
-        """``select`` without an event loop; only where ``supports_blocking``."""
-        return self._read_blocking(self._resolve(form, selection))
-
-    def assign_blocking(self, form: Form, selection: Any, value: Any) -> None:
-        """``assign`` without an event loop; only where ``supports_blocking``."""
-        self._write_blocking(self._resolve(form, selection), value)
+        await self._write(self.resolve(form, selection), value)
 
     # ------------------------------------------------------------ zarr-python's names
     async def get_basic_selection(self, selection: Any = ..., *, timeout: float | None = None) -> Any:

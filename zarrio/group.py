@@ -213,19 +213,19 @@ class AsyncGroup(_paths.NamedNode):
             zarr_format=self.metadata.zarr_format,
         )
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyError(f"group {self.name} is read-only")
 
     async def update_attributes(self, new: Mapping[str, Any]) -> dict[str, Any]:
-        self._check_writable()
+        self.check_writable()
         attrs = {**self.metadata.attributes, **dict(new)}
         self.metadata = self.metadata.update(attributes=attrs)
         await write_node_metadata(self.store, self.path, self.metadata)
         return attrs
 
     async def set_attributes(self, attrs: Mapping[str, Any]) -> None:
-        self._check_writable()
+        self.check_writable()
         self.metadata = self.metadata.update(attributes=dict(attrs))
         await write_node_metadata(self.store, self.path, self.metadata)
 

@@ -29,7 +29,8 @@ from ..codecs import CodecChain
 from ..errors import CodecError, ObjectChangedError, ResourceLimitError, SelectionError
 from ..indexing import IndexPlan, plan, selection_shape
 from ..metadata.chunk_grids import ChunkGrid
-from ..stores.base import BlockingAccess, Store
+from ..stores.base import Store
+from ..stores.blocking import BlockingAccess, blocking_access
 from .drivers import AsyncDriver
 from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, store_limiter, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
@@ -194,7 +195,7 @@ class ChunkEngine(ChunkKernels):
     async def read(self, selection: Any) -> Any:
         p, out = self._plan_read(selection)
         if p.nchunks:
-            access = self.store.blocking_access()
+            access = blocking_access(self.store)
             if access is not None:
                 await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_read_jobs(p, out, access))
             else:
@@ -204,7 +205,7 @@ class ChunkEngine(ChunkKernels):
     def read_blocking(self, selection: Any) -> Any:
         """Read without an event loop (stores with blocking access only): small reads
         run in the calling thread, larger ones on the codec pool."""
-        access = self.store.blocking_access()
+        access = blocking_access(self.store)
         if access is None:
             raise TypeError(f"{self.store!r} has no blocking access")
         p, out = self._plan_read(selection)
@@ -278,7 +279,7 @@ class ChunkEngine(ChunkKernels):
         if not p.nchunks:
             return
         units = self._write_units(p)
-        access = self.store.blocking_access()
+        access = blocking_access(self.store)
         if access is not None:
             await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(units, arr, access))
         else:
@@ -286,7 +287,7 @@ class ChunkEngine(ChunkKernels):
 
     def write_blocking(self, selection: Any, value: Any) -> None:
         """Write without an event loop (stores with blocking access only)."""
-        access = self.store.blocking_access()
+        access = blocking_access(self.store)
         if access is None:
             raise TypeError(f"{self.store!r} has no blocking access")
         p, arr = self._plan_write(selection, value)

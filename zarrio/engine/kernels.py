@@ -24,7 +24,7 @@ from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
 from ..indexing import AxisChunks, ChunkProjection, IndexPlan
 from ..metadata.chunk_grids import ChunkGrid
-from ..stores.base import BlockingAccess
+from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
 from .layout import VaryingLayout
 from .shared_reads import SharedRead, SharedReads

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import CodecError, WriteConflictError
-from ..stores.base import BlockingAccess, Store
+from ..stores.base import Store
+from ..stores.blocking import BlockingAccess
 from .executor import run_in_pool, store_limiter
 from .kernels import ChunkKernels, Unit, is_fill
 from .write_queue import QUEUE, Batch, Update, Waker

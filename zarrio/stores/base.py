@@ -22,7 +22,6 @@ from typing import Any, Literal, Protocol
 from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
 
 __all__ = [
-    "BlockingAccess",
     "ByteRange",
     "Consistency",
     "RangeReader",
@@ -106,23 +105,6 @@ class RangeReader(Protocol):
         """``length`` bytes from ``offset`` (fewer at the end of the value)."""
 
     def close(self) -> None: ...
-
-
-class BlockingAccess(Protocol):
-    """Thread-safe blocking twins of a store's reads and writes, for backends
-    where an operation is a cheap local call (memory, local disk).
-
-    The engine uses them to read, decode and place chunks (or encode and write
-    them) in one worker-thread call, and to read a shard's index and inner
-    chunks from one open version of the shard.
-    """
-
-    def open_reader(self, key: str) -> RangeReader | None:
-        """The value under ``key`` opened for ranged reads, or ``None`` when missing."""
-
-    def set(self, key: str, value: bytes) -> None: ...
-
-    def erase(self, key: str) -> None: ...
 
 
 class Store(ABC):
@@ -299,14 +281,6 @@ class Store(ABC):
         """A lock on ``key`` that excludes writers in other processes (entered and left in worker
         threads), or ``None`` (the default): the engine holds it around each read-modify-write and
         store of ``key``. Writers in this process are ordered by the engine, never by this lock."""
-        return None
-
-    def blocking_access(self) -> BlockingAccess | None:
-        """Blocking twins of this store's I/O when its backend is local and cheap, else ``None``.
-
-        Wrappers (counting, latency) and remote stores return ``None``: then
-        every operation goes through the coroutines above.
-        """
         return None
 
     def expect_reads(self, count: int) -> None:  # noqa: B027 - optional hook with a do-nothing default

@@ -20,8 +20,23 @@ optional:
                                             per range when ``partial_reads``, else one
                                             ``get_sync`` sliced)
 ``erase_prefix_sync(prefix)``               ``erase_prefix`` (default: list, then erase)
+``open_reader_sync(key)``                   the engine's fast path (default: ``get_sync``
+                                            wrapped in a reader)
 ``close_sync()``                            ``close``
 ==========================================  ==========================================
+
+**The fast path.** The engine reads, decodes and places the chunks of a read
+(or encodes and writes them) in one worker-thread call per batch, calling your
+methods directly, and the blocking facade (``z[...]``) runs a small read in the
+calling thread with no event loop at all. ``open_reader_sync`` hands it one
+version of a value for all the ranged reads of a shard (its index, then its
+inner chunks); override it when your backend can read ranges of one open
+version without loading the whole value (LocalStore opens the file once).
+Set ``inline_calls = True`` when every method returns at once without blocking
+(a dict in memory): the async methods then call them on the event loop instead
+of hopping to a thread. MemoryStore and LocalStore are BlockingStores; a
+wrapper around one (counting, added latency) is a plain Store and goes through
+the coroutines.
 
 The async side validates every key (:func:`~zarrio.stores.base.validate_key`)
 and refuses writes on a ``read_only`` store before your method is called, so
@@ -48,17 +63,34 @@ import asyncio
 import builtins
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
-from .base import ByteRange, Store, validate_key, validate_prefix
+from .base import ByteRange, RangeReader, Store, validate_key, validate_prefix
 
-__all__ = ["BlockingStore"]
+__all__ = ["BlockingAccess", "BlockingStore", "BytesReader", "blocking_access"]
 
 _T = TypeVar("_T")
 
 
+class BytesReader:
+    """A :class:`~zarrio.stores.base.RangeReader` over one value held in memory."""
+
+    def __init__(self, value: bytes) -> None:
+        self._view = memoryview(value)
+        self.size = len(value)
+
+    def read(self, offset: int, length: int) -> memoryview:
+        return self._view[offset : offset + length]
+
+    def close(self) -> None:
+        self._view.release()
+
+
 class BlockingStore(Store):
     """Base class for stores whose backend is blocking; see the module docstring."""
+
+    #: the blocking methods return at once (memory): the async ones call them inline, with no thread hop
+    inline_calls: ClassVar[bool] = False
 
     # ------------------------------------------------------------ to implement
     @abstractmethod
@@ -118,12 +150,19 @@ class BlockingStore(Store):
         for key in self.list_sync(prefix):
             self.erase_sync(key)
 
+    def open_reader_sync(self, key: str) -> RangeReader | None:
+        """``key``'s value opened for ranged reads of one version, or ``None`` when missing;
+        the default reads the whole value with ``get_sync``."""
+        value = self.get_sync(key)
+        return None if value is None else BytesReader(value)
+
     def close_sync(self) -> None:
         """Release resources; idempotent. The default does nothing."""
 
     # ------------------------------------------------------------ async side
-    @staticmethod
-    async def _hop(fn: Callable[[], _T]) -> _T:
+    async def _hop(self, fn: Callable[[], _T]) -> _T:
+        if self.inline_calls:
+            return fn()
         return await asyncio.get_running_loop().run_in_executor(None, fn)
 
     async def get(self, key: str) -> bytes | None:
@@ -175,3 +214,41 @@ class BlockingStore(Store):
 
     async def close(self) -> None:
         await self._hop(self.close_sync)
+
+
+class BlockingAccess(Protocol):
+    """What the engine's fast path calls, from worker threads or the caller's thread."""
+
+    def open_reader(self, key: str) -> RangeReader | None: ...
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+    def erase(self, key: str) -> None: ...
+
+
+class _Access:
+    """A BlockingStore's methods for the engine, with the checks its async methods make."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: BlockingStore) -> None:
+        self._store = store
+
+    def open_reader(self, key: str) -> RangeReader | None:
+        return self._store.open_reader_sync(validate_key(key))
+
+    def set(self, key: str, value: bytes) -> None:
+        validate_key(key)
+        self._store.check_writable()
+        self._store.set_sync(key, value)
+
+    def erase(self, key: str) -> None:
+        validate_key(key)
+        self._store.check_writable()
+        self._store.erase_sync(key)
+
+
+def blocking_access(store: Store) -> BlockingAccess | None:
+    """The engine's fast path into ``store``: its blocking methods when it is a
+    :class:`BlockingStore`, else ``None`` (every operation goes through the coroutines)."""
+    return _Access(store) if isinstance(store, BlockingStore) else None

@@ -1,8 +1,10 @@
 """A store over a directory of files.
 
-Each key is a file below ``root`` (``"a/b/c"`` is ``root/a/b/c``). Every
-operation is one hop to a worker thread that does all its file work there
-(open, read, close; or open, seek and read every range of one value).
+Each key is a file below ``root`` (``"a/b/c"`` is ``root/a/b/c``). It is a
+:class:`~zarrio.stores.blocking.BlockingStore`: each async operation is one hop
+to a worker thread that does all its file work there (open, read, close; or
+open, seek and read every range of one value), and the engine and the blocking
+facade call the blocking methods directly.
 
 Writes are atomic: the value goes to a temporary file in the target's
 directory (named ``.zarrio-tmp-*``), is optionally ``fsync``-ed, then renamed
@@ -22,27 +24,26 @@ user's choice.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..errors import InvalidKeyError, TransportError
 from ._file_locks import locks_for
 from ._files import FileReader, is_missing, read_range, too_large, write_fully
-from .base import ByteRange, Store, validate_key, validate_prefix
+from .base import ByteRange, validate_key, validate_prefix
+from .blocking import BlockingStore
 
 __all__ = ["TEMP_PREFIX", "LocalStore"]
 
 #: name prefix of the temporary files behind atomic writes
 TEMP_PREFIX = ".zarrio-tmp-"
 
-_T = TypeVar("_T")
 
 #: apply Windows' file name rules to keys (a module constant so tests can turn it on elsewhere)
 _WINDOWS = os.name == "nt"
@@ -60,7 +61,7 @@ def _unsafe_on_windows(segment: str) -> bool:
     return segment.endswith((".", " ")) or ":" in segment or stem in _WINDOWS_DEVICES
 
 
-class LocalStore(Store):
+class LocalStore(BlockingStore):
     """A directory on the local file system, read and written atomically."""
 
     partial_reads = True
@@ -100,19 +101,20 @@ class LocalStore(Store):
         stripped = prefix.rstrip("/")
         return self._path(stripped) if stripped else str(self.root)
 
-    async def _in_thread(self, fn: Callable[[], _T], key: str | None, path: str) -> _T:
+    @contextlib.contextmanager
+    def _file_errors(self, key: str | None, path: str) -> Iterator[None]:
+        """File system errors as typed store errors naming the key and the path."""
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, fn)
+            yield
         except OSError as e:
             raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
         except MemoryError as e:
             raise too_large(key, path) from e
 
     # ------------------------------------------------------------ reads
-    async def get(self, key: str) -> bytes | None:
+    def get_sync(self, key: str) -> bytes | None:
         path = self._path(key)
-
-        def read() -> bytes | None:
+        with self._file_errors(key, path):
             try:
                 with open(path, "rb") as f:
                     return f.read()
@@ -121,21 +123,22 @@ class LocalStore(Store):
                     return None
                 raise
 
-        return await self._in_thread(read, key, path)
-
-    async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
-        ranges = await self.get_ranges(key, [(offset, length)])
+    def get_partial_sync(self, key: str, offset: int, length: int) -> bytes | None:
+        ranges = self.get_ranges_sync(key, [(offset, length)])
         return None if ranges is None else ranges[0]
 
-    async def get_suffix(self, key: str, length: int) -> bytes | None:
-        found = await self.get_suffix_with_size(key, length)
+    def get_suffix_sync(self, key: str, length: int) -> bytes | None:
+        found = self._suffix_with_size(key, length)
         return None if found is None else found[0]
 
     async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
         """The last ``length`` bytes and the file's size, from one open file (one version of the value)."""
-        path = self._path(key)
+        validate_key(key)
+        return await self._hop(lambda: self._suffix_with_size(key, length))
 
-        def read() -> tuple[bytes, int | None] | None:
+    def _suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+        path = self._path(key)
+        with self._file_errors(key, path):
             try:
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
@@ -146,27 +149,40 @@ class LocalStore(Store):
                     return None
                 raise
 
-        return await self._in_thread(read, key, path)
-
-    async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
+    def get_ranges_sync(self, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
         path = self._path(key)
-        wanted = list(ranges)
-
-        def read() -> list[bytes] | None:
+        with self._file_errors(key, path):
             try:
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
-                    return [read_range(f, size, offset, length) for offset, length in wanted]
+                    return [read_range(f, size, offset, length) for offset, length in ranges]
             except OSError as e:
                 if is_missing(e):
                     return None
                 raise
 
-        return await self._in_thread(read, key, path)
-
-    async def exists(self, key: str) -> bool:
+    def open_reader_sync(self, key: str) -> FileReader | None:
+        """The file opened once: a shard's index and inner chunks come from one version of it."""
         path = self._path(key)
-        return await self._in_thread(lambda: os.path.isfile(path), key, path)
+        with self._file_errors(key, path):
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            except OSError as e:
+                if is_missing(e):
+                    return None
+                raise
+            try:
+                return FileReader(fd, key, path)
+            except OSError as e:
+                os.close(fd)
+                if is_missing(e):
+                    return None
+                raise
+
+    def exists_sync(self, key: str) -> bool:
+        path = self._path(key)
+        with self._file_errors(key, path):
+            return os.path.isfile(path)
 
     def _walk_start(self, prefix: str) -> str:
         """The deepest directory that can hold keys starting with ``prefix``."""
@@ -194,16 +210,16 @@ class LocalStore(Store):
                     found.append(key)
         return found
 
-    async def list(self, prefix: str = "") -> builtins.list[str]:
+    def list_sync(self, prefix: str) -> builtins.list[str]:
         start = self._walk_start(prefix)
-        return await self._in_thread(lambda: self._keys_with_prefix(start, prefix), prefix or None, start)
+        with self._file_errors(prefix or None, start):
+            return self._keys_with_prefix(start, prefix)
 
-    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
+    def list_dir_sync(self, prefix: str) -> tuple[builtins.list[str], builtins.list[str]]:
         directory = self._dir_path(prefix)
-
-        def scan() -> tuple[builtins.list[str], builtins.list[str]]:
-            keys: list[str] = []
-            prefixes: list[str] = []
+        keys: list[str] = []
+        prefixes: list[str] = []
+        with self._file_errors(prefix or None, directory):
             try:
                 with os.scandir(directory) as entries:
                     for entry in entries:
@@ -217,16 +233,13 @@ class LocalStore(Store):
                 if is_missing(e):
                     return [], []
                 raise
-            return keys, prefixes
-
-        return await self._in_thread(scan, prefix or None, directory)
+        return keys, prefixes
 
     # ------------------------------------------------------------ writes
-    async def set(self, key: str, value: bytes) -> None:
+    def set_sync(self, key: str, value: bytes) -> None:
         path = self._path(key)
-        self.check_writable()
-        data = value if isinstance(value, bytes) else bytes(value)
-        await self._in_thread(lambda: self._write_atomically(path, data), key, path)
+        with self._file_errors(key, path):
+            self._write_atomically(path, value)
 
     def _write_atomically(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path)
@@ -269,10 +282,10 @@ class LocalStore(Store):
         finally:
             os.close(fd)
 
-    async def erase(self, key: str) -> None:
+    def erase_sync(self, key: str) -> None:
         path = self._path(key)
-        self.check_writable()
-        await self._in_thread(lambda: self._remove_key(path), key, path)
+        with self._file_errors(key, path):
+            self._remove_key(path)
 
     def _remove_key(self, path: str) -> None:
         """Remove one key's file and the directories that leaves empty (runs in a worker thread)."""
@@ -292,43 +305,34 @@ class LocalStore(Store):
                 break
             directory = os.path.dirname(directory)
 
-    async def erase_prefix(self, prefix: str) -> None:
-        validate_prefix(prefix)
-        self.check_writable()
+    def erase_prefix_sync(self, prefix: str) -> None:
         if prefix and not prefix.endswith("/"):
-            # a partial name ("a/b" matches "a/bc"): remove the matching keys, in one hop
+            # a partial name ("a/b" matches "a/bc"): remove the matching keys
             start = self._walk_start(prefix)
-
-            def remove_matching() -> None:
+            with self._file_errors(prefix, start):
                 for key in self._keys_with_prefix(start, prefix):
                     self._remove_key(self._path(key))
-
-            await self._in_thread(remove_matching, prefix, start)
             return
         directory = self._dir_path(prefix)
+        with self._file_errors(prefix or None, directory):
+            self._remove_tree(directory)
 
-        def remove_tree() -> None:
-            if directory != str(self.root):
-                if os.path.isdir(directory):
-                    with contextlib.suppress(FileNotFoundError):
-                        shutil.rmtree(directory)
-                return
-            try:
-                entries = list(os.scandir(directory))
-            except FileNotFoundError:
-                return
-            for entry in entries:
+    def _remove_tree(self, directory: str) -> None:
+        if directory != str(self.root):
+            if os.path.isdir(directory):
                 with contextlib.suppress(FileNotFoundError):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path)
-                    else:
-                        os.remove(entry.path)
-
-        await self._in_thread(remove_tree, prefix or None, directory)
-
-    # ------------------------------------------------------------ blocking access
-    def blocking_access(self) -> _LocalAccess:
-        return _LocalAccess(self)
+                    shutil.rmtree(directory)
+            return
+        try:
+            entries = list(os.scandir(directory))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.remove(entry.path)
 
     # ------------------------------------------------------------ identity
     def __repr__(self) -> str:
@@ -350,42 +354,3 @@ class LocalStore(Store):
 
 def _rebuild_local_store(root: str, read_only: bool, fsync: bool, lock_chunks: bool = False) -> LocalStore:
     return LocalStore(root, read_only=read_only, fsync=fsync, lock_chunks=lock_chunks)
-
-
-class _LocalAccess:
-    """Blocking access to a LocalStore, for the engine's worker threads."""
-
-    def __init__(self, store: LocalStore) -> None:
-        self._store = store
-
-    def open_reader(self, key: str) -> FileReader | None:
-        path = self._store._path(key)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError as e:
-            if is_missing(e):
-                return None
-            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
-        try:
-            return FileReader(fd, key, path)
-        except OSError as e:
-            os.close(fd)
-            if is_missing(e):
-                return None
-            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
-
-    def set(self, key: str, value: bytes) -> None:
-        path = self._store._path(key)
-        self._store.check_writable()
-        try:
-            self._store._write_atomically(path, value)
-        except OSError as e:
-            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e
-
-    def erase(self, key: str) -> None:
-        path = self._store._path(key)
-        self._store.check_writable()
-        try:
-            self._store._remove_key(path)
-        except OSError as e:
-            raise TransportError(f"file system error: {e.strerror or e}", key=key, location=path) from e

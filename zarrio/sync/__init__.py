@@ -16,7 +16,7 @@ from ..codecs import Codec
 from ..errors import NodeExistsError, NodeNotFoundError
 from ..group import AsyncGroup
 from ..node_info import NodeInfo, array_facts, codec_parts, group_facts, info_html, stored_bytes
-from ..portal import check_not_portal_thread, run
+from ..portal import run
 from ..stored import chunks_in_grid, chunks_initialized
 from ..stores import store_location
 from ..stores.base import ByteRange, Store
@@ -114,17 +114,10 @@ class Array(SyncSelectionMethods):
         self.aio = aio
 
     def __getitem__(self, selection: Any) -> Any:
-        if self.aio.supports_blocking:
-            check_not_portal_thread()
-            return self.aio.getitem_blocking(selection)
-        return run(self.aio.getitem(selection))
+        return self.select("auto", selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        if self.aio.supports_blocking:
-            check_not_portal_thread()
-            self.aio.setitem_blocking(selection, value)
-            return
-        run(self.aio.setitem(selection, value))
+        self.assign("auto", selection, value)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray[Any, Any]:
         data = np.asarray(self[...])
@@ -245,7 +238,7 @@ class Group(GroupCreators):
 
     def __delitem__(self, name: str) -> None:
         """Delete the member ``name`` and everything below it."""
-        self.aio._check_writable()
+        self.aio.check_writable()
         run(delete_node(self.aio.store, _paths.child_path(self.aio.path, _paths.normalize_path(name))))
 
     def keys(self) -> list[str]:

@@ -29,18 +29,22 @@ class SyncSelectionMethods:
         return self.aio.block_shape
 
     def select(self, form: Form, selection: Any, *, timeout: float | None = None) -> Any:
-        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``). With ``timeout``, the
-        read runs on the background loop, where the deadline can cancel it, whatever the store."""
-        if timeout is None and self.aio.supports_blocking:
+        """Read ``selection`` in ``form`` (``"auto"``: as ``z[selection]``): over a blocking store in
+        the calling thread, else on the background loop. With ``timeout``, the read runs on the
+        background loop, where the deadline can cancel it, whatever the store."""
+        engine = self.aio.blocking_engine if timeout is None else None
+        if engine is not None:
             check_not_portal_thread()
-            return self.aio.select_blocking(form, selection)
+            return engine.read_blocking(self.aio.resolve(form, selection))
         return run(self.aio.select(form, selection, timeout=timeout))
 
     def assign(self, form: Form, selection: Any, value: Any) -> None:
         """Write ``value`` into ``selection`` read in ``form``."""
-        if self.aio.supports_blocking:
+        engine = self.aio.blocking_engine
+        if engine is not None:
             check_not_portal_thread()
-            self.aio.assign_blocking(form, selection, value)
+            self.aio.check_writable()
+            engine.write_blocking(self.aio.resolve(form, selection), value)
             return
         run(self.aio.assign(form, selection, value))
 

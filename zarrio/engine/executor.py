@@ -175,12 +175,28 @@ def run_jobs_blocking(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) ->
         raise pick_error(errors)
 
 
-def store_limiter(store: Any) -> asyncio.Semaphore:
-    """The request limiter of ``store`` on the running loop.
+class _NoLimit:
+    """``async with`` that waits for nothing: the limiter of a store that limits itself."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LIMIT = _NoLimit()
+
+
+def store_limiter(store: Any) -> asyncio.Semaphore | _NoLimit:
+    """The request limiter of ``store`` on the running loop (none for a store with
+    ``limits_requests``: its requests wait in its own limiter only).
 
     One per store and event loop, shared by every caller on that loop, so many
     threads using the sync facade (which share its one loop) cannot multiply it.
     """
+    if getattr(store, "limits_requests", False):
+        return _NO_LIMIT  # the store's own limiter is the one a request waits in
     loop = asyncio.get_running_loop()
     with _lock:
         per_loop = _limiters.get(store)

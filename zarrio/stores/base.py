@@ -118,10 +118,15 @@ class Store(ABC):
       (the defaults fetch the whole value and slice it).
 
     ``max_concurrency`` bounds the requests the engine keeps in flight on this
-    store at once, shared by every caller.
+    store at once, shared by every caller. A store that bounds its own requests
+    (HttpStore: ``max_concurrency`` per event loop, hedges included) sets
+    ``limits_requests = True``, and the engine then adds no limiter of its own:
+    each request waits in one queue.
     """
 
     read_only: bool = False
+    #: the store bounds its own requests in flight; the engine adds no limiter (see above)
+    limits_requests: bool = False
     listable: bool = True
     partial_reads: bool = False
     #: how values may change while the store is open, which says what a reader may keep:

@@ -60,6 +60,8 @@ class HttpStore(Store):
     listable = False
     partial_reads = True
     consistency = "versioned"
+    #: the transport holds the one request limiter (max_concurrency per event loop, hedges included)
+    limits_requests = True
 
     def __init__(
         self,

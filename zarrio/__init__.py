@@ -10,6 +10,7 @@ from typing import Any
 
 from . import aio, errors, stores
 from ._config import Config, config
+from .engine.chunk_cache import CacheStats, cache_clear, cache_stats
 from .errors import (
     ChecksumError,
     CodecError,
@@ -46,6 +47,7 @@ from .sync.like import empty_like, full_like, ones_like, open_like, zeros_like
 
 __all__ = [
     "Array",
+    "CacheStats",
     "ChecksumError",
     "CodecError",
     "Config",
@@ -61,6 +63,8 @@ __all__ = [
     "ZarrioError",
     "aio",
     "array",
+    "cache_clear",
+    "cache_stats",
     "config",
     "consolidate_metadata",
     "create",

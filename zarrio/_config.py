@@ -20,6 +20,10 @@ key                            default     what it does
                                            cap on each store's own ``max_concurrency``)
 ``threading.max_workers``      ``None``    codec worker threads; ``None``: the usable cores
                                            (or ``ZARRIO_CODEC_THREADS``)
+``cache.bytes``                ``0``       bound of the process's decoded-chunk cache; ``0``:
+                                           off unless an array asks (``cache_bytes=``)
+``cache.revalidate``           ``True``    check a cached chunk's version (ETag) on HTTP and
+                                           object stores before using it (one request)
 =============================  ==========  ===================================================
 
 Settings are read when used (a read, a create, a store's first request on a
@@ -44,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "array.order": "C",
     "async.concurrency": None,
     "threading.max_workers": None,
+    "cache.bytes": 0,
+    "cache.revalidate": True,
 }
 
 _MISSING = object()
@@ -115,7 +121,9 @@ def _check(key: str, value: Any) -> None:
     positive = isinstance(value, int) and not isinstance(value, bool) and value >= 1
     if key in ("async.concurrency", "threading.max_workers") and value is not None and not positive:
         raise MetadataError(f"{key} must be a positive int or None, not {value!r}", field=key)
-    if key == "array.write_empty_chunks" and not isinstance(value, bool):
+    if key == "cache.bytes" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise MetadataError(f"{key} must be an int of at least 0, not {value!r}", field=key)
+    if key in ("array.write_empty_chunks", "cache.revalidate") and not isinstance(value, bool):
         raise MetadataError(f"{key} must be True or False, not {value!r}", field=key)
     if key == "array.order" and value not in ("C", "F"):
         raise MetadataError(f"{key} must be 'C' or 'F', not {value!r}", field=key)

@@ -43,6 +43,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         write_empty_chunks: bool = False,
         strict: bool = False,
         max_read_bytes: int | None = None,
+        cache_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.path = path
@@ -52,6 +53,9 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         self.strict = strict
         #: the largest read result (and chunk) this array will allocate; None: the machine's memory, at most 64 GiB
         self.max_read_bytes = max_read_bytes
+        #: whether reads go through the decoded-chunk cache: None as ``zarrio.config``'s ``cache.bytes``
+        #: says, 0 never, N > 0 always (the process's cache then holds at least N bytes)
+        self.cache_bytes = cache_bytes
         self._engine = self._make_engine(metadata)
 
     def _make_engine(self, metadata: ArrayMetadata) -> ChunkEngine:
@@ -77,6 +81,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             strict=self.strict,
             max_read_bytes=self.max_read_bytes if self.max_read_bytes is not None else DEFAULT_MAX_READ_BYTES,
             chunk_grid=grid,
+            cache_bytes=self.cache_bytes,
         )
 
     # ------------------------------------------------------------ opening
@@ -174,6 +179,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             write_empty_chunks=self.write_empty_chunks,
             strict=self.strict,
             max_read_bytes=self.max_read_bytes,
+            cache_bytes=self.cache_bytes,
         )
         return (rebuild, (self.store, self.path, self.metadata))
 

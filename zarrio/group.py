@@ -17,6 +17,7 @@ from ._missing import missing_node
 from ._node_files import erase_node_metadata, read_node_files, write_consolidated, write_node_metadata
 from ._tasks import gather_typed
 from .array import AsyncArray
+from .engine.chunk_cache import CHUNK_CACHE
 from .engine.executor import store_limiter
 from .errors import ListingNotSupportedError, NodeExistsError, NodeNotFoundError, ReadOnlyError
 from .metadata import ArrayMetadata, ConsolidatedMetadata, GroupMetadata
@@ -27,6 +28,7 @@ __all__ = [
     "AsyncGroup",
     "Node",
     "consolidate",
+    "erase_node_data",
     "erase_node_metadata",
     "read_node_metadata",
     "write_consolidated",
@@ -254,6 +256,13 @@ async def consolidate(store: Store, path: str = "") -> GroupMetadata:
 
 
 # ---------------------------------------------------------------- creating nodes
+async def erase_node_data(st: Store, path: str) -> None:
+    """Erase every key under the node at ``path``, and what the decoded-chunk cache holds of them."""
+    prefix = _paths.prefix_of(path)
+    await st.erase_prefix(prefix)
+    CHUNK_CACHE.wrote_prefix(st, prefix)
+
+
 async def _prepare_node(st: Store, path: str, overwrite: bool, zarr_format: int = 3) -> None:
     """Refuse or clear an existing node at ``path``; create missing parent groups."""
     if st.read_only:
@@ -264,7 +273,7 @@ async def _prepare_node(st: Store, path: str, overwrite: bool, zarr_format: int 
     if existing is not None:
         if not overwrite:
             raise NodeExistsError(path)
-        await st.erase_prefix(_paths.prefix_of(path))
+        await erase_node_data(st, path)
     missing = []
     for p, m in zip(parents, metas[:-1], strict=True):
         if isinstance(m, ArrayMetadata):

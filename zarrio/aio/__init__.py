@@ -25,6 +25,7 @@ from ..group import (
     consolidate,
     create_array_node,
     create_group_node,
+    erase_node_data,
     erase_node_metadata,
     read_node_metadata,
     write_consolidated,
@@ -83,6 +84,7 @@ async def open(
     write_empty_chunks: bool | None = None,
     strict: bool = False,
     max_read_bytes: int | None = None,
+    cache_bytes: int | None = None,
     config: ArrayConfig | None = None,
     shape: int | Sequence[int] | None = None,
     dtype: Any = None,
@@ -117,6 +119,7 @@ async def open(
         "write_empty_chunks": write_empty_chunks,
         "strict": strict,
         "max_read_bytes": max_read_bytes,
+        "cache_bytes": cache_bytes,
         "config": config,
     }
     if shape is not None:
@@ -138,6 +141,7 @@ async def open(
         "write_empty_chunks": _array_options(write_empty_chunks, config),
         "strict": strict,
         "max_read_bytes": max_read_bytes,
+        "cache_bytes": cache_bytes,
     }
     read_only = mode == "r"
     if isinstance(meta, ArrayMetadata):
@@ -157,6 +161,7 @@ async def open_array(
     write_empty_chunks: bool | None = None,
     strict: bool = False,
     max_read_bytes: int | None = None,
+    cache_bytes: int | None = None,
     config: ArrayConfig | None = None,
     shape: int | Sequence[int] | None = None,
     dtype: Any = None,
@@ -206,6 +211,7 @@ async def open_array(
         write_empty_chunks=_array_options(write_empty_chunks, config),
         strict=strict,
         max_read_bytes=max_read_bytes,
+        cache_bytes=cache_bytes,
     )
 
 
@@ -370,7 +376,7 @@ async def delete_node(store: StoreLike, path: str, *, storage_options: Mapping[s
     # the node's metadata goes first: an interrupted delete leaves orphan chunks, never a node
     # whose missing chunks would read as fill values
     await erase_node_metadata(st, path, meta)
-    await st.erase_prefix(_paths.prefix_of(path))
+    await erase_node_data(st, path)
     await _drop_from_consolidated(st, path)
 
 

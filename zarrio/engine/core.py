@@ -31,6 +31,8 @@ from ..indexing import IndexPlan, plan, selection_shape
 from ..metadata.chunk_grids import ChunkGrid
 from ..stores.base import Store
 from ..stores.blocking import BlockingAccess, blocking_access
+from .cached_reads import ArrayCache
+from .chunk_cache import CHUNK_CACHE
 from .drivers import AsyncDriver
 from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, store_limiter, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
@@ -134,6 +136,7 @@ class ChunkEngine(ChunkKernels):
         strict: bool = False,
         max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
         index_cache_size: int = 1024,
+        cache_bytes: int | None = None,
         chunk_grid: ChunkGrid | None = None,
     ) -> None:
         super().__init__(
@@ -150,6 +153,8 @@ class ChunkEngine(ChunkKernels):
         )
         self.store = store
         self.driver = AsyncDriver(store, layouts_kept=index_cache_size)
+        #: the decoded-chunk cache as this array uses it (``cache_bytes``: None follows zarrio.config)
+        self.cache = ArrayCache(self, store, self.driver.forget, cache_bytes)
         #: stores that do not pin a value's version across reads get a shard's index checked again
         self._recheck = store.consistency == "mutable"
 
@@ -187,7 +192,11 @@ class ChunkEngine(ChunkKernels):
         self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        cache = self.cache.active()
         for batch in split_batches(self.units(p)):
+            if cache is not None:
+                jobs.append((cache.read_units_job, (access, out, batch)))
+                continue
             shared = None if self.sharding is not None else self.share_reads(out, [m[0][1] for _, _, m in batch])
             jobs.append((self.read_units_job, (access, out, batch, shared)))
         return jobs
@@ -216,9 +225,14 @@ class ChunkEngine(ChunkKernels):
     async def _read_async(self, units: list[Unit], out: np.ndarray[Any, Any]) -> None:
         """Every unit's plan runs at once on the async driver; what they return is decoded on the
         codec pool in batches as it arrives, so decoding overlaps fetching."""
-        batcher = _Batcher(lambda items: self.place_many(out, items))
+        cache = self.cache.active()
+        place = self.place_many if cache is None else cache.place_many
+        batcher = _Batcher(lambda items: place(out, items))
 
         async def read_unit(key: str, members: ShardMembers) -> None:
+            if cache is not None:
+                batcher.add_many(await cache.read_unit(key, members, self._run_read_plan))
+                return
             parts = await self._run_read_plan(key, members)
             batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
 
@@ -306,6 +320,7 @@ class ChunkEngine(ChunkKernels):
         async def erase(coords: tuple[int, ...]) -> None:
             async with sem:
                 await self.store.erase(self.chunk_key(coords))
+            CHUNK_CACHE.wrote(self.store, self.chunk_key(coords))
 
         doomed = (c for c in np.ndindex(*old_grid) if any(ci >= ni for ci, ni in zip(c, new_grid, strict=True)))
         await gather_typed(erase(tuple(int(x) for x in c)) for c in doomed)

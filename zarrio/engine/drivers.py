@@ -25,6 +25,7 @@ from .._tasks import start_task
 from ..codecs.plan import Plan, Read
 from ..errors import ResourceLimitError
 from ..stores.base import RangeReader, Store
+from .chunk_cache import CHUNK_CACHE
 from .executor import run_in_pool, store_limiter
 
 __all__ = ["AsyncDriver", "run_blocking"]
@@ -82,7 +83,8 @@ class AsyncDriver:
     def __init__(self, store: Store, *, layouts_kept: int = 1024) -> None:
         self.store = store
         self._keep_layouts = store.consistency != "mutable"
-        self._layouts: OrderedDict[tuple[str, Read], asyncio.Future[Any]] = OrderedDict()
+        #: layout reads shared and kept, each with the write stamp taken when it began
+        self._layouts: OrderedDict[tuple[str, Read], tuple[asyncio.Future[Any], int]] = OrderedDict()
         self._layouts_kept = layouts_kept
         self._waiters: dict[asyncio.Future[Any], int] = {}
         self._pending: dict[str, _Batch] = {}
@@ -115,17 +117,20 @@ class AsyncDriver:
     # ------------------------------------------------------------ layout reads: shared, maybe kept
     async def _layout(self, key: str, read: Read) -> Any:
         entry = (key, read)
-        fut = self._layouts.get(entry)
+        fut, stamp = self._layouts.get(entry, (None, 0))
         if fut is not None and fut.cancelled():  # given up by its last reader, not yet dropped
             fut = None
+        elif fut is not None and CHUNK_CACHE.written_since(self.store, key, stamp):
+            fut = None  # this process wrote the object since (through any array object): read it again
         if read.followed_by and (fut is None or not fut.done()):
             # this plan's reads follow once the layout is known: the store may prepare meanwhile
             self.store.expect_reads(read.followed_by)
         if fut is None:
             # started at once: when many tiles are planned in one loop iteration, their
             # shards' index requests go out while the rest are still being planned
+            stamp = CHUNK_CACHE.now()
             fut = start_task(self._fetch(key, read))
-            self._layouts[entry] = fut
+            self._layouts[entry] = (fut, stamp)
             fut.add_done_callback(lambda done: self._settled(entry, done))
             while len(self._layouts) > self._layouts_kept:
                 self._layouts.popitem(last=False)
@@ -146,7 +151,7 @@ class AsyncDriver:
     def _settled(self, entry: tuple[str, Read], done: asyncio.Future[Any]) -> None:
         self._waiters.pop(done, None)
         failed = done.cancelled() or done.exception() is not None
-        if (failed or not self._keep_layouts) and self._layouts.get(entry) is done:
+        if (failed or not self._keep_layouts) and self._layouts.get(entry, (None, 0))[0] is done:
             del self._layouts[entry]
 
     # ------------------------------------------------------------ other reads: batched per loop iteration

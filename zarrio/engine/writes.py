@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import CodecError, WriteConflictError
 from ..stores.base import Store
 from ..stores.blocking import BlockingAccess
+from .chunk_cache import CHUNK_CACHE
 from .executor import run_in_pool, store_limiter
 from .kernels import ChunkKernels, Unit, is_fill
 from .write_queue import QUEUE, Batch, Update, Waker
@@ -115,7 +116,10 @@ def _commit_blocking(entry: Any, seq: int, whole: bool, store_it: Callable[[], N
             raise
     try:
         if QUEUE.commit_begins(entry, seq):
-            store_it()
+            try:
+                store_it()
+            finally:  # stored (or maybe partly): what the decoded-chunk cache holds of it is gone
+                CHUNK_CACHE.wrote(entry.owner, entry.ident[1])
             QUEUE.committed(entry, seq, whole=whole)
     finally:
         QUEUE.slot_release(entry)
@@ -223,8 +227,11 @@ async def _commit_async(entry: Any, seq: int, whole: bool, store_it: Callable[[]
     try:
         if not QUEUE.commit_begins(entry, seq):
             return True
-        if not await store_it():
-            return False
+        try:
+            if not await store_it():
+                return False
+        finally:  # stored (or maybe partly): what the decoded-chunk cache holds of it is gone
+            CHUNK_CACHE.wrote(entry.owner, entry.ident[1])
         QUEUE.committed(entry, seq, whole=whole)
         return True
     finally:

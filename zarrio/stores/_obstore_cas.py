@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .object_store import ObjectStore
 
-__all__ = ["get_versioned", "set_if"]
+__all__ = ["get_versioned", "head_version", "set_if"]
 
 
 async def get_versioned(store: ObjectStore, key: str) -> tuple[bytes, str] | None:
@@ -36,6 +36,19 @@ async def get_versioned(store: ObjectStore, key: str) -> tuple[bytes, str] | Non
         raise store._failure("GET", key, e) from e
     etag = result.meta.get("e_tag")
     return data, etag or ""
+
+
+async def head_version(store: ObjectStore, key: str) -> str | None:
+    """The ETag ``key`` holds now, from a HEAD (``None`` when missing or the backend gives none)."""
+    store._check_key(key)
+    try:
+        meta = await obstore.head_async(store.backend, key)
+    except FileNotFoundError:
+        return None
+    except (ObstoreError, OSError) as e:
+        raise store._failure("HEAD", key, e) from e
+    etag = meta.get("e_tag")
+    return None if etag is None else str(etag)
 
 
 async def set_if(store: ObjectStore, key: str, value: bytes, version: str | None) -> bool:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
 from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
+from ._versions import VersionPins
 
 __all__ = [
     "ByteRange",
@@ -36,8 +36,6 @@ ByteRange = tuple[int, int]
 #: see :attr:`Store.consistency`
 Consistency = Literal["mutable", "versioned", "immutable"]
 
-_BAD_SEGMENT = re.compile(r"^\.{1,2}$")
-
 
 def validate_key(key: str) -> str:
     """Return ``key`` if it is a clean relative key, else raise InvalidKeyError.
@@ -51,11 +49,11 @@ def validate_key(key: str) -> str:
         raise InvalidKeyError("empty store key", key=key)
     if "\\" in key or "\x00" in key:
         raise InvalidKeyError("store keys may not contain backslashes or NUL", key=key)
-    if key.startswith("/") or re.match(r"^[A-Za-z]:", key):
+    if key[0] == "/" or (key[1:2] == ":" and key[0].isascii() and key[0].isalpha()):
         raise InvalidKeyError("store keys must be relative", key=key)
-    for segment in key.split("/"):
-        if not segment or _BAD_SEGMENT.match(segment):
-            raise InvalidKeyError("store keys may not have empty, '.' or '..' segments", key=key)
+    # cheap tests first (this runs on every key of every store call); segments only when a dot is there
+    if key[-1] == "/" or "//" in key or ("." in key and any(s in (".", "..") for s in key.split("/"))):
+        raise InvalidKeyError("store keys may not have empty, '.' or '..' segments", key=key)
     return key
 
 
@@ -286,6 +284,18 @@ class Store(ABC):
         """A lock on ``key`` that excludes writers in other processes (entered and left in worker
         threads), or ``None`` (the default): the engine holds it around each read-modify-write and
         store of ``key``. Writers in this process are ordered by the engine, never by this lock."""
+        return None
+
+    # ------------------------------------------------------------ optional: what a cache may keep
+    def seen_versions(self) -> VersionPins | None:
+        """The version (ETag) each key's latest read came with (HttpStore, ObjectStore), else ``None``:
+        the decoded-chunk cache labels what it keeps with it (``zarrio.engine.chunk_cache``)."""
+        pins = getattr(self, "_versions", None)  # ObjectStore's pins: every ranged read's version
+        return pins if isinstance(pins, VersionPins) else None
+
+    async def current_version(self, key: str) -> str | None:
+        """The version (an ETag) ``key`` holds now, asked for at less cost than reading it (a
+        one-byte GET, a HEAD), or ``None`` (missing, or the store cannot tell)."""
         return None
 
     def expect_reads(self, count: int) -> None:  # noqa: B027 - optional hook with a do-nothing default

@@ -101,6 +101,9 @@ class HttpStore(Store):
         """Forget remembered missing ``zarr.json`` keys, pinned versions and what the server was seen to do."""
         self._missing_metadata: set[str] = set()
         self._versions = VersionPins()
+        #: the version (ETag) each key's latest answer came with, whole reads included (what the
+        #: decoded-chunk cache labels entries with; ``_versions`` is only what ranged reads insist on)
+        self._seen = VersionPins()
         #: True once the server answered a ranged request with the whole value
         self.ranges_ignored = False
         #: ``None`` until the server's first answer to a multi-range request, then whether it answers them
@@ -112,6 +115,14 @@ class HttpStore(Store):
 
     def reset_stats(self) -> None:
         self.transport.stats.reset()
+
+    def seen_versions(self) -> VersionPins:
+        return self._seen
+
+    async def current_version(self, key: str) -> str | None:
+        """The ETag ``key`` holds now: a one-byte ranged GET, as ``exists`` (``HEAD`` where ranges are ignored)."""
+        method, header = ("HEAD", None) if self.ranges_ignored else ("GET", "bytes=0-0")
+        return await self._read(key, header, _etag_of, method=method)
 
     # ------------------------------------------------------------ reads
     async def get(self, key: str) -> bytes | None:
@@ -326,6 +337,7 @@ class HttpStore(Store):
             if reply.status == 412:
                 self._versions.unpin(key)
             result = interpret(reply)
+            self._seen.pin(key, reply.headers.get("ETag"))
             if range_header is not None:
                 self._versions.pin(key, reply.headers.get("ETag"))
             return result
@@ -336,3 +348,8 @@ class HttpStore(Store):
         if _URL_SAFE_KEY.fullmatch(key):  # chunk keys and metadata names: nothing to quote
             return self.url + "/" + key
         return self.url + "/" + "/".join(quote(segment, safe="") for segment in key.split("/"))
+
+
+def _etag_of(reply: Reply) -> str | None:
+    """The version a reply names (none for a refusal: 412 says the pinned version is gone)."""
+    return reply.headers.get("ETag") if reply.status in (200, 206, 416) else None

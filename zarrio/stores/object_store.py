@@ -15,9 +15,8 @@ ranged reads of a key are pinned to the version (ETag) the first one saw
 (``If-Match``): a value replaced by another writer in between raises
 :class:`~zarrio.errors.ObjectChangedError` (the engine then re-reads the
 shard once) instead of mixing bytes of two versions. This store's own
-writes release the pin. Credentials are
-whatever the obstore store was configured with (keys, environment, a
-credential provider).
+writes release the pin. Credentials are whatever the obstore store was
+configured with (keys, environment, a credential provider).
 
 Pickling: an ObjectStore pickles as its configuration (the obstore store's
 own pickled config, plus ``read_only`` and the limits), never as open
@@ -48,7 +47,7 @@ from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import PreconditionError
 
 from ..errors import MissingCredentialsError, ObjectChangedError, StoreError, TransportError
-from ._obstore_cas import get_versioned, set_if
+from ._obstore_cas import get_versioned, head_version, set_if
 from ._obstore_gets import HedgedGets
 from ._stats import TransportStats
 from ._urls import describe_backend
@@ -81,6 +80,7 @@ class ObjectStore(Store):
     #: ranged reads of a key stay on the version the first one saw (If-Match), else ObjectChangedError
     consistency = "versioned"
     conditional_writes = True  # read-modify-writes are compare-and-swaps (If-Match, create-only puts)
+    current_version = head_version  # the ETag a key holds now: a HEAD (the decoded-chunk cache revalidates so)
 
     def __init__(
         self,

@@ -45,6 +45,7 @@ def open(
     write_empty_chunks: bool | None = None,
     strict: bool = False,
     max_read_bytes: int | None = None,
+    cache_bytes: int | None = None,
     config: ArrayConfig | None = None,
     shape: int | Sequence[int] | None = None,
     dtype: Any = None,
@@ -59,7 +60,8 @@ def open(
     dimension_names: Sequence[str | None] | None = None,
     chunk_key_encoding: Any = None,
 ) -> Array | Group:
-    """Open the array or group at ``path`` by zarr-python's modes (see :func:`zarrio.aio.open`)."""
+    """Open the array or group at ``path`` by zarr-python's modes (see :func:`zarrio.aio.open`).
+    ``cache_bytes``: read through the process's decoded-chunk cache (see docs/performance.md)."""
     return wrap(
         run(
             aio.open(
@@ -72,6 +74,7 @@ def open(
                 write_empty_chunks=write_empty_chunks,
                 strict=strict,
                 max_read_bytes=max_read_bytes,
+                cache_bytes=cache_bytes,
                 config=config,
                 shape=shape,
                 dtype=dtype,
@@ -100,6 +103,7 @@ def open_array(
     write_empty_chunks: bool | None = None,
     strict: bool = False,
     max_read_bytes: int | None = None,
+    cache_bytes: int | None = None,
     config: ArrayConfig | None = None,
     shape: int | Sequence[int] | None = None,
     dtype: Any = None,
@@ -126,6 +130,7 @@ def open_array(
                 write_empty_chunks=write_empty_chunks,
                 strict=strict,
                 max_read_bytes=max_read_bytes,
+                cache_bytes=cache_bytes,
                 config=config,
                 shape=shape,
                 dtype=dtype,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
+from ..stores._versions import VersionPins
 from ..stores.base import ByteRange, Store
 
 __all__ = ["CountingStore", "ForwardingStore", "LatencyStore", "close_store"]
@@ -114,6 +115,13 @@ class ForwardingStore(Store):
 
     def key_lock(self, key: str) -> AbstractContextManager[None] | None:
         return self.inner.key_lock(key)
+
+    def seen_versions(self) -> VersionPins | None:
+        return self.inner.seen_versions()
+
+    async def current_version(self, key: str) -> str | None:
+        await self.before("current_version", key)
+        return self.after("current_version", await self.inner.current_version(key))
 
     async def close(self) -> None:
         await self.before("close", None)

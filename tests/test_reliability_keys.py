@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from servers.faults import FaultServer
 
 import zarrio
@@ -358,3 +360,25 @@ async def test_windows_name_rules_are_off_elsewhere(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "root")
     await store.set("a./NUL", b"v")  # legal names on POSIX file systems
     assert await store.get("a./NUL") == b"v"
+
+
+def _key_rules(key: str) -> bool:
+    """The key rules written out plainly, as a model of validate_key's fast checks."""
+    if not key or "\\" in key or "\x00" in key or key.startswith("/"):
+        return False
+    if len(key) > 1 and key[1] == ":" and key[0] in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
+        return False
+    return all(segment not in ("", ".", "..") for segment in key.split("/"))
+
+
+@given(st.text(alphabet="a./\\:\x00Cé", max_size=8))
+@settings(max_examples=2000, deadline=None, derandomize=True)
+def test_validate_key_accepts_exactly_the_keys_the_rules_allow(key: str) -> None:
+    from zarrio.stores.base import validate_key
+
+    try:
+        validate_key(key)
+        accepted = True
+    except InvalidKeyError:
+        accepted = False
+    assert accepted == _key_rules(key), repr(key)

@@ -366,7 +366,8 @@ class ChunkKernels:
             raise
         finally:
             entry.targets = []  # let go of the other reads' outputs
-            entry.done.set()
+            if entry.done is not None:
+                entry.done.set()
 
     def read_units_job(
         self,
@@ -390,10 +391,10 @@ class ChunkKernels:
                 if len(entry.targets) > 1:
                     self._read_for_all(access, key, entry)
                     continue
-                entry.targets = []
-                entry.done.set()
+                entry.targets = []  # its only reader is this job: nobody waits for it
             self.place_unit(out, self._read_blocking(access, key, members), members, key)
         for entry in taken_by_others:
+            assert entry.done is not None  # taken by another job: at least two readers joined it
             entry.done.wait()
             if entry.error is not None:
                 raise entry.error

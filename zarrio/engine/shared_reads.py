@@ -32,7 +32,8 @@ class SharedRead:
     def __init__(self) -> None:
         self.targets: list[tuple[np.ndarray[Any, Any], ChunkProjection]] = []
         self.started = False
-        self.done = threading.Event()
+        #: set once the chunk is placed; made only when a second reader joins (only then does anyone wait)
+        self.done: threading.Event | None = None
         self.error: BaseException | None = None
 
 
@@ -59,6 +60,8 @@ class SharedReads:
                 entry = self._pending.get(key)
                 if entry is None or entry.started:
                     entry = self._pending[key] = SharedRead()
+                elif entry.done is None:
+                    entry.done = threading.Event()
                 entry.targets.append((out, proj))
                 shared.append(entry)
         return shared

@@ -70,6 +70,7 @@ class LocalStore(BlockingStore):
         self, root: str | os.PathLike[str], *, read_only: bool = False, fsync: bool = False, lock_chunks: bool = False
     ) -> None:
         self.root = Path(os.path.abspath(os.fspath(root)))
+        self._under_root = str(self.root).rstrip(os.sep) + os.sep
         self.read_only = read_only
         self.fsync = fsync
         #: writers in other processes are excluded per chunk by ``flock`` (see :mod:`._file_locks`)
@@ -89,11 +90,9 @@ class LocalStore(BlockingStore):
                 key=key,
                 location=str(self.root),
             )
-        root = str(self.root)
-        path = os.path.normpath(os.path.join(root, *key.split("/")))
-        if os.path.commonpath([root, path]) != root or path == root:
-            raise InvalidKeyError("store key escapes the store's root", key=key, location=root)
-        return path
+        # a validated key's segments are plain names (none empty, '.' or '..'; no separator of
+        # this system's in them), so joining them under the root cannot leave it
+        return self._under_root + (key if os.sep == "/" else key.replace("/", os.sep))
 
     def _dir_path(self, prefix: str) -> str:
         """The directory holding the keys under ``prefix`` ("" is the root)."""

@@ -22,20 +22,18 @@ import zarrio
 import zarrio.aio
 from zarrio.errors import ChecksumError, TransportError
 from zarrio.stores import MemoryStore
+from zarrio.testing.wrappers import ForwardingStore
 
 assert sys.version_info >= (3, 12), sys.version_info
 
 
-class Remote(MemoryStore):
-    # a memory store read the way remote stores are: no blocking access, every call
-    # yields to the loop; counts index reads and fails the next `failures` of them
+class Remote(ForwardingStore):
+    # a memory store read the way remote stores are: not a BlockingStore, so no fast path, and
+    # every call yields to the loop; counts index reads and fails the next `failures` of them
     def __init__(self):
-        super().__init__()
+        super().__init__(MemoryStore())
         self.index_reads = 0
         self.failures = 0
-
-    def blocking_access(self):
-        return None
 
     async def get_suffix_with_size(self, key, length):
         await asyncio.sleep(0)

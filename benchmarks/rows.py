@@ -94,6 +94,8 @@ ROWS: tuple[Row, ...] = (
     Row("H2 browse it (all arrays)", "H2-hierarchy", "browse"),
     Row("H3 1000 tiles, 2% of answers 2 s late", "H3-tail-tiles", "read"),
     Row("H3 the same tiles, no late answers", "H3-clean-tiles", "read"),
+    Row("C1 52 sliding 1024² windows (75% overlap), no cache", "C1-sliding-nocache", "read"),
+    Row("C1 the same windows, decoded-chunk cache (64 MiB)", "C1-sliding-cache", "read"),
     *ISSUE18_ROWS,
 )
 HTTP_ROWS = tuple(r for r in ROWS if r.workload.startswith("H"))

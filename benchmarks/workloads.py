@@ -23,6 +23,7 @@ from .adapters import Location, Region
 from .config import Layout, point_sizes
 from .hierarchies import hierarchy_scaling
 from .measure import RunContext
+from .sliding import sliding_windows
 from .synthetic import (
     fill_volume,
     image_block,
@@ -312,6 +313,19 @@ def _workloads() -> list[Workload]:
         ),
         Workload("L4-facade", "L4", "sync facade round trip of a no-op coroutine", _facade),
         Workload("W1-shared-chunk-writers", "W1", "16 threads writing rows of shared chunks", shared_chunk_writers),
+        Workload(
+            "C1-sliding-nocache",
+            "C1",
+            "sliding 1024^2 windows, 75% overlap, no cache",
+            lambda c: sliding_windows(c, False),
+        ),
+        Workload(
+            "C1-sliding-cache",
+            "C1",
+            "sliding 1024^2 windows, 75% overlap, decoded-chunk cache",
+            lambda c: sliding_windows(c, True),
+            libraries=("zarrio", "tensorstore"),
+        ),
         Workload("V1-vindex-100k", "V1", "100k random points (vindex), 4096^2 sharded", _points),
         Workload("H1-tiles-sharded", "H1", "HTTP tiles, sharded", lambda c: _tiles(c, True), http=True),
         Workload("H1-tiles-plain", "H1", "HTTP tiles, unsharded", lambda c: _tiles(c, False), http=True),

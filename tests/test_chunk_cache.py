@@ -85,6 +85,9 @@ def test_cache_bytes_zero_opts_out_and_the_config_opts_in() -> None:
         assert stats() == (1, 1)
     z[0:5, 0:5]  # the config is read when used: off again
     assert stats() == (1, 1)
+    zarrio.open_array(store, cache_bytes=10_000)[0:5, 0:5]
+    z[0:5, 0:5]  # another array's cache_bytes= does not turn it on for this one
+    assert stats() == (2, 1)
 
 
 def test_the_byte_bound_evicts_the_least_recently_used() -> None:

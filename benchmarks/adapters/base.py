@@ -91,6 +91,10 @@ class Adapter(ABC):
     async def aread(self, handle: Any, region: Region) -> np.ndarray:
         """Read one region through the async API."""
 
+    def open_cached(self, where: Location, cache_bytes: int) -> Any:
+        """``open`` with a cache of decoded chunks of ``cache_bytes`` (C1, issue 17 (b))."""
+        raise NotSupportedError(f"{self.name} has no decoded-chunk cache")
+
     def open_memory(self, files: dict[str, bytes]) -> Any:
         """Open read-only, through the blocking API, an array held by the library's in-memory store
         filled with ``files`` (key -> stored bytes, as read from a local copy)."""

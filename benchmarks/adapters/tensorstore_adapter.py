@@ -78,6 +78,16 @@ class TensorstoreAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region].read().result())
 
+    def open_cached(self, where: Location, cache_bytes: int) -> Any:
+        import tensorstore as ts
+
+        spec = {
+            "driver": _driver(where),
+            "kvstore": _kvstore(where),
+            "context": {"cache_pool": {"total_bytes_limit": cache_bytes}},
+        }
+        return ts.open(spec, read=True).result()
+
     def open_memory(self, files: dict[str, bytes]) -> Any:
         import tensorstore as ts
 

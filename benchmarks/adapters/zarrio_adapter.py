@@ -66,6 +66,11 @@ class ZarrioAdapter(Adapter):
     def read(self, handle: Any, region: Region) -> np.ndarray:
         return np.asarray(handle[region])
 
+    def open_cached(self, where: Location, cache_bytes: int) -> Any:
+        import zarrio
+
+        return zarrio.open_array(self._store(where), mode="r", cache_bytes=cache_bytes)
+
     def open_memory(self, files: dict[str, bytes]) -> Any:
         import zarrio
         import zarrio.stores

@@ -62,7 +62,7 @@ class ArrayCache:
     def active(self) -> ArrayCache | None:
         """Self when this array reads through the cache now (``cache_bytes=``, else ``cache.bytes``)."""
         if self.cache_bytes is None:
-            return self if CHUNK_CACHE.capacity > 0 else None
+            return self if int(config.get("cache.bytes")) > 0 else None  # not another array's cache_bytes=
         return self if self.cache_bytes > 0 else None
 
     def _revalidating(self) -> bool:

@@ -30,10 +30,25 @@ after the stores are closed. The tests carry
 auto mode.
 
 Wrappers, for tests and benchmarks: :class:`CountingStore` counts calls and
-bytes per method, :class:`LatencyStore` adds a delay to every call.
+bytes per method, :class:`LatencyStore` adds a delay to every call. They need
+no pytest: ``StoreSuite`` (which does) is imported when first asked for.
 """
 
-from .store_suite import StoreSuite
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .wrappers import CountingStore, ForwardingStore, LatencyStore, close_store
 
+if TYPE_CHECKING:
+    from .store_suite import StoreSuite
+
 __all__ = ["CountingStore", "ForwardingStore", "LatencyStore", "StoreSuite", "close_store"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StoreSuite":  # imports pytest: only for those who ask for the suite
+        from .store_suite import StoreSuite
+
+        return StoreSuite
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,7 +54,7 @@ def plan(
         for r in range(repeats):
             shift = r % len(mine) if mine else 0
             order = [*mine[shift:], *mine[:shift]]
-            jobs.extend(Job(workload, library, r) for library in order)
+            jobs.extend(Job(workload, library, r) for library in order if r == 0 or library not in workload.once)
     return jobs
 
 

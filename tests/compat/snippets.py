@@ -231,10 +231,6 @@ zarr.open_array("ro.zarr", mode="r")[0] = 1
 
 #: snippet -> (zarrio's result, why it differs from zarr-python)
 DIFFERENT: dict[str, tuple[Any, str]] = {
-    "zarr_format_2": (
-        {"error": [], "type": "UnsupportedError"},
-        "Zarr v2 is not yet supported (issue 15): zarrio refuses zarr_format=2 loudly",
-    ),
     "html_repr": ({"result": True}, "better: zarrio arrays and groups render as an HTML table in notebooks"),
     "group_read_only_attrs": (
         {"error": ["PermissionError"], "type": "ReadOnlyError"},

@@ -47,6 +47,9 @@ def client() -> Iterator[Client]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # the scheduler serves /metrics even without a dashboard, by default on port 8787 of
+            # every interface: here on a free port of 127.0.0.1 (suites on three Pythons run at once)
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=40,  # logging.ERROR
         )
         dask_client = Client(cluster, set_as_default=False)

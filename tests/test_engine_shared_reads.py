@@ -102,8 +102,8 @@ def test_a_read_already_begun_is_not_joined(stored: tuple[CountingMemoryStore, A
     engine = zarrio.open(store, mode="r").aio._engine
     from zarrio.indexing import plan
 
-    first = list(plan(quarters(0, 0)[0], engine.shape, engine.chunk_shape))
-    second = list(plan(quarters(0, 0)[1], engine.shape, engine.chunk_shape))
+    first = [(engine.chunk_key(p.coords), p) for p in plan(quarters(0, 0)[0], engine.shape, engine.chunk_shape)]
+    second = [(engine.chunk_key(p.coords), p) for p in plan(quarters(0, 0)[1], engine.shape, engine.chunk_shape)]
     out = np.empty((8, 8), dtype="uint16")
     (a,) = engine.share_reads(out, first)
     (b,) = engine.share_reads(out, second)

@@ -197,7 +197,8 @@ class ChunkEngine(ChunkKernels):
             if cache is not None:
                 jobs.append((cache.read_units_job, (access, out, batch)))
                 continue
-            shared = None if self.sharding is not None else self.share_reads(out, [m[0][1] for _, _, m in batch])
+            wanted = [(key, members[0][1]) for _, key, members in batch]
+            shared = None if self.sharding is not None else self.share_reads(out, wanted)
             jobs.append((self.read_units_job, (access, out, batch, shared)))
         return jobs
 

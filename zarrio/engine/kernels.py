@@ -330,9 +330,9 @@ class ChunkKernels:
         return self.sharding.encode_shard(parts, cps)
 
     # ------------------------------------------------------------ blocking-store jobs
-    def share_reads(self, out: np.ndarray[Any, Any], projections: Sequence[ChunkProjection]) -> list[SharedRead]:
-        """Join each chunk's pending shared read (see :class:`SharedReads`)."""
-        return self.shared_reads.join(out, projections, self.chunk_key)
+    def share_reads(self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]]) -> list[SharedRead]:
+        """Join each chunk's pending shared read, for ``(key, projection)`` pairs (:class:`SharedReads`)."""
+        return self.shared_reads.join(out, wanted)
 
     def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
         """Run one unit's plan over one open version of its stored value."""

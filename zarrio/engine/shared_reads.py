@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,18 +45,13 @@ class SharedReads:
         self._pending: weakref.WeakValueDictionary[str, SharedRead] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
-    def join(
-        self,
-        out: np.ndarray[Any, Any],
-        projections: Sequence[ChunkProjection],
-        chunk_key: Callable[[tuple[int, ...]], str],
-    ) -> list[SharedRead]:
-        """Join each chunk's pending read (or start a new one): many concurrent reads of
-        regions in the same chunk (``gather`` of small windows) then read and decode it once."""
+    def join(self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]]) -> list[SharedRead]:
+        """Join each chunk's pending read (or start a new one), for ``(chunk key, projection)``
+        pairs: many concurrent reads of regions in the same chunk (``gather`` of small windows)
+        then read and decode it once."""
         shared = []
         with self._lock:
-            for proj in projections:
-                key = chunk_key(proj.coords)
+            for key, proj in wanted:
                 entry = self._pending.get(key)
                 if entry is None or entry.started:
                     entry = self._pending[key] = SharedRead()

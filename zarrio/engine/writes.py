@@ -33,6 +33,7 @@ from ..stores.blocking import BlockingAccess
 from .chunk_cache import CHUNK_CACHE
 from .executor import run_in_pool, store_limiter
 from .kernels import ChunkKernels, Unit, is_fill
+from .shard_append import append_async, append_blocking, appendable
 from .write_queue import QUEUE, Batch, Update, Waker
 
 __all__ = ["CAS_ATTEMPTS", "encode_changes", "write_unit_async", "write_units_blocking"]
@@ -184,9 +185,11 @@ def _lead_blocking(k: ChunkKernels, store: Store, access: BlockingAccess, update
         batch = QUEUE.take(update)
         if batch.members:
             with _key_lock(store, key):
-                old = _read_old_blocking(k, access, key) if batch.needs_read else None
-                encoded = encode_changes(k, key, old, batch.changes)
-                _commit_blocking(batch.entry, batch.seq, False, lambda: _store_blocking(access, key, encoded))
+                appended = batch.needs_read and appendable(k, store)  # shard_append.py: the new parts at the end
+                if not (appended and append_blocking(k, access, key, batch, _commit_blocking)):
+                    old = _read_old_blocking(k, access, key) if batch.needs_read else None
+                    encoded = encode_changes(k, key, old, batch.changes)
+                    _commit_blocking(batch.entry, batch.seq, False, lambda: _store_blocking(access, key, encoded))
     except BaseException as e:
         QUEUE.finish(batch, update, e)
         raise
@@ -279,13 +282,11 @@ async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.
             async with _key_lock_async(store, key):
                 if store.conditional_writes:
                     await _swap(k, store, key, batch)
+                elif batch.needs_read and appendable(k, store):  # shard_append.py: the new parts at the end
+                    if not await append_async(k, store, key, batch, _commit_async):
+                        await _rewrite(k, store, key, batch)
                 else:
-                    old = None
-                    if batch.needs_read:
-                        async with sem:
-                            old = await store.get(key)
-                    encoded = await run_in_pool(encode_changes, k, key, old, batch.changes)
-                    await _commit_async(batch.entry, batch.seq, False, lambda: store_it(encoded))
+                    await _rewrite(k, store, key, batch)
         stored = True
     except asyncio.CancelledError:
         if not stored:
@@ -295,6 +296,26 @@ async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.
         QUEUE.finish(batch, update, e)
         raise
     QUEUE.finish(batch, update, None)
+
+
+async def _rewrite(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:
+    """The batch as a plain read-modify-write: read the whole value, merge, store it whole."""
+    sem = store_limiter(store)
+    old = None
+    if batch.needs_read:
+        async with sem:
+            old = await store.get(key)
+    encoded = await run_in_pool(encode_changes, k, key, old, batch.changes)
+
+    async def store_it() -> bool:
+        async with sem:
+            if encoded is None:
+                await store.erase(key)
+            else:
+                await store.set(key, encoded)
+        return True
+
+    await _commit_async(batch.entry, batch.seq, False, store_it)
 
 
 async def _swap(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:

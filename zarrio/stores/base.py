@@ -172,6 +172,8 @@ class Store(ABC):
     max_concurrency: int = 64
     #: ``get_versioned`` / ``set_if`` work: a read-modify-write is a compare-and-swap across processes
     conditional_writes: bool = False
+    #: ``append`` works: a partial shard write appends its new inner chunks and index
+    appends: bool = False
     #: ranges closer than this many bytes are fetched as one request
     coalesce_max_gap: int = 4096
     #: a merged range never grows past this many bytes
@@ -279,6 +281,13 @@ class Store(ABC):
         """Store ``value`` only if ``key`` still holds ``version`` (``None``: only if ``key`` is
         missing), atomically; ``False`` when it does not. Only where ``conditional_writes``."""
         raise NotImplementedError(f"{type(self).__name__} has no conditional writes")
+
+    async def append(self, key: str, data: bytes, expected_size: int) -> bool:
+        """Make the value under ``key`` itself followed by ``data``, only if it is ``expected_size``
+        bytes long now; ``False`` when it is not (or is missing). Atomic for readers: a reader sees
+        the old value or the new one, never a mix. Only where ``appends`` (the engine then updates
+        a few inner chunks of a shard by appending them and a new index: :mod:`zarrio.codecs.shard_update`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot append")
 
     def key_lock(self, key: str) -> AbstractContextManager[None] | None:
         """A lock on ``key`` that excludes writers in other processes (entered and left in worker

@@ -20,6 +20,7 @@ optional:
                                             per range when ``partial_reads``, else one
                                             ``get_sync`` sliced)
 ``erase_prefix_sync(prefix)``               ``erase_prefix`` (default: list, then erase)
+``append_sync(key, data, expected_size)``   ``append`` (with ``appends = True``)
 ``open_reader_sync(key)``                   the engine's fast path (default: ``get_sync``
                                             wrapped in a reader)
 ``close_sync()``                            ``close``
@@ -159,6 +160,10 @@ class BlockingStore(Store):
     def close_sync(self) -> None:
         """Release resources; idempotent. The default does nothing."""
 
+    def append_sync(self, key: str, data: bytes, expected_size: int) -> bool:
+        """:meth:`~zarrio.stores.base.Store.append`, blocking; only where ``appends``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot append")
+
     # ------------------------------------------------------------ async side
     async def _hop(self, fn: Callable[[], _T]) -> _T:
         if self.inline_calls:
@@ -215,6 +220,11 @@ class BlockingStore(Store):
     async def close(self) -> None:
         await self._hop(self.close_sync)
 
+    async def append(self, key: str, data: bytes, expected_size: int) -> bool:
+        validate_key(key)
+        self.check_writable()
+        return await self._hop(lambda: self.append_sync(key, data, expected_size))
+
 
 class BlockingAccess(Protocol):
     """What the engine's fast path calls, from worker threads or the caller's thread."""
@@ -224,6 +234,8 @@ class BlockingAccess(Protocol):
     def set(self, key: str, value: bytes) -> None: ...
 
     def erase(self, key: str) -> None: ...
+
+    def append(self, key: str, data: bytes, expected_size: int) -> bool: ...
 
 
 class _Access:
@@ -246,6 +258,11 @@ class _Access:
         validate_key(key)
         self._store.check_writable()
         self._store.erase_sync(key)
+
+    def append(self, key: str, data: bytes, expected_size: int) -> bool:
+        validate_key(key)
+        self._store.check_writable()
+        return self._store.append_sync(key, data, expected_size)
 
 
 def blocking_access(store: Store) -> BlockingAccess | None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidKeyError, TransportError
+from ._append import append_file
 from ._file_locks import locks_for
 from ._files import FileReader, is_missing, read_range, too_large, write_fully
 from .base import ByteRange, validate_key, validate_prefix
@@ -65,6 +66,7 @@ class LocalStore(BlockingStore):
     """A directory on the local file system, read and written atomically."""
 
     partial_reads = True
+    appends = True  # copy-on-write, so a reader sees the old file or the new (see ._append)
 
     def __init__(
         self, root: str | os.PathLike[str], *, read_only: bool = False, fsync: bool = False, lock_chunks: bool = False
@@ -239,6 +241,11 @@ class LocalStore(BlockingStore):
         path = self._path(key)
         with self._file_errors(key, path):
             self._write_atomically(path, value)
+
+    def append_sync(self, key: str, data: bytes, expected_size: int) -> bool:
+        path = self._path(key)
+        with self._file_errors(key, path):
+            return append_file(path, TEMP_PREFIX, data, expected_size, fsync=self.fsync)
 
     def _write_atomically(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path)

@@ -48,6 +48,7 @@ class ForwardingStore(Store):
         self.coalesce_max_size = inner.coalesce_max_size
         self.consistency = inner.consistency
         self.conditional_writes = inner.conditional_writes
+        self.appends = inner.appends
 
     async def before(self, method: str, key: str | None) -> None:
         """Called before ``method`` is forwarded."""
@@ -116,6 +117,10 @@ class ForwardingStore(Store):
     def key_lock(self, key: str) -> AbstractContextManager[None] | None:
         return self.inner.key_lock(key)
 
+    async def append(self, key: str, data: bytes, expected_size: int) -> bool:
+        await self.before("append", key)
+        return self.after("append", await self.inner.append(key, data, expected_size))
+
     def seen_versions(self) -> VersionPins | None:
         return self.inner.seen_versions()
 
@@ -165,6 +170,11 @@ class CountingStore(ForwardingStore):
     async def set(self, key: str, value: bytes) -> None:
         await super().set(key, value)
         self.bytes_written += len(value)
+
+    async def append(self, key: str, data: bytes, expected_size: int) -> bool:
+        appended = await super().append(key, data, expected_size)
+        self.bytes_written += len(data) if appended else 0
+        return appended
 
 
 class LatencyStore(ForwardingStore):

@@ -8,6 +8,7 @@
     zarrio consolidate TARGET            write consolidated metadata
     zarrio rm TARGET NODE                delete a node recursively
     zarrio cp SRC DST [--chunks ...]     copy between stores, optionally re-laid out
+    zarrio compact TARGET [--dry-run]    rewrite shards carrying garbage compactly
     zarrio serve DIR [--port N]          serve a directory over HTTP on 127.0.0.1
 
 TARGET is a directory path, a ``.zip`` file or an ``http(s)://`` URL, with an
@@ -27,7 +28,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ZarrioError
-from . import copy, edit, get, info, serve, tree
+from . import compact, copy, edit, get, info, serve, tree
 from .usage import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_parser(commands, parents)
     edit.add_parsers(commands, parents)
     copy.add_parser(commands, parents)
+    compact.add_parser(commands, parents)
     serve.add_parser(commands, parents)
     return parser
 

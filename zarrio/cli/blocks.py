@@ -8,14 +8,21 @@ once instead of once per destination unit it overlaps. Blocks then grow,
 trailing axes first, until they hold about ``target_bytes`` or ``max_chunks``
 destination chunks: fewer, larger requests, each still small enough for the
 progress line to move steadily.
+
+Chunks of varying sizes (a rectilinear grid, at either end) have no block shape:
+:func:`plan_cuts` chooses, per axis, where blocks start and stop, among the
+destination units' boundaries, by the same rules (aligned with the source
+chunks' boundaries where affordable, then merged pairwise up to the limits).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-__all__ = ["plan_block"]
+__all__ = ["cut_regions", "plan_block", "plan_cuts"]
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -63,3 +70,68 @@ def plan_block(
                 break
             block = trial
     return tuple(block)
+
+
+def _bounds(sizes: Sequence[int]) -> list[int]:
+    """``(3, 4, 2)`` -> ``[0, 3, 7, 9]``: where the chunks of one axis start, and the extent."""
+    return [0, *itertools.accumulate(sizes)]
+
+
+def _largest(cuts: Sequence[Sequence[int]]) -> list[int]:
+    return [max((b - a for a, b in itertools.pairwise(axis)), default=0) for axis in cuts]
+
+
+def _most_chunks(cuts: Sequence[Sequence[int]], inner: Sequence[Sequence[int]]) -> int:
+    """The most destination chunks (boundaries ``inner``) one block of ``cuts`` holds."""
+    count = 1
+    for axis, bounds in zip(cuts, inner, strict=True):
+        per = (bisect.bisect_left(bounds, b) - bisect.bisect_right(bounds, a) + 1 for a, b in itertools.pairwise(axis))
+        count *= max(per, default=0)
+    return count
+
+
+def _halved(cuts: list[int]) -> list[int]:
+    """Every other cut (the last one kept): consecutive blocks merged pairwise."""
+    merged = cuts[::2]
+    return merged if merged[-1] == cuts[-1] else [*merged, cuts[-1]]
+
+
+def plan_cuts(
+    unit_sizes: Sequence[Sequence[int]],
+    source_sizes: Sequence[Sequence[int]],
+    itemsize: int,
+    target_bytes: int,
+    *,
+    chunk_sizes: Sequence[Sequence[int]] | None = None,
+    max_chunks: int | None = None,
+) -> tuple[tuple[int, ...], ...]:
+    """Per axis, the boundaries of the copy blocks (first 0, last the extent), for grids given as
+    in-bounds sizes per axis (dask's ``chunks`` form): ``unit_sizes`` the destination's write units,
+    ``source_sizes`` the source's read chunks, ``chunk_sizes`` the destination chunks ``max_chunks``
+    counts. Every cut is a unit boundary, so blocks are whole units, never smaller than one."""
+    units = [_bounds(sizes) for sizes in unit_sizes]
+    inner = [_bounds(sizes) for sizes in (chunk_sizes if chunk_sizes is not None else unit_sizes)]
+    itemsize = max(itemsize, 1)
+    cuts = [list(axis) for axis in units]
+
+    def fits(trial: list[list[int]]) -> bool:
+        return math.prod(_largest(trial)) * itemsize <= target_bytes
+
+    for axis in reversed(range(len(cuts))):  # align with the source's boundaries where affordable
+        source = set(_bounds(source_sizes[axis]))
+        trial = [*cuts[:axis], [c for c in units[axis] if c in source], *cuts[axis + 1 :]]
+        if fits(trial):
+            cuts = trial
+    for axis in reversed(range(len(cuts))):  # then merge blocks pairwise
+        while len(cuts[axis]) > 2:
+            trial = [*cuts[:axis], _halved(cuts[axis]), *cuts[axis + 1 :]]
+            if not fits(trial) or (max_chunks is not None and _most_chunks(trial, inner) > max_chunks):
+                break
+            cuts = trial
+    return tuple(tuple(axis) for axis in cuts)
+
+
+def cut_regions(cuts: Sequence[Sequence[int]]) -> Iterator[tuple[slice, ...]]:
+    """The blocks between consecutive cuts of every axis, in C order."""
+    for spans in itertools.product(*(itertools.pairwise(axis) for axis in cuts)):
+        yield tuple(slice(a, b) for a, b in spans)

@@ -7,12 +7,17 @@ rewritten. ``jobs`` blocks are in flight at once, fewer when blocks are large:
 about ``memory_budget`` bytes of decoded data are held at a time (a block is
 never smaller than one unit, and a unit larger than the budget runs alone).
 
+Chunks of varying sizes (a rectilinear grid, at the source or the destination) are copied
+in blocks cut at the destination units' edges (:func:`.blocks.plan_cuts`), aligned with the
+source's edges where memory allows.
+
 A verbatim copy moves the stored chunk objects byte for byte, ``jobs`` at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Coroutine, Iterator
@@ -24,7 +29,7 @@ import numpy as np
 from .. import _paths
 from ..array import AsyncArray
 from ..errors import ZarrioError
-from .blocks import plan_block
+from .blocks import cut_regions, plan_block, plan_cuts
 from .copy_plan import ArrayCopy
 from .progress import Progress
 from .stats import grid_chunk_keys, listed_chunk_keys
@@ -88,25 +93,63 @@ class CopyJob:
     nbytes: int | None
 
 
+def _regular(array: AsyncArray) -> bool:
+    return array.metadata.is_regular
+
+
+def _read_chunks_in(array: AsyncArray, region: Region) -> int:
+    """How many of ``array``'s read chunks (inner chunks when sharded) ``region`` overlaps."""
+    if _regular(array):
+        return chunk_count(_region_extents(region), array.chunks)
+    count = 1
+    for sizes, span in zip(array.read_chunk_sizes, region, strict=True):
+        bounds = [0, *itertools.accumulate(sizes)]
+        count *= bisect.bisect_left(bounds, span.stop) - bisect.bisect_right(bounds, span.start) + 1
+    return count
+
+
+def _largest_read_chunk(array: AsyncArray) -> tuple[int, ...]:
+    return tuple(max(sizes, default=0) for sizes in array.read_chunk_sizes)
+
+
+def _blocks(source: AsyncArray, destination: AsyncArray, target: int) -> tuple[Iterator[Region], tuple[int, ...]]:
+    """The regions a re-encoding copy moves at once, and the largest one's extents."""
+    itemsize = max(source.dtype.itemsize, 1)
+    if _regular(source) and _regular(destination):
+        unit = tuple(destination.metadata.chunk_shape)
+        block = plan_block(
+            source.shape, unit, source.chunks, itemsize, target, chunks=destination.chunks, max_chunks=BLOCK_CHUNKS
+        )
+        return unit_regions(source.shape, block), tuple(min(b, s) for b, s in zip(block, source.shape, strict=True))
+    cuts = plan_cuts(
+        destination.write_chunk_sizes,
+        source.read_chunk_sizes,
+        itemsize,
+        target,
+        chunk_sizes=destination.read_chunk_sizes,
+        max_chunks=BLOCK_CHUNKS,
+    )
+    largest = tuple(max((b - a for a, b in itertools.pairwise(axis)), default=0) for axis in cuts)
+    return cut_regions(cuts), largest
+
+
 async def _reencode(job: CopyJob, progress: Progress, jobs: int, memory_budget: int) -> None:
     source, destination = job.copy.source, job.copy.destination
     itemsize = max(source.dtype.itemsize, 1)
-    unit = tuple(destination.metadata.chunk_shape)
+    meta = destination.metadata
+    unit = meta.chunk_shape if meta.is_regular else tuple(max(s, default=1) for s in destination.write_chunk_sizes)
     target = max(math.prod(unit) * itemsize, min(memory_budget // jobs, BLOCK_BYTES))
-    block = plan_block(
-        source.shape, unit, source.chunks, itemsize, target, chunks=destination.chunks, max_chunks=BLOCK_CHUNKS
-    )
-    regions = unit_regions(source.shape, block)
-    block_bytes = math.prod(min(b, s) for b, s in zip(block, source.shape, strict=True)) * itemsize
+    regions, block = _blocks(source, destination, target)
+    block_bytes = math.prod(block) * itemsize
     # a block in flight holds its data, and at least one decoded source chunk on its way into it
-    source_chunk_bytes = math.prod(min(c, s) for c, s in zip(source.chunks, source.shape, strict=True)) * itemsize
+    source_chunk_bytes = math.prod(_largest_read_chunk(source)) * itemsize
 
     async def worker() -> None:
         for region in regions:  # one shared iterator: each region is taken by exactly one worker
             selection: Any = region if region else ...  # a rank-0 array's only region is ()
             data = await source.getitem(selection)
             await destination.setitem(selection, data)
-            progress.advance(int(np.asarray(data).nbytes), chunk_count(_region_extents(region), destination.chunks))
+            progress.advance(int(np.asarray(data).nbytes), _read_chunks_in(destination, region))
 
     await _run_workers(_parallelism(block_bytes + source_chunk_bytes, jobs, memory_budget), worker)
 
@@ -116,8 +159,17 @@ async def _stored_keys(source: AsyncArray) -> list[str]:
     return await listed_chunk_keys(source.store, source) if source.store.listable else grid_chunk_keys(source)
 
 
+def _read_chunk_total(array: AsyncArray) -> int:
+    if _regular(array):
+        return chunk_count(array.shape, array.chunks)
+    return math.prod(len(sizes) for sizes in array.read_chunk_sizes)
+
+
 def _chunks_per_object(source: AsyncArray) -> int:
-    return chunk_count(tuple(source.metadata.chunk_shape), source.chunks)
+    """Read chunks per stored object (for shards of varying sizes, the mean)."""
+    if _regular(source):
+        return chunk_count(tuple(source.metadata.chunk_shape), source.chunks)
+    return max(1, round(_read_chunk_total(source) / max(source.metadata.nchunks, 1)))
 
 
 async def _verbatim(job: CopyJob, progress: Progress, jobs: int) -> None:
@@ -145,7 +197,7 @@ async def plan_jobs(copies: list[ArrayCopy]) -> list[CopyJob]:
             keys = await _stored_keys(copy.source)
             jobs.append(CopyJob(copy, keys, len(keys) * _chunks_per_object(copy.source), None))
         else:
-            count = chunk_count(copy.source.shape, copy.destination.chunks)
+            count = _read_chunk_total(copy.destination)
             jobs.append(CopyJob(copy, None, count, copy.source.nbytes))
     return jobs
 

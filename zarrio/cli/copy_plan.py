@@ -7,6 +7,9 @@ attributes, dimension names and chunk key encoding, and changes only the layout.
 A Zarr v2 source becomes Zarr v3: verbatim, its chunks under the codecs and v2 chunk keys
 that read them; re-encoded, with v3's default chunk keys; xarray's ``_ARRAY_DIMENSIONS``
 attribute becomes ``dimension_names``.
+A rectilinear chunk grid (chunks or shards of varying sizes) is kept by a verbatim copy and by
+a re-encoding one that does not replace it; ``--chunks`` makes the chunks regular, ``--shards``
+the shards (keeping varying shards takes inner chunks that divide every shard edge).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..array import AsyncArray
 from ..errors import NodeExistsError
 from ..group import AsyncGroup, read_node_metadata
 from ..metadata import GroupMetadata
+from ..metadata.chunk_grids import ChunkGrid
 from ..stores import Store
 from .copy_options import LayoutOptions
 from .target import Target
@@ -54,8 +58,17 @@ def check_not_overlapping(source: Target, destination: Target) -> None:
         raise UsageError(f"source {source} and destination {destination} overlap; copy to another node or store")
 
 
-def _fits(shards: tuple[int, ...], chunks: tuple[int, ...]) -> bool:
-    return len(shards) == len(chunks) and all(s % c == 0 for s, c in zip(shards, chunks, strict=True))
+def _fits(shards: tuple[int, ...] | ChunkGrid, chunks: tuple[int, ...]) -> bool:
+    """Whether ``chunks`` divide every shard edge (of a shard shape, or of a grid of varying shards)."""
+    if isinstance(shards, tuple):
+        return len(shards) == len(chunks) and all(s % c == 0 for s, c in zip(shards, chunks, strict=True))
+    return shards.ndim == len(chunks) and all(
+        edge % c == 0 for axis, c in enumerate(chunks) for edge in shards.distinct_edges(axis)
+    )
+
+
+def _edges(grid: ChunkGrid) -> str:
+    return str([sorted(grid.distinct_edges(axis)) for axis in range(grid.ndim)])
 
 
 def _inner_codecs(source: AsyncArray) -> list[dict[str, Any]]:
@@ -73,30 +86,49 @@ def _rank_mismatch(option: str, extents: tuple[int, ...], source: AsyncArray) ->
     return f"{option} {list(extents)} has rank {len(extents)}, but array {source.name} has rank {source.ndim}"
 
 
-def destination_layout(source: AsyncArray, options: LayoutOptions) -> dict[str, Any]:
-    """``chunks``, ``shards`` and ``codecs`` arguments of :func:`zarrio.aio.create` for a re-encoded copy."""
-    chunks = options.chunks if options.chunks is not None else source.chunks
-    if len(chunks) != source.ndim:
+def _source_chunks(source: AsyncArray, options: LayoutOptions) -> tuple[int, ...] | ChunkGrid:
+    """The destination's (inner) chunks: ``--chunks``, else the source's (its grid when they vary)."""
+    if options.chunks is not None:
+        if len(options.chunks) != source.ndim:
+            raise UsageError(_rank_mismatch("--chunks", options.chunks, source))
+        return options.chunks
+    if source.metadata.is_regular or _varying_shards(source) is not None:
+        return source.chunks  # regular chunks, or the regular inner chunks of varying shards
+    if options.shards is not None:
         raise UsageError(
-            f"--chunks {list(chunks)} has rank {len(chunks)}, but array {source.name} has rank {source.ndim}"
+            f"array {source.name} has chunks of varying sizes {_edges(source.metadata.chunk_grid)}: "
+            "pass --chunks for the inner chunks of --shards"
         )
-    shards: tuple[int, ...] | None
-    if options.unshard:
+    return source.metadata.chunk_grid
+
+
+def _varying_shards(source: AsyncArray) -> ChunkGrid | None:
+    """The grid of a sharded array whose shards vary in size, else None."""
+    if source.metadata.is_regular or not any(c.get("name") == "sharding_indexed" for c in source.codecs):
+        return None
+    return source.metadata.chunk_grid
+
+
+def destination_layout(source: AsyncArray, options: LayoutOptions) -> dict[str, Any]:
+    """``chunks``, ``shards`` and ``codecs`` arguments of :func:`zarrio.aio.create` for a re-encoded copy
+    (a chunk grid object where the source's chunks or shards of varying sizes are kept)."""
+    chunks = _source_chunks(source, options)
+    shards: tuple[int, ...] | ChunkGrid | None
+    if options.unshard or not isinstance(chunks, tuple):
         shards = None
     elif options.shards is not None:
         shards = options.shards
         if len(shards) != source.ndim:
-            raise UsageError(
-                f"--shards {list(shards)} has rank {len(shards)}, but array {source.name} has rank {source.ndim}"
-            )
+            raise UsageError(_rank_mismatch("--shards", shards, source))
     else:
-        shards = source.shards
+        shards = source.shards if source.metadata.is_regular else _varying_shards(source)
         if shards is not None and not _fits(shards, chunks):
+            kept = list(shards) if isinstance(shards, tuple) else f"of varying sizes {_edges(shards)}"
             raise UsageError(
-                f"array {source.name} has shards {list(shards)}, which chunks {list(chunks)} do not divide: "
+                f"array {source.name} has shards {kept}, which chunks {list(chunks)} do not divide: "
                 "pass --shards (or --shards none)"
             )
-    if shards is not None and not _fits(shards, chunks):
+    if isinstance(shards, tuple) and isinstance(chunks, tuple) and not _fits(shards, chunks):
         raise UsageError(f"shards {list(shards)} must be a multiple of chunks {list(chunks)} in every dimension")
     codecs = options.codecs if options.codecs is not None else _inner_codecs(source)
     return {"chunks": chunks, "shards": shards, "codecs": codecs}
@@ -115,7 +147,7 @@ async def _create_array(store: Store, path: str, source: AsyncArray, layout: dic
     if meta.zarr_format == 2:
         common.update(v2_to_v3(meta, reencoded=layout is not None))
     if layout is None:
-        await aio.create(store, meta.shape, meta.data_type, chunks=meta.chunk_shape, codecs=list(meta.codecs), **common)
+        await aio.create(store, meta.shape, meta.data_type, chunks=meta.chunk_grid, codecs=list(meta.codecs), **common)
         if meta.zarr_format == 2:  # Zarr v2 -> v3: the v2 chunks under the codecs that read them
             return ArrayCopy(source, await AsyncArray.open(store, path), verbatim=True)
         # the exact source document (extension fields and all), so the stored chunks stay valid byte for byte

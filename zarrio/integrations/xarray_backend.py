@@ -17,7 +17,9 @@ and Zarr v2 datasets as xarray writes them (with zarr-python; for v2 the Zarr
   go to ``oindex``), read through zarrio only when values are needed, blocking or
   awaited (``ds.load_async()``). ``encoding`` holds ``chunks``,
   ``preferred_chunks`` (whole shards for sharded arrays, so ``chunks={}``
-  gives one dask task per shard), ``shards``, ``codecs`` and ``fill_value``.
+  gives one dask task per shard; per-chunk sizes along the varying axes of
+  a rectilinear grid), ``shards``, ``codecs`` and ``fill_value`` (``chunks``
+  and ``shards`` only where they have one size per axis).
 
 ``filename_or_obj`` is a directory path, an ``http(s)://`` URL, an ``s3://``,
 ``gs://``, ``az://`` ... URL (through :class:`~zarrio.stores.ObjectStore`,
@@ -176,6 +178,28 @@ def _points_key(form: Form, key: tuple[Any, ...], shape: tuple[int, ...]) -> tup
     return tuple(out)
 
 
+def _chunk_encoding(array: Array, dims: tuple[str, ...]) -> dict[str, Any]:
+    """``chunks``, ``preferred_chunks`` and ``shards`` of a variable's encoding. For a rectilinear
+    grid, ``preferred_chunks`` gives a varying axis as its per-chunk sizes (xarray and dask take
+    them: ``chunks={}`` makes one dask block per stored chunk or shard); ``chunks`` (or ``shards``)
+    is left out where it varies, as xarray's Zarr writer takes only one size per axis."""
+    metadata = array.aio.metadata
+    if metadata.is_regular:
+        return {
+            "chunks": tuple(array.chunks),
+            "preferred_chunks": dict(zip(dims, tuple(array.shards or array.chunks), strict=True)),
+            "shards": tuple(array.shards) if array.shards is not None else None,
+        }
+    preferred = {
+        dim: axis if isinstance(axis, int) else sizes
+        for dim, axis, sizes in zip(dims, metadata.chunk_grid.axis_chunks, array.aio.write_chunk_sizes, strict=True)
+    }
+    encoding: dict[str, Any] = {"preferred_chunks": preferred}
+    if any(c.get("name") == "sharding_indexed" for c in metadata.codecs):
+        encoding["chunks"] = tuple(array.chunks)  # the inner chunks of varying shards are regular
+    return encoding
+
+
 class ZarrioDataStore(AbstractDataStore):
     """One group's arrays as xarray variables (read-only)."""
 
@@ -193,11 +217,8 @@ class ZarrioDataStore(AbstractDataStore):
         elif (self.use_zarr_fill_value_as_mask or v2) and not getattr(metadata, "null_fill", False):
             # Zarr v2: the fill value is the missing-value mask, as xarray reads v2 (no null fill)
             attrs["_FillValue"] = array.fill_value
-        preferred = tuple(array.shards or array.chunks)
         encoding: dict[str, Any] = {
-            "chunks": tuple(array.chunks),
-            "preferred_chunks": dict(zip(dims, preferred, strict=True)),
-            "shards": tuple(array.shards) if array.shards is not None else None,
+            **_chunk_encoding(array, dims),
             "codecs": array.codecs,
             "fill_value": array.fill_value,
         }

@@ -15,6 +15,8 @@ Setting up is idempotent and fast when already done. It creates or refreshes:
   `pip install -e ".[<every extra>]"` (test, dev, docs and the optional integrations: their tests run too);
 - `.venv-ref` on Python 3.12 with zarr-python 3.4.2 and tensorstore, the reference
   implementations used by the interop tests and the conformance write verifier (every run uses it);
+- `.venv-zarr2` on Python 3.12 with zarr-python 2.18.7 (numcodecs 0.15.2), the third reference, which
+  the Zarr v2 interop tests run (tests/test_v2_zarr2.py);
 - nginx (Debian's `nginx-light`), installed with apt-get when missing and we are root;
   the HTTP tests start their own nginx on 127.0.0.1.
 
@@ -73,6 +75,13 @@ REF_REQUIREMENTS = (
     "pcodec>=0.3",
 )
 REF_MIN_VERSION = (3, 12)
+VENV_ZARR2 = REPO / ".venv-zarr2"
+#: zarr-python 2.18 (its last release), the third reference: what zarrio writes as Zarr v2 it reads
+#: bit-exactly, and what it writes zarrio reads (tests/test_v2_zarr2.py). numcodecs as zarr 2.18.7
+#: allows it (>=0.10, <0.16, not 0.14.0 / 0.14.1): its newest.
+ZARR2_REQUIREMENTS = ("zarr==2.18.7", "numcodecs==0.15.2", "numpy")
+#: zarr 2.18 runs on 3.11 and newer; the venv is built on 3.12, as .venv-ref is
+ZARR2_MIN_VERSION = (3, 12)
 # Bump when the way the venvs are installed changes, so that existing stamps no longer match.
 SETUP_RECIPE = 2
 #: suites at once by default: all three (on 2 cores, 2 + 1 runs take two run-lengths, 3 at once about 1.5)
@@ -230,27 +239,45 @@ def setup_suite_venv(suite: SuitePython) -> bool:
     return True
 
 
+def _setup_reference(venv: Path, requirements: Sequence[str], minimum: tuple[int, int], consequence: str) -> bool:
+    """Build a reference venv (Python `minimum` or newer) holding `requirements`; False (after a loud
+    warning) when no such Python exists outside CI."""
+    expected = spec_hash(requirements)
+    if stamp_matches(venv, expected):
+        log(f"{venv.name} is up to date")
+        return True
+    existing = python_version(venv_python(venv)) if venv_python(venv).exists() else None
+    usable = existing is not None and existing >= minimum
+    base = None if usable else find_python(minimum)
+    if not usable and base is None:
+        return missing_python(minimum, consequence)
+    if base is not None:
+        ensure_venv(venv, base, minimum)
+    log(f"installing {', '.join(requirements[:2])} ... into {venv.name} (a first install takes a minute)")
+    run([venv_python(venv), "-m", "pip", "install", "--quiet", *requirements])
+    write_stamp(venv, expected)
+    log(f"{venv.name} ready")
+    return True
+
+
 def setup_reference_venv() -> bool:
     """Build `.venv-ref`; returns False (after a loud warning) when no Python 3.12 exists outside CI."""
-    expected = spec_hash(REF_REQUIREMENTS)
-    if stamp_matches(VENV_REF, expected):
-        log(".venv-ref is up to date")
-        return True
-    existing = python_version(venv_python(VENV_REF)) if venv_python(VENV_REF).exists() else None
-    usable = existing is not None and existing >= REF_MIN_VERSION
-    base = None if usable else find_python(REF_MIN_VERSION)
-    if not usable and base is None:
-        return missing_python(
-            REF_MIN_VERSION,
-            "zarr-python 3.4 needs Python >= 3.12: the interop tests and the conformance write check cannot run.",
-        )
-    if base is not None:
-        ensure_venv(VENV_REF, base, REF_MIN_VERSION)
-    log("installing the reference implementations into .venv-ref (a first install takes a minute)")
-    run([venv_python(VENV_REF), "-m", "pip", "install", "--quiet", *REF_REQUIREMENTS])
-    write_stamp(VENV_REF, expected)
-    log(".venv-ref ready")
-    return True
+    return _setup_reference(
+        VENV_REF,
+        REF_REQUIREMENTS,
+        REF_MIN_VERSION,
+        "zarr-python 3.4 needs Python >= 3.12: the interop tests and the conformance write check cannot run.",
+    )
+
+
+def setup_zarr2_venv() -> bool:
+    """Build `.venv-zarr2` (zarr-python 2.18); False (after a loud warning) when no Python 3.12 exists outside CI."""
+    return _setup_reference(
+        VENV_ZARR2,
+        ZARR2_REQUIREMENTS,
+        ZARR2_MIN_VERSION,
+        "The zarr-python 2.18 interop tests (tests/test_v2_zarr2.py) cannot run.",
+    )
 
 
 def find_nginx() -> str | None:
@@ -285,18 +312,22 @@ def setup(pythons: Sequence[SuitePython] = TEST_PYTHONS) -> tuple[dict[str, str]
     """Set everything up for `pythons`; return the environment variables the tests and the demo should see,
     and the Pythons whose venv is ready (a missing one was warned about, or raised SetupError in CI)."""
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(pythons) + 2) as pool:  # side by side: mostly downloads and unpacking
+    with ThreadPoolExecutor(max_workers=len(pythons) + 3) as pool:  # side by side: mostly downloads and unpacking
         venvs = [(suite, pool.submit(setup_suite_venv, suite)) for suite in pythons]
         reference = pool.submit(setup_reference_venv)
+        zarr2 = pool.submit(setup_zarr2_venv)
         nginx_path = pool.submit(setup_nginx)
         ready = [suite for suite, done in venvs if done.result()]
         have_ref = reference.result()
+        have_zarr2 = zarr2.result()
         nginx = nginx_path.result()
     env = dict(os.environ)
     if nginx and shutil.which("nginx") is None:  # e.g. /usr/sbin missing from a non-login PATH
         env["PATH"] = os.pathsep.join([str(Path(nginx).parent), env.get("PATH", "")])
     if have_ref:
         env.setdefault("ZARRIO_REF_PYTHON", str(venv_python(VENV_REF)))
+    if have_zarr2:
+        env.setdefault("ZARRIO_ZARR2_PYTHON", str(venv_python(VENV_ZARR2)))
     log(f"setup done in {time.monotonic() - started:.1f} s")
     return env, ready
 

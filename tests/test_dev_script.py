@@ -4,6 +4,7 @@ and the test runner (one pytest run per Python, in parallel, exit status 5, the 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Iterator
@@ -242,16 +243,36 @@ def test_missing_test_python_warns_locally_and_fails_in_ci(
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
+@pytest.mark.parametrize(
+    ("venv_attr", "builder"), [("VENV_REF", "setup_reference_venv"), ("VENV_ZARR2", "setup_zarr2_venv")]
+)
 def test_missing_python_312_warns_locally_and_fails_in_ci(
-    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str
+    dev: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ci: str,
+    venv_attr: str,
+    builder: str,
 ) -> None:
-    monkeypatch.setattr(dev, "VENV_REF", tmp_path / "no-venv-ref")
+    """Both reference venvs (.venv-ref: zarr-python 3.4.2; .venv-zarr2: zarr-python 2.18) need Python 3.12."""
+    monkeypatch.setattr(dev, venv_attr, tmp_path / "no-venv-ref")
     monkeypatch.setattr(dev, "find_python", lambda version: None)
     monkeypatch.setenv("CI", ci)
+    build = getattr(dev, builder)
     if ci:
         with pytest.raises(dev.SetupError, match=r"NO PYTHON 3\.12 FOUND"):
-            dev.setup_reference_venv()
+            build()
     else:
-        assert dev.setup_reference_venv() is False
+        assert build() is False
         assert "WARNING: NO PYTHON 3.12 FOUND" in capsys.readouterr().out
     assert not (tmp_path / "no-venv-ref").exists()
+
+
+def test_the_zarr2_reference_is_set_up_beside_the_others(dev: ModuleType) -> None:
+    """zarr 2.18.7 with a numcodecs it allows (<0.16, not 0.14.0/0.14.1); setup builds it in its pool."""
+    assert dev.ZARR2_REQUIREMENTS[0] == "zarr==2.18.7"
+    numcodecs = next(r for r in dev.ZARR2_REQUIREMENTS if r.startswith("numcodecs=="))
+    major, minor, _ = (int(x) for x in numcodecs.removeprefix("numcodecs==").split("."))
+    assert (major, minor) < (0, 16) and (major, minor) != (0, 14)
+    assert "setup_zarr2_venv" in inspect.getsource(dev.setup)

@@ -23,6 +23,7 @@ from .adapters import Location, Region
 from .config import Layout, point_sizes
 from .hierarchies import hierarchy_scaling
 from .measure import RunContext
+from .shard_updates import shard_updates
 from .sliding import sliding_windows
 from .synthetic import (
     fill_volume,
@@ -319,6 +320,7 @@ def _workloads() -> list[Workload]:
         ),
         Workload("L4-facade", "L4", "sync facade round trip of a no-op coroutine", _facade),
         Workload("W1-shared-chunk-writers", "W1", "16 threads writing rows of shared chunks", shared_chunk_writers),
+        Workload("W2-shard-updates", "W2", "update 1% of the inner chunks of a 4096^2 shard", shard_updates),
         Workload(
             "C1-sliding-nocache",
             "C1",

@@ -5,6 +5,8 @@
   Missing: the test is skipped locally and FAILS when CI=true.
 - `run_ref`: `run_ref(code, *args, timeout=120) -> stdout`, the snippet runner of
   `tests/interop` bound to that interpreter.
+- `zarr2_python` / `run_zarr2`: the same for zarr-python 2.18 (`.venv-zarr2`, built by setup;
+  ZARRIO_ZARR2_PYTHON overrides), the third reference of the Zarr v2 tests. Same skip / CI-fail rule.
 - `conformance_dir`: the shared conformance corpus (`../shared/conformance` next to the
   repository; ZARRIO_CONFORMANCE overrides; prerequisites.conformance_location). Same skip / CI-fail rule.
 - plugins: `servers.fixtures` (nginx) and `timeout_dumps` (a timed-out test shows every thread's stack).
@@ -20,7 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from interop import REF_PYTHON_ENV, RefRunError, find_ref_python, ref_environment
+from interop import (
+    REF_PYTHON_ENV,
+    ZARR2_PYTHON_ENV,
+    RefRunError,
+    find_ref_python,
+    find_zarr2_python,
+    ref_environment,
+)
 from interop import run_ref as _run_ref
 from prerequisites import CONFORMANCE_ENV, conformance_location, in_ci, skip_or_fail
 from prerequisites import pytest_runtest_setup as pytest_runtest_setup  # in CI, an empty parametrize fails
@@ -63,6 +72,37 @@ def run_ref(ref_python: Path) -> Callable[..., str]:
 
     def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
         return _run_ref(code, *args, python=ref_python, timeout=timeout, cwd=cwd)
+
+    return runner
+
+
+@pytest.fixture(scope="session")
+def zarr2_python() -> Path:
+    python = find_zarr2_python()
+    if python is None:
+        skip_or_fail(
+            f"no zarr-python 2.18 interpreter: set {ZARR2_PYTHON_ENV} or run `python3 scripts/dev.py setup` "
+            "to build .venv-zarr2"
+        )
+    probe = subprocess.run(
+        [str(python), "-c", "import zarr; assert zarr.__version__.startswith('2.18'), zarr.__version__"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ref_environment(),
+        check=False,
+    )
+    if probe.returncode != 0:
+        skip_or_fail(f"{python} has no zarr-python 2.18: {probe.stderr.strip()[-500:]}")
+    return python
+
+
+@pytest.fixture(scope="session")
+def run_zarr2(zarr2_python: Path) -> Callable[..., str]:
+    """`run_zarr2(code, *args, timeout=120, cwd=None) -> stdout` under zarr-python 2.18."""
+
+    def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
+        return _run_ref(code, *args, python=zarr2_python, timeout=timeout, cwd=cwd)
 
     return runner
 

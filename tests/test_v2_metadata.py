@@ -105,7 +105,7 @@ def test_null_fill_reads_as_zero_and_is_written_back_as_null() -> None:
         ({"dtype": "<q9"}, UnsupportedError, "dtype"),
         ({"dtype": "<M8"}, UnsupportedError, "dtype"),
         ({"dtype": "|O"}, MetadataError, "dtype"),
-        ({"dtype": "|O", "filters": [{"id": "json2"}]}, UnsupportedError, "filters"),
+        ({"dtype": "|O", "filters": [{"id": "msgpack2"}]}, UnsupportedError, "filters"),
         ({"dtype": "|O", "filters": [{"id": "pickle"}]}, UnsupportedError, "filters"),
         ({"dtype": [["a", "<i4", [2]]]}, UnsupportedError, "dtype"),
         ({"dtype": [["a", "<i4"], ["b", ">i4"]]}, UnsupportedError, "dtype"),

@@ -8,6 +8,10 @@
 `.venv-ref/bin/python` in the repository (built by `python3 scripts/dev.py setup`).
 Tests normally use the `ref_python` / `run_ref` fixtures of tests/conftest.py, which skip
 (locally) or fail (with CI=true) when the interpreter is missing.
+
+`find_zarr2_python()` finds the third reference, zarr-python 2.18 (ZARRIO_ZARR2_PYTHON, then
+`.venv-zarr2/bin/python`); snippets run under it with `run_ref(code, python=...)` (fixtures
+`zarr2_python` / `run_zarr2`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REF_PYTHON_ENV = "ZARRIO_REF_PYTHON"
+ZARR2_PYTHON_ENV = "ZARRIO_ZARR2_PYTHON"
 DEFAULT_TIMEOUT_S = 120.0
 # Variables that would make the reference interpreter import packages from the zarrio venv.
 _LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
@@ -37,6 +42,13 @@ def find_ref_python() -> Path | None:
     """The reference interpreter, or None when neither the override nor `.venv-ref` exists."""
     override = os.environ.get(REF_PYTHON_ENV)
     candidate = Path(override) if override else REPO_ROOT / ".venv-ref" / "bin" / "python"
+    return candidate if candidate.exists() else None
+
+
+def find_zarr2_python() -> Path | None:
+    """The zarr-python 2.18 interpreter, or None when neither the override nor `.venv-zarr2` exists."""
+    override = os.environ.get(ZARR2_PYTHON_ENV)
+    candidate = Path(override) if override else REPO_ROOT / ".venv-zarr2" / "bin" / "python"
     return candidate if candidate.exists() else None
 
 

@@ -24,6 +24,7 @@ from .categorize import NumcodecsCategorize
 from .chain import CodecChain
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
+from .json2 import Json2Codec
 from .numcodecs_compat import (
     NumcodecsArrayArrayCodec,
     NumcodecsArrayBytesCodec,
@@ -56,6 +57,7 @@ __all__ = [
     "CodecChain",
     "Crc32cCodec",
     "GzipCodec",
+    "Json2Codec",
     "NumcodecsArrayArrayCodec",
     "NumcodecsArrayBytesCodec",
     "NumcodecsBytesBytesCodec",

@@ -117,6 +117,11 @@ class ArrayMetadata:
         grid.check_covers(shape)
         if not isinstance(self.data_type, DataType):
             raise MetadataError(f"expected a DataType, got {type(self.data_type).__name__}", field="data_type")
+        if self.zarr_format == 3 and getattr(self.data_type, "v2_only", False):
+            raise UnsupportedError(
+                f"Zarr v3 has no data type for {self.data_type.name!r} values: such an array can only be Zarr v2",
+                field="data_type",
+            )
         parse_storage_transformers(list(self.storage_transformers))
         if self.dimension_names is not None:
             object.__setattr__(self, "dimension_names", parse_dimension_names(self.dimension_names, len(shape)))

@@ -7,7 +7,9 @@ The chunk pipeline of a v2 array is expressed in the codecs the engine already r
 * ``order: "F"`` stores each chunk in Fortran order: a ``transpose`` that reverses the axes,
   then C order, lays out the same bytes.
 * the serializer is ``bytes`` with the byte order of the stored data type, or, for object
-  arrays, the object codec (``vlen-utf8``, ``vlen-bytes``) that must be the first filter;
+  arrays, the object codec (``vlen-utf8``, ``vlen-bytes``, ``json2`` as ``numcodecs.json2``)
+  that must be the first filter; ``json2`` stores items in their logical order whatever
+  ``order`` says, so it has no ``transpose``;
 * numcodecs filters and compressors become ``numcodecs.<id>`` codecs (configuration: the
   numcodecs configuration without ``id``), except ``blosc``, which becomes the ``blosc`` codec
   so that it shuffles by the item size, as numcodecs does when zarr-python hands it the array.
@@ -37,7 +39,7 @@ _ENCODED_DTYPE_KEY = {
     "astype": "encode_dtype",
 }
 _BLOSC_SHUFFLE = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: None}
-_VLEN = {"vlen-utf8": "vlen-utf8", "vlen-bytes": "vlen-bytes"}
+_VLEN = {"vlen-utf8": "vlen-utf8", "vlen-bytes": "vlen-bytes", "json2": "numcodecs.json2"}
 
 
 def check_numcodec_config(config: object, field: str) -> dict[str, Any]:
@@ -94,18 +96,20 @@ def v2_codecs(
 ) -> tuple[dict[str, Any], ...]:
     """The v3 codec list that reads and writes chunks exactly as the v2 metadata describes them."""
     chain: list[dict[str, Any]] = []
-    if order == "F" and ndim > 1:
-        chain.append({"name": "transpose", "configuration": {"order": list(range(ndim))[::-1]}})
     remaining = list(filters or ())
     wanted = object_codec_id(data_type)
+    if order == "F" and ndim > 1 and wanted != "json2":
+        chain.append({"name": "transpose", "configuration": {"order": list(range(ndim))[::-1]}})
     array_filters: list[Mapping[str, Any]] = []
     if wanted is not None:
         if not remaining or remaining[0]["id"] not in OBJECT_CODEC_IDS:
             raise MetadataError(f"an object array needs the {wanted!r} codec as its first filter", field="filters")
-        first = remaining.pop(0)["id"]
+        object_codec = remaining.pop(0)
+        first = object_codec["id"]
         if first not in _VLEN:
             raise UnsupportedError(f"object arrays encoded with {first!r} are not supported", field="filters")
-        serializer: dict[str, Any] = {"name": _VLEN[first], "configuration": {}}
+        settings = {k: v for k, v in object_codec.items() if k != "id"} if first == "json2" else {}
+        serializer: dict[str, Any] = {"name": _VLEN[first], "configuration": settings}
     else:
         while remaining and remaining[0]["id"] in ARRAY_ARRAY_IDS:
             array_filters.append(remaining.pop(0))

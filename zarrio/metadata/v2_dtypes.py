@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import MetadataError, UnsupportedError
 from .data_types import data_type_from_numpy
 from .dtype_base import DataType
+from .json_type import JsonValuesType
 from .struct_type import StructType
 from .text_types import StringType, VariableLengthBytesType
 
@@ -27,7 +28,11 @@ FIELD = "dtype"
 Endian: TypeAlias = Literal["little", "big"] | None
 #: the numcodecs codecs that turn object arrays into bytes (zarr-python's list)
 OBJECT_CODEC_IDS = ("vlen-utf8", "vlen-bytes", "vlen-array", "pickle", "json2", "msgpack2")
-_OBJECT_TYPES: dict[str, DataType] = {"vlen-utf8": StringType(), "vlen-bytes": VariableLengthBytesType()}
+_OBJECT_TYPES: dict[str, DataType] = {
+    "vlen-utf8": StringType(),
+    "vlen-bytes": VariableLengthBytesType(),
+    "json2": JsonValuesType(),
+}
 _ORDER: dict[str, Endian] = {"<": "little", ">": "big", "|": None, "=": "little"}
 _CHAR: dict[Endian, Literal["<", ">", "|"]] = {"little": "<", "big": ">", None: "|"}
 _MAX_FIELDS = 4096
@@ -107,7 +112,8 @@ def v2_dtype_from_json(value: object, object_codec_id: str | None = None) -> V2D
         found = _OBJECT_TYPES.get(object_codec_id)
         if found is None:
             raise UnsupportedError(
-                f"object arrays encoded with {object_codec_id!r} are not supported (vlen-utf8 and vlen-bytes are)",
+                f"object arrays encoded with {object_codec_id!r} are not supported "
+                "(vlen-utf8, vlen-bytes and json2 are)",
                 field="filters",
             )
         return found, None
@@ -120,6 +126,8 @@ def object_codec_id(data_type: DataType) -> str | None:
         return "vlen-utf8"
     if isinstance(data_type, VariableLengthBytesType):
         return "vlen-bytes"
+    if isinstance(data_type, JsonValuesType):
+        return "json2"
     return None
 
 

@@ -57,6 +57,8 @@ class Progress:
     """When an attempt last showed progress (loop time); ``None`` while it waits for a request slot."""
 
     last: float | None = None
+    #: a retry or a hedge: it takes the next free request slot before every ordinary request
+    urgent: bool = False
     #: resolved when the attempt takes its request slot
     started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -129,12 +131,13 @@ async def run_watched(
     hedger: Hedger | None,
     inactivity: Callable[[], float],
     url: str,
+    urgent: bool = False,
 ) -> T:
     """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring)."""
     if (hedger is None or not hedger.enabled) and math.isinf(inactivity()):
-        return await attempt(Progress())  # nothing to watch for
+        return await attempt(Progress(urgent=urgent))  # nothing to watch for
     loop = asyncio.get_running_loop()
-    first = Progress()
+    first = Progress(urgent=urgent)
     running: list[tuple[asyncio.Future[T], Progress]] = [(asyncio.ensure_future(attempt(first)), first)]
     hedge: asyncio.Future[T] | None = None
     may_still_hedge = hedger is not None and hedger.enabled
@@ -171,7 +174,7 @@ async def run_watched(
             if now >= hedge_at:
                 may_still_hedge = False
                 if hedger is not None and hedger.may_hedge():
-                    second = Progress()
+                    second = Progress(urgent=True)
                     hedge = asyncio.ensure_future(attempt(second))
                     hedge.add_done_callback(lambda _: hedger.finished())
                     running.append((hedge, second))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from yarl import URL
 
+from ._slots import Slots
+
 __all__ = ["LoopState", "close_shared_session", "open_connections", "shared_session"]
 
 
@@ -24,8 +26,8 @@ __all__ = ["LoopState", "close_shared_session", "open_connections", "shared_sess
 class LoopState:
     """One store's state on one event loop."""
 
-    #: bounds this store's requests in flight on the loop
-    limiter: asyncio.Semaphore
+    #: bounds this store's requests in flight on the loop (retries and hedges first in line: ``_slots``)
+    limiter: Slots
     #: the session last used on the loop (looked up again once closed)
     session: aiohttp.ClientSession | None = None
     #: requests holding the limiter now

@@ -41,6 +41,7 @@ from ._hedge import Hedger, Progress, run_watched
 from ._http_options import HttpOptions
 from ._http_pool import LoopState, close_shared_session, open_connections, shared_session
 from ._retry import RETRY_STATUSES, Retryable, call_with_retries, parse_retry_after
+from ._slots import Slots
 from ._stats import StatsRecorder, TransportStats
 
 __all__ = ["HttpTransport", "Reply", "gather_or_cancel"]
@@ -163,7 +164,8 @@ class HttpTransport:
 
         self.hedger.earn()
         hedger = self.hedger if hedge else None
-        reply = await run_watched(exchange, hedger, lambda: self.inactivity(patience), url)
+        # a retry (patience grows with each) goes before the requests that have not been tried yet
+        reply = await run_watched(exchange, hedger, lambda: self.inactivity(patience), url, urgent=patience > 1.0)
         if reply.status in RETRY_STATUSES:
             self.stats.failed()
             status_error = HttpStatusError(f"HTTP status {reply.status}", status=reply.status, location=url)
@@ -187,7 +189,7 @@ class HttpTransport:
         if session is None or session.closed:
             session = await self.session()
         loop = asyncio.get_running_loop()
-        async with state.limiter:
+        async with state.limiter.held(urgent=progress.urgent):
             state.in_flight += 1
             started = loop.time()
             progress.mark(started)
@@ -244,7 +246,7 @@ class HttpTransport:
                 del self._loops[other]
             state = self._loops.get(loop)
             if state is None:
-                state = self._loops[loop] = LoopState(asyncio.Semaphore(self.max_concurrency))
+                state = self._loops[loop] = LoopState(Slots(self.max_concurrency))
             self._last = (weakref.ref(loop), state)
         return state
 

@@ -16,6 +16,7 @@ from servers.faults import FaultServer
 from servers.nginx import NginxServer
 
 import zarrio
+from zarrio.errors import ResourceLimitError
 from zarrio.stores import HttpStore, LocalStore, MemoryStore
 from zarrio.testing import CountingStore
 
@@ -71,6 +72,24 @@ def test_hits_and_misses_are_counted() -> None:
     assert stats() == (2, 4)
     s = zarrio.cache_stats()
     assert (s.entries, s.nbytes, s.capacity) == (4, 400, 10_000)
+
+
+@pytest.mark.parametrize("mode", ["w", "a"])
+def test_an_array_created_by_open_carries_the_options_of_the_call(mode: str) -> None:
+    """open_array creating the array (mode 'w', or 'a' with nothing there) gives it cache_bytes=,
+    max_read_bytes= and strict= as it would give an array it opened."""
+    store = MemoryStore()
+    z = zarrio.open_array(
+        store, mode=mode, shape=(20, 20), dtype="int32", chunks=CHUNK, cache_bytes=10_000, max_read_bytes=1_000
+    )
+    z[0:10] = DATA[0:10]  # 800 bytes each: within the limit
+    z[10:20] = DATA[10:20]
+    assert np.array_equal(z[0:5, 0:5], DATA[0:5, 0:5]) and np.array_equal(z[0:5, 0:5], DATA[0:5, 0:5])
+    assert stats() == (1, 1)  # through the cache: the second read is a hit
+    with pytest.raises(ResourceLimitError):
+        z[...]  # 1,600 bytes: over this array's max_read_bytes
+    strict = zarrio.open_array(MemoryStore(), mode=mode, shape=(4,), dtype="int32", strict=True)
+    assert strict.aio.strict
 
 
 def test_cache_bytes_zero_opts_out_and_the_config_opts_in() -> None:

@@ -189,18 +189,16 @@ async def open_array(
         "dimension_names": dimension_names, "chunk_key_encoding": chunk_key_encoding,
         "write_empty_chunks": write_empty_chunks, "config": config, "zarr_format": zarr_format,
     }  # fmt: skip
-    if mode in ("w", "w-"):
-        if shape is None:
-            raise MetadataError(f"open_array(mode={mode!r}) creates an array: pass shape= and dtype=", field="shape")
-        return await create_array(st, shape, dtype, path=norm, overwrite=mode == "w", **creating)
-    meta = await read_node_metadata(st, norm, zarr_format)
-    if meta is None:
+    meta = None if mode in ("w", "w-") else await read_node_metadata(st, norm, zarr_format)
+    if meta is None:  # created here: what is returned carries this call's options, as an opened array does
         if mode in ("r", "r+"):
             raise await missing_node(st, norm)
+        if shape is None and mode in ("w", "w-"):
+            raise MetadataError(f"open_array(mode={mode!r}) creates an array: pass shape= and dtype=", field="shape")
         if shape is None:
             error = await missing_node(st, norm)
             raise NodeNotFoundError(norm, f"{error}; pass shape= and dtype= to create it", location=error.location)
-        return await create_array(st, shape, dtype, path=norm, **creating)
+        meta = (await create_array(st, shape, dtype, path=norm, overwrite=mode == "w", **creating)).metadata
     if not isinstance(meta, ArrayMetadata):
         raise NodeNotFoundError(norm, f"the node at {norm!r} is a group, not an array", location=store_location(st))
     return AsyncArray(

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -84,13 +85,15 @@ def ml_dtype(name: str) -> np.dtype[Any]:
 
 
 @dataclass(frozen=True)
-class MlFloatType(DataType):
-    """One of the low-precision float types of :data:`FLOAT_TYPES`."""
+class _MlType(DataType):
+    """A registered type whose numpy dtype comes from ml_dtypes, named as in zarr.json."""
 
     type_name: str
+    #: the names this class stands for
+    known: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self) -> None:
-        if self.type_name not in FLOAT_TYPES:
+        if self.type_name not in self.known:
             raise UnsupportedError(f"unknown data type {self.type_name!r}", field="data_type")
 
     @property
@@ -100,6 +103,16 @@ class MlFloatType(DataType):
     @cached_property
     def numpy_dtype(self) -> np.dtype[Any]:
         return ml_dtype(self.type_name)
+
+    def to_json(self) -> JSON:
+        return self.type_name
+
+
+@dataclass(frozen=True)
+class MlFloatType(_MlType):
+    """One of the low-precision float types of :data:`FLOAT_TYPES`."""
+
+    known: ClassVar[Mapping[str, Any]] = FLOAT_TYPES
 
     @property
     def bits(self) -> int:
@@ -112,9 +125,6 @@ class MlFloatType(DataType):
     @property
     def has_infinity(self) -> bool:
         return FLOAT_TYPES[self.type_name][2]
-
-    def to_json(self) -> JSON:
-        return self.type_name
 
     def _bits_of(self, value: Any) -> int:
         unsigned = _UINT_OF_SIZE[self.numpy_dtype.itemsize]
@@ -188,30 +198,15 @@ class MlFloatType(DataType):
 
 
 @dataclass(frozen=True)
-class MlIntType(DataType):
+class MlIntType(_MlType):
     """``int2``, ``int4``, ``uint2`` or ``uint4``."""
 
-    type_name: str
-
-    def __post_init__(self) -> None:
-        if self.type_name not in INT_TYPES:
-            raise UnsupportedError(f"unknown data type {self.type_name!r}", field="data_type")
-
-    @property
-    def name(self) -> str:
-        return self.type_name
-
-    @cached_property
-    def numpy_dtype(self) -> np.dtype[Any]:
-        return ml_dtype(self.type_name)
+    known: ClassVar[Mapping[str, Any]] = INT_TYPES
 
     @property
     def range(self) -> tuple[int, int]:
         bits, signed = INT_TYPES[self.type_name]
         return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-
-    def to_json(self) -> JSON:
-        return self.type_name
 
     def _checked(self, number: int, original: object) -> Any:
         low, high = self.range

@@ -45,66 +45,57 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture(scope="session")
-def ref_python() -> Path:
-    python = find_ref_python()
+def _interpreter(python: Path | None, missing: str, probe_code: str, broken: str) -> Path:
+    """``python`` once it runs ``probe_code``; a skip (a failure in CI) saying ``missing`` or ``broken``."""
     if python is None:
-        skip_or_fail(
-            f"no reference interpreter: set {REF_PYTHON_ENV} or run `python3 scripts/dev.py setup` to build .venv-ref"
-        )
+        skip_or_fail(missing)
     probe = subprocess.run(
-        [str(python), "-c", "import zarr, tensorstore; print(zarr.__version__)"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ref_environment(),
-        check=False,
+        [str(python), "-c", probe_code], capture_output=True, text=True, timeout=120, env=ref_environment(), check=False
     )
     if probe.returncode != 0:
-        detail = probe.stderr.strip()[-500:]
-        skip_or_fail(f"reference interpreter {python} cannot import zarr and tensorstore: {detail}")
+        skip_or_fail(f"{python} {broken}: {probe.stderr.strip()[-500:]}")
+    assert python is not None
     return python
+
+
+def _runner(python: Path) -> Callable[..., str]:
+    def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
+        return _run_ref(code, *args, python=python, timeout=timeout, cwd=cwd)
+
+    return runner
+
+
+@pytest.fixture(scope="session")
+def ref_python() -> Path:
+    return _interpreter(
+        find_ref_python(),
+        f"no reference interpreter: set {REF_PYTHON_ENV} or run `python3 scripts/dev.py setup` to build .venv-ref",
+        "import zarr, tensorstore; print(zarr.__version__)",
+        "(the reference interpreter) cannot import zarr and tensorstore",
+    )
 
 
 @pytest.fixture(scope="session")
 def run_ref(ref_python: Path) -> Callable[..., str]:
     """`run_ref(code, *args, timeout=120, cwd=None) -> stdout` under the reference interpreter."""
-
-    def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
-        return _run_ref(code, *args, python=ref_python, timeout=timeout, cwd=cwd)
-
-    return runner
+    return _runner(ref_python)
 
 
 @pytest.fixture(scope="session")
 def zarr2_python() -> Path:
-    python = find_zarr2_python()
-    if python is None:
-        skip_or_fail(
-            f"no zarr-python 2.18 interpreter: set {ZARR2_PYTHON_ENV} or run `python3 scripts/dev.py setup` "
-            "to build .venv-zarr2"
-        )
-    probe = subprocess.run(
-        [str(python), "-c", "import zarr; assert zarr.__version__.startswith('2.18'), zarr.__version__"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ref_environment(),
-        check=False,
+    return _interpreter(
+        find_zarr2_python(),
+        f"no zarr-python 2.18 interpreter: set {ZARR2_PYTHON_ENV} or run `python3 scripts/dev.py setup` "
+        "to build .venv-zarr2",
+        "import zarr; assert zarr.__version__.startswith('2.18'), zarr.__version__",
+        "has no zarr-python 2.18",
     )
-    if probe.returncode != 0:
-        skip_or_fail(f"{python} has no zarr-python 2.18: {probe.stderr.strip()[-500:]}")
-    return python
 
 
 @pytest.fixture(scope="session")
 def run_zarr2(zarr2_python: Path) -> Callable[..., str]:
     """`run_zarr2(code, *args, timeout=120, cwd=None) -> stdout` under zarr-python 2.18."""
-
-    def runner(code: str, *args: str, timeout: float = 120.0, cwd: Path | str | None = None) -> str:
-        return _run_ref(code, *args, python=zarr2_python, timeout=timeout, cwd=cwd)
-
-    return runner
+    return _runner(zarr2_python)
 
 
 @pytest.fixture(scope="session")

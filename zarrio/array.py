@@ -20,7 +20,6 @@ from .metadata._checks import relocate
 from .metadata.chunk_grids import AxisChunks, RegularChunkGrid
 from .metadata.v2_nodes import METADATA_NAMES
 from .stores.base import Store
-from .stores.blocking import blocking_access
 
 __all__ = ["AsyncArray"]
 
@@ -199,7 +198,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         """The chunk engine when the store is a :class:`~zarrio.stores.blocking.BlockingStore`
         (memory, local files, a user's blocking store), else ``None``. Its ``read_blocking`` and
         ``write_blocking`` run without an event loop; the blocking facade calls them directly."""
-        return self._engine if blocking_access(self.store) is not None else None
+        return self._engine if self._engine.blocking is not None else None
 
     # the engine behind every indexing form (array_selection.SelectionMethods)
     @property

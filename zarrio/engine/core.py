@@ -153,6 +153,8 @@ class ChunkEngine(ChunkKernels):
         )
         self.store = store
         self.driver = AsyncDriver(store, layouts_kept=index_cache_size)
+        #: the store's blocking methods when it is a BlockingStore (asked once: a store keeps its class)
+        self.blocking = blocking_access(store)
         #: the decoded-chunk cache as this array uses it (``cache_bytes``: None follows zarrio.config)
         self.cache = ArrayCache(self, store, self.driver.forget, cache_bytes)
         #: stores that do not pin a value's version across reads get a shard's index checked again
@@ -205,7 +207,7 @@ class ChunkEngine(ChunkKernels):
     async def read(self, selection: Any) -> Any:
         p, out = self._plan_read(selection)
         if p.nchunks:
-            access = blocking_access(self.store)
+            access = self.blocking
             if access is not None:
                 await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_read_jobs(p, out, access))
             else:
@@ -215,7 +217,7 @@ class ChunkEngine(ChunkKernels):
     def read_blocking(self, selection: Any) -> Any:
         """Read without an event loop (stores with blocking access only): small reads
         run in the calling thread, larger ones on the codec pool."""
-        access = blocking_access(self.store)
+        access = self.blocking
         if access is None:
             raise TypeError(f"{self.store!r} has no blocking access")
         p, out = self._plan_read(selection)
@@ -294,7 +296,7 @@ class ChunkEngine(ChunkKernels):
         if not p.nchunks:
             return
         units = self._write_units(p)
-        access = blocking_access(self.store)
+        access = self.blocking
         if access is not None:
             await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_write_jobs(units, arr, access))
         else:
@@ -302,7 +304,7 @@ class ChunkEngine(ChunkKernels):
 
     def write_blocking(self, selection: Any, value: Any) -> None:
         """Write without an event loop (stores with blocking access only)."""
-        access = blocking_access(self.store)
+        access = self.blocking
         if access is None:
             raise TypeError(f"{self.store!r} has no blocking access")
         p, arr = self._plan_write(selection, value)

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
-from ..errors import InvalidKeyError, ReadOnlyError, ResourceLimitError
+from ..errors import ReadOnlyError, ResourceLimitError
+from ._keys import validate_key, validate_prefix
+from ._legacy_flags import LegacyConsistencyFlags
+from ._ranges import ByteRange, coalesce_ranges
 from ._versions import VersionPins
 
 __all__ = [
@@ -31,66 +34,8 @@ __all__ = [
     "validate_prefix",
 ]
 
-#: ``(offset, length)`` of a byte range within one value.
-ByteRange = tuple[int, int]
 #: see :attr:`Store.consistency`
 Consistency = Literal["mutable", "versioned", "immutable"]
-
-
-def validate_key(key: str) -> str:
-    """Return ``key`` if it is a clean relative key, else raise InvalidKeyError.
-
-    Refused: empty keys, absolute keys, backslashes, NUL, and empty, ``.`` or
-    ``..`` segments. Every built-in store calls this on every key it receives.
-    """
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"store keys are str, not {type(key).__name__}", key=repr(key))
-    if not key:
-        raise InvalidKeyError("empty store key", key=key)
-    if "\\" in key or "\x00" in key:
-        raise InvalidKeyError("store keys may not contain backslashes or NUL", key=key)
-    if key[0] == "/" or (key[1:2] == ":" and key[0].isascii() and key[0].isalpha()):
-        raise InvalidKeyError("store keys must be relative", key=key)
-    # cheap tests first (this runs on every key of every store call); segments only when a dot is there
-    if key[-1] == "/" or "//" in key or ("." in key and any(s in (".", "..") for s in key.split("/"))):
-        raise InvalidKeyError("store keys may not have empty, '.' or '..' segments", key=key)
-    return key
-
-
-def validate_prefix(prefix: str) -> str:
-    """Validate a listing prefix: ``""`` (the root) or a key, optionally ending in ``/``."""
-    if prefix == "":
-        return prefix
-    validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
-    return prefix
-
-
-def coalesce_ranges(ranges: Sequence[ByteRange], *, max_gap: int, max_size: int) -> list[tuple[ByteRange, list[int]]]:
-    """Merge nearby byte ranges into fewer, larger requests.
-
-    Returns a list of ``((offset, length), member_indexes)``: each merged range
-    and the indexes (into ``ranges``) of the ranges it serves. Two ranges merge
-    when the gap between them is at most ``max_gap`` and the merged range stays
-    at most ``max_size`` bytes (a single range larger than ``max_size`` is kept
-    whole).
-    """
-    order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
-    merged: list[tuple[ByteRange, list[int]]] = []
-    cur_start = cur_end = -1
-    members: list[int] = []
-    for i in order:
-        off, length = ranges[i]
-        end = off + length
-        if members and off - cur_end <= max_gap and max(end, cur_end) - cur_start <= max_size:
-            cur_end = max(cur_end, end)
-            members.append(i)
-            continue
-        if members:
-            merged.append(((cur_start, cur_end - cur_start), members))
-        cur_start, cur_end, members = off, end, [i]
-    if members:
-        merged.append(((cur_start, cur_end - cur_start), members))
-    return merged
 
 
 class RangeReader(Protocol):
@@ -105,7 +50,7 @@ class RangeReader(Protocol):
     def close(self) -> None: ...
 
 
-class Store(ABC):
+class Store(LegacyConsistencyFlags, ABC):
     """Abstract async key/value store.
 
     Capability flags (class or instance attributes):
@@ -133,41 +78,6 @@ class Store(ABC):
     #: version first read, or fail with ObjectChangedError: HTTP with ETags, object stores) or
     #: ``"immutable"`` (nothing changes while it is open: a zip archive opened for reading)
     consistency: Consistency = "mutable"
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Stores written before ``consistency`` set ``versioned_reads`` / ``immutable`` as class
-        attributes: they are read as the consistency they meant."""
-        super().__init_subclass__(**kwargs)
-        for legacy, meaning in (("versioned_reads", "versioned"), ("immutable", "immutable")):
-            value = cls.__dict__.get(legacy)
-            if isinstance(value, bool):
-                delattr(cls, legacy)
-                if value:
-                    cls.consistency = meaning  # type: ignore[assignment]
-
-    @property
-    def versioned_reads(self) -> bool:
-        """Whether a value read in several ranges is one version (``consistency`` is not mutable)."""
-        return self.consistency != "mutable"
-
-    @versioned_reads.setter
-    def versioned_reads(self, value: bool) -> None:
-        if value and self.consistency == "mutable":
-            self.consistency = "versioned"
-        elif not value:
-            self.consistency = "mutable"
-
-    @property
-    def immutable(self) -> bool:
-        """Whether no value changes while the store is open."""
-        return self.consistency == "immutable"
-
-    @immutable.setter
-    def immutable(self, value: bool) -> None:
-        if value:
-            self.consistency = "immutable"
-        elif self.consistency == "immutable":
-            self.consistency = "mutable"
 
     max_concurrency: int = 64
     #: ``get_versioned`` / ``set_if`` work: a read-modify-write is a compare-and-swap across processes
@@ -307,7 +217,7 @@ class Store(ABC):
         one-byte GET, a HEAD), or ``None`` (missing, or the store cannot tell)."""
         return None
 
-    def expect_reads(self, count: int) -> None:  # noqa: B027 - optional hook with a do-nothing default
+    def expect_reads(self, count: int) -> None:
         """A hint: about ``count`` reads of this store will follow shortly.
 
         The engine gives it while a sharded read waits for shard indexes. A store
@@ -315,7 +225,7 @@ class Store(ABC):
         opens connections); the default does nothing. Must not block or raise.
         """
 
-    async def close(self) -> None:  # noqa: B027 - optional hook with a do-nothing default
+    async def close(self) -> None:
         """Release resources (sessions, file handles). Idempotent."""
 
     # ------------------------------------------------------------ helpers

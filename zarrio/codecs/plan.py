@@ -28,6 +28,14 @@ ranges    several ``(offset, length)`` ranges                     ``list[bytes] 
 A plain chunk's plan is one ``Read.whole``; the sharding codec's is
 :meth:`~zarrio.codecs.ShardingCodec.read_plan`.
 
+Plans compose. A value that is a byte range of another (an inner shard inside its
+shard, when sharding is nested) has its plan run through :func:`within`, which
+turns every read into a range read of the outer value; :func:`gather` runs such
+plans side by side, one read per step for all of them, and the outer plan takes
+it over with ``yield from``. So a nested read asks for the outer index, then the
+indexes of the inner shards it needs (one read), then their inner chunks and any
+other inner chunks (one read).
+
 A read marked ``cacheable`` describes the value's layout (a shard's index): a
 driver may answer it from what it read before while the value cannot change,
 and concurrent plans asking it share one request. ``followed_by`` is a hint of
@@ -37,11 +45,13 @@ meanwhile).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Plan", "Read"]
+from ..errors import ResourceLimitError
+
+__all__ = ["Plan", "Read", "gather", "within"]
 
 T = TypeVar("T")
 
@@ -78,5 +88,91 @@ class Read:
         return cls("suffix", length=length, cacheable=cacheable, followed_by=followed_by)
 
     @classmethod
-    def of_ranges(cls, ranges: tuple[tuple[int, int], ...]) -> Read:
-        return cls("ranges", ranges=ranges)
+    def of_ranges(cls, ranges: tuple[tuple[int, int], ...], *, cacheable: bool = False, followed_by: int = 0) -> Read:
+        return cls("ranges", ranges=ranges, cacheable=cacheable, followed_by=followed_by)
+
+
+def _clip(offset: int, length: int, base: int, size: int) -> tuple[int, int]:
+    """A range of the inner value as a range of the outer one, clipped to the inner value as
+    a store clips a read to its value (a corrupt index cannot reach the neighbours' bytes)."""
+    start = min(offset, size)
+    return base + start, max(0, min(length, size - start))
+
+
+def _shifted(read: Read, base: int, size: int) -> Read:
+    keep, then = read.cacheable, read.followed_by
+    if read.kind == "whole":
+        if size > read.length:
+            raise ResourceLimitError(f"a stored object of {size} bytes exceeds the limit of {read.length} bytes")
+        return Read.range(base, size, cacheable=keep, followed_by=then)
+    if read.kind == "range":
+        return Read.range(*_clip(read.offset, read.length, base, size), cacheable=keep, followed_by=then)
+    if read.kind == "suffix":
+        start = max(0, size - read.length)
+        return Read.range(base + start, size - start, cacheable=keep, followed_by=then)
+    return Read.of_ranges(
+        tuple(_clip(offset, length, base, size) for offset, length in read.ranges), cacheable=keep, followed_by=then
+    )
+
+
+def within(plan: Plan[T], offset: int, size: int) -> Plan[T]:
+    """``plan``, about a value that is the ``size`` bytes at ``offset`` of another value, as a
+    plan about that other value: it only asks range and ranges reads (see :func:`gather`)."""
+    answer: Any = None
+    try:
+        while True:
+            try:
+                read = plan.send(answer)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            answer = yield _shifted(read, offset, size)
+            if read.kind == "suffix" and answer is not None:
+                answer = (answer, size)
+    finally:
+        plan.close()
+
+
+def gather(plans: Sequence[Plan[Any]]) -> Plan[list[Any] | None]:
+    """Run ``plans`` about one value side by side, asking one ``ranges`` read per step.
+
+    A step asks every pending layout (``cacheable``) read if there is one, kept apart so
+    that a driver may keep their answer, else every pending read. The plans may ask only
+    range and ranges reads (wrap them in :func:`within`). Returns their results in order,
+    or None when the value is missing.
+    """
+    results: dict[int, Any] = {}
+    pending: dict[int, Read] = {}
+
+    def advance(number: int, answer: Any) -> None:
+        try:
+            read = plans[number].send(answer)
+        except StopIteration as done:
+            results[number] = done.value
+            return
+        if read.kind not in ("range", "ranges"):
+            raise TypeError(f"gather runs plans of range reads, got a {read.kind} read (wrap the plan in within)")
+        pending[number] = read
+
+    try:
+        for number in range(len(plans)):
+            advance(number, None)
+        while pending:
+            layout = {number: read for number, read in pending.items() if read.cacheable}
+            step = layout or dict(pending)
+            asked = [read.ranges if read.kind == "ranges" else ((read.offset, read.length),) for read in step.values()]
+            followed_by = sum(read.followed_by for read in step.values())
+            merged = tuple(r for ranges in asked for r in ranges)
+            blobs = yield Read.of_ranges(merged, cacheable=bool(layout), followed_by=followed_by)
+            if blobs is None:
+                return None
+            at = 0
+            for (number, read), ranges in zip(step.items(), asked, strict=True):
+                answer = blobs[at : at + len(ranges)]
+                at += len(ranges)
+                del pending[number]
+                advance(number, answer[0] if read.kind == "range" else list(answer))
+        return [results[number] for number in range(len(plans))]
+    finally:
+        for plan in plans:
+            plan.close()

@@ -212,9 +212,9 @@ class ChunkKernels:
         def check_part(nbytes: int) -> None:
             self.check_stored_size(nbytes, key)
 
-        wanted = sorted({flat for flat, _ in members})
         cps = self.chunks_per_shard if self.layout is None else self.layout.members_cps(members)
-        return self.sharding.read_plan(cps, wanted, limit=self.max_read_bytes, check_part=check_part, recheck=recheck)
+        wanted, limit = sorted({flat for flat, _ in members}), self.max_read_bytes
+        return self.sharding.read_plan(cps, wanted, limit=limit, check_part=check_part, recheck=recheck, picks=members)
 
     def _chunk_plan(self, key: str) -> Plan[Parts | None]:
         """A plain chunk's plan: its whole value (one ``Read`` shared by every plan of the array)."""

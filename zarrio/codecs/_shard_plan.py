@@ -31,11 +31,15 @@ __all__ = ["Nested", "Pick", "nested_wants", "shard_plan"]
 
 
 class Pick(Protocol):
-    """What a read wants of one inner chunk: per dimension an int, a slice or an int array
-    (a projection's ``chunk_selection``; arrays taken per dimension, so points may over-select)."""
+    """What a read wants of one inner chunk (a projection): per dimension an int, a slice or an
+    int array (arrays taken per dimension, so points may over-select), or all of it."""
 
     @property
     def chunk_selection(self) -> tuple[Any, ...]: ...
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every element of the inner chunk inside the array is wanted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +74,10 @@ def nested_wants(
     picked by ``picks`` (flat index, pick); inner shards wanted whole are left out."""
     cps = tuple(n // b for n, b in zip(inner_shape, block_shape, strict=True))
     wants: dict[int, set[int]] = {}
-    for flat, pick in picks:
-        wants.setdefault(flat, set()).update(touched(pick.chunk_selection, inner_shape, block_shape))
     total = math.prod(cps)
+    for flat, pick in picks:
+        blocks = set(range(total)) if pick.is_complete else touched(pick.chunk_selection, inner_shape, block_shape)
+        wants.setdefault(flat, set()).update(blocks)
     return Nested(codec, cps, {flat: sorted(blocks) for flat, blocks in wants.items() if len(blocks) < total})
 
 

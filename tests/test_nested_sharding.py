@@ -311,3 +311,13 @@ def test_zarr_python_reads_what_zarrio_writes(
     write(str(path), None, outer, inner)
     np.save(str(path) + ".npy", DATA)
     assert json.loads(run_ref(READ_NESTED, str(path)).strip().splitlines()[-1]) == [True, True]
+
+
+@pytest.mark.parametrize("counted", [False, True])
+def test_the_decoded_chunk_cache_never_keeps_a_partly_read_inner_shard(counted: bool) -> None:
+    base = MemoryStore()
+    write(base, "a")
+    z = zarrio.open_array(CountingStore(base) if counted else base, path="a", cache_bytes=1 << 20)
+    assert np.array_equal(z[4:8, 6:7], DATA[4:8, 6:7])  # one block of inner shard (0, 0)
+    assert np.array_equal(z[0:16, 0:16], DATA[0:16, 0:16])  # all of it: not the fill of the first read
+    assert np.array_equal(z[4:8, 6:7], DATA[4:8, 6:7])  # and now from the cache

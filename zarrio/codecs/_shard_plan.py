@@ -27,7 +27,13 @@ from ._shard_index import MISSING, Parts, ShardIndex
 from .base import Buffer
 from .plan import Plan, Read, gather, within
 
-__all__ = ["Nested", "Pick", "nested_wants", "shard_plan"]
+__all__ = ["Nested", "PartialShard", "Pick", "nested_wants", "shard_plan"]
+
+
+class PartialShard(bytes):
+    """An inner shard re-assembled from the inner chunks a read fetched (the others missing):
+    it decodes as any shard, but is not the stored inner chunk, so what it decodes to holds the
+    fill value where the read did not look, and must not be kept as that chunk (decoded-chunk cache)."""
 
 
 class Pick(Protocol):
@@ -143,7 +149,7 @@ def shard_plan(
             _take(codec, parts, zip(direct, results.pop(0), strict=True), entries)
         for flat, inner_parts in zip(deep, results, strict=True):
             pieces = [inner_parts.get(number) for number in range(math.prod(nested.cps))]
-            parts[flat] = inner.encode_shard(pieces, nested.cps) or inner.encode_empty(nested.cps)
+            parts[flat] = PartialShard(inner.encode_shard(pieces, nested.cps) or inner.encode_empty(nested.cps))
     if recheck:
         again = yield Read(index_read.kind, index_read.offset, index_read.length)  # fresh, never cached
         raw_again = None if again is None else (again[0] if index_read.kind == "suffix" else again)

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import CodecError, MetadataError
 from ._config import config_choice, fail, reject_unknown_keys
 from ._shard_index import MISSING, MISSING_VALUE, IndexLocation, Parts, ShardIndex
-from ._shard_plan import Pick, nested_wants, shard_plan
+from ._shard_plan import PartialShard, Pick, nested_wants, shard_plan
 from .base import JSON, ArrayBytesCodec, Buffer, ChunkSpec, Codec, codec_from_json, register_codec
 from .bytes import BytesCodec
 from .chain import CodecChain
@@ -27,7 +27,7 @@ from .crc32c import Crc32cCodec
 from .fill import fill_only_blocks, filled
 from .plan import Plan
 
-__all__ = ["MISSING", "MISSING_VALUE", "Parts", "ShardingCodec"]
+__all__ = ["MISSING", "MISSING_VALUE", "PartialShard", "Parts", "ShardingCodec"]
 
 CodecsArgument = Sequence[JSON | Codec]
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._config import config
-from ..codecs.sharding import Parts
+from ..codecs.sharding import PartialShard, Parts
 from ..errors import CodecError
 from ..indexing import ChunkProjection
 from ..stores.base import Store
@@ -94,8 +94,8 @@ class ArrayCache:
         items: list[Item] = []
         for flat, proj in missing:
             data = None if parts is None else parts.get(flat)
-            if data is None or version is _UNKNOWN:
-                items.append((data, proj, key))  # placed as without the cache
+            if data is None or version is _UNKNOWN or isinstance(data, PartialShard):
+                items.append((data, proj, key))  # placed as without the cache (a partial shard: not the chunk)
             else:
                 items.append((_Miss(data, self._ek(key, flat), version, stamp), proj, key))
         return items

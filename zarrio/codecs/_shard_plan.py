@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,6 +93,7 @@ def _runs(flat: Sequence[int]) -> int:
 
 
 def _ranges_plan(ranges: tuple[tuple[int, int], ...]) -> Plan[list[Buffer] | None]:
+    """The plan of reading ``ranges`` of the shard (the inner chunks read whole, beside nested ones)."""
     blobs: list[Buffer] | None = yield Read.of_ranges(ranges)
     return blobs
 
@@ -158,11 +159,15 @@ def shard_plan(
     return parts
 
 
-def _take(codec: ShardIndex, parts: Parts, blobs: Any, entries: Mapping[int, tuple[int, int]]) -> None:
+def _take(
+    codec: ShardIndex, parts: Parts, blobs: Iterable[tuple[int, Buffer]], entries: Mapping[int, tuple[int, int]]
+) -> None:
+    """Put the fetched inner chunks into ``parts``, each checked to be as long as its index entry says."""
     for flat, blob in blobs:
+        blob_nbytes = memoryview(blob).nbytes
         length = entries[flat][1]
-        if len(blob) != length:
+        if blob_nbytes != length:
             raise CorruptChunkError(
-                f"inner chunk {flat} of the shard: expected {length} bytes, got {len(blob)}", codec=codec.name
+                f"inner chunk {flat} of the shard: expected {length} bytes, got {blob_nbytes}", codec=codec.name
             )
         parts[flat] = blob

@@ -30,7 +30,7 @@ ZSTD_CRC: list[dict[str, Any]] = [
 
 
 class CountingMemoryStore(MemoryStore):
-    """Counts the values the engine's blocking fast path opens."""
+    """Counts the values the engine's blocking fast path opens or reads whole."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,6 +39,10 @@ class CountingMemoryStore(MemoryStore):
     def open_reader_sync(self, key: str) -> Any:
         self.opened[key] += 1
         return super().open_reader_sync(key)
+
+    def get_bounded_sync(self, key: str, limit: int, hint: int) -> Any:
+        self.opened[key] += 1  # a plain chunk's whole value, read without an open reader
+        return super().get_bounded_sync(key, limit, hint)
 
 
 def quarters(y: int, x: int) -> list[tuple[slice, slice]]:

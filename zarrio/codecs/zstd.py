@@ -14,6 +14,9 @@ from .base import JSON, Buffer, BytesBytesCodec, register_codec
 __all__ = ["ZstdCodec"]
 
 MIN_LEVEL = -(1 << 17)  # ZSTD_minCLevel(): the fastest negative level
+#: outputs up to this size are decompressed in one call and copied (a tiny chunk's frame walk
+#: and stream reader cost more than the copy); larger ones stream straight into place
+ONE_SHOT_BYTES = 64 * 1024
 
 
 class _PerThread(threading.local):
@@ -105,6 +108,11 @@ class ZstdCodec(BytesBytesCodec):
         """Decompress every frame straight into ``out``, which the frames must fill exactly."""
         if not memoryview(data).nbytes:
             raise CorruptChunkError("empty zstd stream", codec=self.name)
+        if out.nbytes <= ONE_SHOT_BYTES:
+            decoded = self._one_frame(data, out.nbytes)
+            if decoded is not None and len(decoded) == out.nbytes:
+                out[:] = decoded
+                return True
         # the stream reader stops quietly at the end of its input: check first that the input
         # is whole frames (a frame cut inside its checksum would otherwise decode without it)
         check_whole_frames(data, self.name)
@@ -124,6 +132,20 @@ class ZstdCodec(BytesBytesCodec):
             got = f"more than {out.nbytes}" if extra else str(filled)
             raise CorruptChunkError(f"zstd data decodes to {got} bytes, expected {out.nbytes}", codec=self.name)
         return True
+
+    def _one_frame(self, data: Buffer, size: int) -> bytes | None:
+        """``data`` decompressed when it is exactly one whole frame that says it holds ``size``
+        bytes (the decompressor checks the frame ends, nothing follows it and, while it decodes,
+        that it holds no more than it says: a bomb is stopped within a block), else None: the
+        caller takes the general path, which also names what is wrong with bad data."""
+        try:
+            if zstandard.frame_content_size(data) != size:
+                return None
+            stream = self._decompressor().decompressobj()
+            decoded: bytes = stream.decompress(data)
+        except zstandard.ZstdError:
+            return None
+        return decoded if stream.eof and not stream.unused_data else None
 
     def decode(self, data: Buffer) -> Buffer:
         """Decompress one or more concatenated frames, with or without a content size."""

@@ -7,9 +7,11 @@
   has nothing to merge with and goes out at once from the plan's own task. Layout reads (a shard's
   index) are shared by concurrent plans and kept while the store guarantees the
   value cannot change under them (``Store.consistency`` not ``"mutable"``).
-* :func:`run_blocking` runs one plan inside a worker thread over a blocking
-  reader (memory, a local file), which answers every read from one open version
-  of the value.
+* :func:`run_blocking` runs one plan inside a worker thread through a store's
+  blocking access (memory, local disk): a plan that wants the whole value (a
+  plain chunk) gets it in one bounded read (three system calls for a small
+  local file); one that reads ranges (a shard's index, then its inner chunks)
+  gets them from one open version of the value.
 
 Neither knows what the plan is about: a plain chunk and a shard differ only in
 the plan the codec hands them.
@@ -25,6 +27,7 @@ from .._tasks import start_task
 from ..codecs.plan import Plan, Read
 from ..errors import ResourceLimitError
 from ..stores.base import RangeReader, Store
+from ..stores.blocking import BlockingAccess
 from .chunk_cache import CHUNK_CACHE
 from .executor import run_in_pool, store_limiter
 
@@ -52,11 +55,24 @@ def _nbytes(answer: Any) -> int:
     return 0
 
 
-def run_blocking(plan: Plan[T], reader: RangeReader | None) -> T:
-    """Run ``plan`` to its result over ``reader`` (``None``: the value is missing)."""
+def run_blocking(plan: Plan[T], access: BlockingAccess, key: str, hint: int) -> T:
+    """Run ``plan`` about the value under ``key`` to its result (``hint``: the value's likely
+    largest size, see ``BlockingStore.get_bounded_sync``). A whole-value read asked first needs
+    no open reader; any other read opens one, and every later read is answered from it."""
     finished, value = _step(plan, None)
-    while not finished:
-        finished, value = _step(plan, _answer_from(reader, value))
+    if finished:
+        return value  # type: ignore[no-any-return]
+    if value.kind == "whole":
+        finished, value = _step(plan, access.get_bounded(key, value.length, hint))
+        if finished:
+            return value  # type: ignore[no-any-return]
+    reader = access.open_reader(key)
+    try:
+        while not finished:
+            finished, value = _step(plan, _answer_from(reader, value))
+    finally:
+        if reader is not None:
+            reader.close()
     result: T = value
     return result
 

@@ -152,6 +152,9 @@ class ChunkKernels:
         #: the encoded size of every stored chunk when the codecs fix it (``bytes`` alone, ...)
         fixed = None if self._varying_units else chain_of_unit.compute_encoded_size(spec_of_unit)
         self._fixed_unit_size = fixed
+        #: the size a stored object most likely has at most (its decoded size plus a compressor's
+        #: worst expansion, at most 1 MiB): what a blocking whole-value read asks for first
+        self._read_hint = min(chain.largest_nbytes(self.spec) * 65 // 64 + 512, 1 << 20)
 
     @property
     def plan_chunks(self) -> tuple[AxisChunks, ...]:
@@ -335,15 +338,11 @@ class ChunkKernels:
         return self.shared_reads.join(out, wanted)
 
     def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
-        """Run one unit's plan over one open version of its stored value."""
-        reader = access.open_reader(key)
+        """Run one unit's plan through the store's blocking access."""
         try:
-            return run_blocking(self.read_plan(key, members, recheck=False), reader)
+            return run_blocking(self.read_plan(key, members, recheck=False), access, key, self._read_hint)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
-        finally:
-            if reader is not None:
-                reader.close()
 
     def _read_for_all(self, access: BlockingAccess, key: str, entry: SharedRead) -> None:
         """Read and decode one chunk once, and place it into every reader's output."""

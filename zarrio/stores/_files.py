@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ResourceLimitError, TransportError
 
-__all__ = ["FileReader", "is_missing", "read_range", "too_large", "write_fully"]
+__all__ = ["FileReader", "is_missing", "read_bounded", "read_range", "too_large", "write_fully"]
 
 
 # errors that mean "this key holds no value" when reading
@@ -41,6 +41,52 @@ def read_range(file: Any, size: int, offset: int, length: int) -> bytes:
     file.seek(offset)
     data: bytes = file.read(length)
     return data
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def read_bounded(path: str, limit: int, hint: int) -> bytes | None:
+    """The whole file at ``path`` (``None`` when missing), refused when larger than ``limit``.
+
+    A file of at most ``hint`` bytes costs three system calls, each of which lets the GIL go:
+    open, one read of ``hint + 1`` bytes, close. A read of a regular file returns fewer bytes
+    than asked only at its end, so a short read is the whole file and its size need not be
+    asked; a longer file is sized with ``fstat`` and read on. The file is read from the one
+    version that was opened (a writer renames new versions onto the key)."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as e:
+        if is_missing(e):
+            return None
+        raise
+    try:
+        first = max(0, min(hint, limit)) + 1
+        data = os.read(fd, first)  # a directory fails here with EISDIR: no value
+        if len(data) < first:
+            return data
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None  # a device or pipe at a key is no value (as FileReader)
+        if info.st_size > limit:
+            raise ResourceLimitError(f"a stored object of {info.st_size} bytes exceeds the limit of {limit} bytes")
+        parts = [data]
+        got = len(data)
+        while got < info.st_size:
+            more = os.read(fd, info.st_size - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        if got > limit:
+            raise ResourceLimitError(f"a stored object of more than {limit} bytes exceeds the limit")
+        return b"".join(parts)
+    except OSError as e:
+        if is_missing(e):
+            return None
+        raise
+    finally:
+        os.close(fd)
 
 
 def too_large(key: str | None, path: str) -> ResourceLimitError:

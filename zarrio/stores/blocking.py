@@ -23,6 +23,8 @@ optional:
 ``append_sync(key, data, expected_size)``   ``append`` (with ``appends = True``)
 ``open_reader_sync(key)``                   the engine's fast path (default: ``get_sync``
                                             wrapped in a reader)
+``get_bounded_sync(key, limit, hint)``      the fast path's whole-chunk read (default:
+                                            ``get_sync``, checked against ``limit``)
 ``close_sync()``                            ``close``
 ==========================================  ==========================================
 
@@ -66,6 +68,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Protocol, TypeVar
 
+from ..errors import ResourceLimitError
 from .base import ByteRange, RangeReader, Store, validate_key, validate_prefix
 
 __all__ = ["BlockingAccess", "BlockingStore", "BytesReader", "blocking_access"]
@@ -157,6 +160,15 @@ class BlockingStore(Store):
         value = self.get_sync(key)
         return None if value is None else BytesReader(value)
 
+    def get_bounded_sync(self, key: str, limit: int, hint: int) -> bytes | None:
+        """The whole value under ``key``, or ``None``; ResourceLimitError when it is larger than
+        ``limit`` bytes. ``hint``: the size the value most likely has at most (a chunk's largest
+        encoded size), which a backend may read in one call before it asks for the size."""
+        value = self.get_sync(key)
+        if value is not None and len(value) > limit:
+            raise ResourceLimitError(f"a stored object of {len(value)} bytes exceeds the limit of {limit} bytes")
+        return value
+
     def close_sync(self) -> None:
         """Release resources; idempotent. The default does nothing."""
 
@@ -231,6 +243,8 @@ class BlockingAccess(Protocol):
 
     def open_reader(self, key: str) -> RangeReader | None: ...
 
+    def get_bounded(self, key: str, limit: int, hint: int) -> bytes | None: ...
+
     def set(self, key: str, value: bytes) -> None: ...
 
     def erase(self, key: str) -> None: ...
@@ -248,6 +262,9 @@ class _Access:
 
     def open_reader(self, key: str) -> RangeReader | None:
         return self._store.open_reader_sync(validate_key(key))
+
+    def get_bounded(self, key: str, limit: int, hint: int) -> bytes | None:
+        return self._store.get_bounded_sync(validate_key(key), limit, hint)
 
     def set(self, key: str, value: bytes) -> None:
         validate_key(key)

@@ -82,6 +82,8 @@ class CodecChain:
         """Prefer :meth:`from_json`; this expects codecs that are already evolved for ``spec``."""
         self.array_array, self.array_bytes, self.bytes_bytes = _split(codecs)
         self.spec = spec
+        #: the last decoded spec, the specs of its array stages and its array->bytes encoded size
+        self._decoding: tuple[ChunkSpec, list[ChunkSpec], int | None] | None = None
 
     @classmethod
     def from_json(cls, codecs: Sequence[JSON | Codec], spec: ChunkSpec) -> CodecChain:
@@ -170,15 +172,20 @@ class CodecChain:
         result is a view of it, valid until the lender reuses the buffer.
         """
         spec = spec or self.spec
-        specs = [spec]
-        for array_codec in self.array_array:
-            specs.append(array_codec.resolve_spec(specs[-1]))
+        known = self._decoding
+        if known is not None and known[0] is spec:  # the same spec as the last chunk's: the common case
+            specs, size = known[1], known[2]
+        else:
+            specs = [spec]
+            for array_codec in self.array_array:
+                specs.append(array_codec.resolve_spec(specs[-1]))
+            size = self.array_bytes.compute_encoded_size(specs[-1])
+            self._decoding = (spec, specs, size)  # one assignment: safe to race between threads
         codec: Codec | None = None
         try:
             last = len(self.bytes_bytes) - 1
             for i, codec in enumerate(reversed(self.bytes_bytes)):
                 if i == last and scratch is not None:
-                    size = self.array_bytes.compute_encoded_size(specs[-1])
                     if size is not None:
                         buffer = scratch(size)
                         if codec.decode_into(data, buffer):

@@ -255,6 +255,9 @@ def _dim(sel: Any, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     raise SelectionError(f"axis {axis}: unsupported index {sel!r}")
 
 
+_GET_0, _GET_1, _GET_2, _GET_3 = (operator.itemgetter(i) for i in range(4))
+
+
 @dataclass(frozen=True)
 class IndexPlan:
     """A selection resolved against an array's shape and chunk grid."""
@@ -269,13 +272,14 @@ class IndexPlan:
         return math.prod(len(d.parts) for d in self.dims)
 
     def __iter__(self) -> Iterator[ChunkProjection]:
+        # this runs once per chunk of a read: C-level getters instead of generator expressions
+        first, second, third, fourth = _GET_0, _GET_1, _GET_2, _GET_3
+        dropped = any(d.out_len is None for d in self.dims)  # integer-indexed dims: no output axis
         for combo in itertools.product(*(d.parts for d in self.dims)):
-            yield ChunkProjection(
-                coords=tuple(p[0] for p in combo),
-                chunk_selection=tuple(p[1] for p in combo),
-                out_selection=tuple(p[2] for p in combo if p[2] is not None),
-                is_complete=all(p[3] for p in combo),
-            )
+            out = tuple(map(third, combo))
+            if dropped:
+                out = tuple(s for s in out if s is not None)
+            yield ChunkProjection(tuple(map(first, combo)), tuple(map(second, combo)), out, all(map(fourth, combo)))
 
 
 class PlannedSelection:

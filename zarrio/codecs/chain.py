@@ -185,12 +185,11 @@ class CodecChain:
         try:
             last = len(self.bytes_bytes) - 1
             for i, codec in enumerate(reversed(self.bytes_bytes)):
-                if i == last and scratch is not None:
-                    if size is not None:
-                        buffer = scratch(size)
-                        if codec.decode_into(data, buffer):
-                            data = buffer
-                            continue
+                if i == last and scratch is not None and size is not None:
+                    buffer = scratch(size)
+                    if codec.decode_into(data, buffer):
+                        data = buffer
+                        continue
                 data = codec.decode(data)
             codec = self.array_bytes
             array = self.array_bytes.decode(data, specs[-1])

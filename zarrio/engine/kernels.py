@@ -153,8 +153,9 @@ class ChunkKernels:
         fixed = None if self._varying_units else chain_of_unit.compute_encoded_size(spec_of_unit)
         self._fixed_unit_size = fixed
         #: the size a stored object most likely has at most (its decoded size plus a compressor's
-        #: worst expansion, at most 1 MiB): what a blocking whole-value read asks for first
-        self._read_hint = min(chain.largest_nbytes(self.spec) * 65 // 64 + 512, 1 << 20)
+        #: worst expansion), what a blocking whole-value read asks for first; at most 64 KiB, as
+        #: asking for 1 MiB costs a 1 MiB allocation (165 µs, against 14 for fstat and pread)
+        self._read_hint = min(chain.largest_nbytes(self.spec) * 65 // 64 + 512, 1 << 16)
 
     @property
     def plan_chunks(self) -> tuple[AxisChunks, ...]:

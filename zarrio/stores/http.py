@@ -2,8 +2,10 @@
 
 This module is also the worked example of a custom store: a read-only
 :class:`~zarrio.stores.Store` with true ranged reads. It holds the reads and
-the rules for answers; sending requests (sessions, limits, retries, timeouts,
-hedges, statistics) is the transport's job (``_http_transport``).
+the rules for answers. Sending requests (sessions, limits, retries, timeouts,
+hedges, statistics) is the transport's job (``_http_transport``); reading many
+ranges of one value (coalescing, multi-range requests, their fallback) is
+``_http_ranges``'s; refusing writes and listing, ``_http_base``'s.
 
 * ``get`` is a plain ``GET``; ``get_partial`` sends ``Range: bytes=a-b``;
   ``get_suffix`` sends ``Range: bytes=-n``; ``get_ranges`` coalesces nearby
@@ -33,35 +35,31 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from ..errors import HttpStatusError, ListingNotSupportedError, ObjectChangedError, StoreError, TransportError
+from ..errors import HttpStatusError, ObjectChangedError, StoreError, TransportError
 from . import _multipart as mp
+from ._http_base import HttpStoreBase
 from ._http_options import HttpOptions
-from ._http_transport import HttpTransport, Reply, gather_or_cancel
+from ._http_ranges import read_ranges
+from ._http_transport import HttpTransport, Reply
 from ._retry import Retryable
-from ._stats import TransportStats
 from ._versions import VersionPins
-from .base import ByteRange, Store, coalesce_ranges, validate_key, validate_prefix
+from .base import ByteRange, validate_key
 
 __all__ = ["HttpOptions", "HttpStore"]
 
 T = TypeVar("T")
 MISSING_STATUSES = frozenset({403, 404})
 _URL_SAFE_KEY = re.compile(r"[A-Za-z0-9._~/-]*")  # keys made only of these go into URLs as they are
-_Parts = Sequence[bytes | memoryview]
 
 
-class HttpStore(Store):
+class HttpStore(HttpStoreBase):
     """A read-only store over HTTP(S). ``headers`` and ``params`` (query parameters; a query string
     in ``url`` is merged in) go with every request; ``session``: an ``aiohttp`` session of yours,
     used on its own loop and never closed here; ``options``: the fields of :class:`HttpOptions`
     (timeouts, retries, hedging, multi-range, coalescing)."""
 
-    read_only = True
-    listable = False
     partial_reads = True
     consistency = "versioned"
-    #: the transport holds the one request limiter (max_concurrency per event loop, hedges included)
-    limits_requests = True
 
     def __init__(
         self,
@@ -106,18 +104,8 @@ class HttpStore(Store):
         self._seen = VersionPins()
         #: True once the server answered a ranged request with the whole value
         self.ranges_ignored = False
-        #: ``None`` until the server's first answer to a multi-range request, then whether it answers them
+        #: ``None`` until the server's first multi-range answer, then whether it answers them
         self.multirange_supported: bool | None = None if self.options.multirange else False
-
-    def stats(self) -> TransportStats:
-        """Requests, bytes, retries, hedges, multi-range use and latency percentiles so far."""
-        return self.transport.snapshot()
-
-    def reset_stats(self) -> None:
-        self.transport.stats.reset()
-
-    def seen_versions(self) -> VersionPins:
-        return self._seen
 
     async def current_version(self, key: str) -> str | None:
         """The ETag ``key`` holds now: a one-byte ranged GET, as ``exists`` (``HEAD`` where ranges are ignored)."""
@@ -154,30 +142,13 @@ class HttpStore(Store):
         return await self._read(key, f"bytes=-{length}", interpret)
 
     async def get_ranges(self, key: str, ranges: Sequence[ByteRange]) -> builtins.list[bytes] | None:
+        """Nearby ranges coalesced, the rest in one multi-range request where the server answers them."""
         if any(offset < 0 or length < 0 for offset, length in ranges):
             raise StoreError(f"negative byte range in {list(ranges)}", key=key, location=self.url)
-        wanted = [i for i, (_, length) in enumerate(ranges) if length > 0]
-        if not wanted or self.ranges_ignored:
-            value = await (self.get(key) if wanted else self._nothing(key))
-            return None if value is None else [value[offset : offset + length] for offset, length in ranges]
-        merged = coalesce_ranges(
-            [ranges[i] for i in wanted], max_gap=self.coalesce_max_gap, max_size=self.coalesce_max_size
-        )
-        spans = [span for span, _ in merged]
-        if len(spans) <= mp.MAX_RANGES:  # one multi-range request (or one range): no task, no gather
-            parts = await self._spans(key, spans)
-        else:
-            batches = [spans[i : i + mp.MAX_RANGES] for i in range(0, len(spans), mp.MAX_RANGES)]
-            found = await gather_or_cancel([self._spans(key, batch) for batch in batches])
-            parts = None if any(p is None for p in found) else [part for p in found if p for part in p]
-        if parts is None:
-            return None
-        out: builtins.list[bytes] = [b""] * len(ranges)
-        for ((start, _), members), data in zip(merged, parts, strict=True):
-            for member in members:
-                offset, length = ranges[wanted[member]]
-                out[wanted[member]] = bytes(data[offset - start : offset - start + length])
-        return out
+        if not self.ranges_ignored and any(length for _, length in ranges):
+            return await read_ranges(self, key, ranges)  # the span arithmetic: _http_ranges
+        value = await (self.get(key) if any(length for _, length in ranges) else self._nothing(key))
+        return None if value is None else [value[offset : offset + length] for offset, length in ranges]
 
     async def exists(self, key: str) -> bool:
         if self.ranges_ignored:
@@ -186,67 +157,6 @@ class HttpStore(Store):
 
     async def _nothing(self, key: str) -> bytes | None:
         return b"" if await self.exists(key) else None
-
-    async def _spans(self, key: str, spans: builtins.list[ByteRange]) -> _Parts | None:
-        """Each span's bytes, all of one version of the value: one multi-range request, or one per span."""
-        verdict = None
-        if len(spans) > 1 and self.multirange_supported is not False:
-            header = mp.multirange_header(spans)
-            found = await self._read(key, header, lambda reply: self._multi(reply, spans), whole_ok=False)
-            if not isinstance(found, str):
-                self.transport.stats.count("multirange_requests", found is not None)
-                return found
-            verdict = found
-            self.transport.stats.count("multirange_fallbacks")
-        one = [self._read(key, f"bytes={o}-{o + n - 1}", self._tagged(o, n)) for o, n in spans]
-        tagged = [await one[0]] if len(one) == 1 else await gather_or_cancel(one)
-        parts = [part for part in tagged if part is not None]
-        if len(parts) < len(tagged):
-            return None
-        if len({etag for _, etag in parts if etag}) > 1:
-            self._versions.unpin(key)
-            raise ObjectChangedError("the object changed during a batched read (ETags differ)", key=key)
-        if verdict == mp.UNSATISFIED and any(data for data, _ in parts):
-            self.multirange_supported = False  # the ranges exist: the 416 refused the multi-range request
-        return [data for data, _ in parts]
-
-    # ------------------------------------------------------------ writes and listing: not over HTTP
-    async def set(self, key: str, value: bytes) -> None:
-        self._check_writable()
-
-    async def erase(self, key: str) -> None:
-        self._check_writable()
-
-    async def erase_prefix(self, prefix: str) -> None:
-        self._check_writable()
-
-    async def list(self, prefix: str = "") -> builtins.list[str]:
-        validate_prefix(prefix)
-        raise ListingNotSupportedError(
-            "HTTP servers cannot list keys; browsing a hierarchy over HTTP needs consolidated metadata "
-            "(zarrio.consolidate_metadata on the source)",
-            key=prefix,
-            location=self.url,
-        )
-
-    async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
-        await self.list(prefix)
-        return [], []
-
-    async def close(self) -> None:
-        """Close the current loop's session (not a user's); a later read opens a new one."""
-        await self.transport.close()
-
-    def expect_reads(self, count: int) -> None:
-        """Open the connections about ``count`` reads that follow shortly will need (see docs/http.md).
-
-        Not while multi-range requests may be used: then the reads that follow a shard's index are
-        one request, on the connection the index read frees, and opening more costs the loop's time."""
-        if self.multirange_supported is False:
-            self.transport.expect_reads(self.url, count)
-
-    async def _session(self) -> aiohttp.ClientSession:
-        return await self.transport.session()
 
     # ------------------------------------------------------------ the rules for answers
     def _whole(self, reply: Reply) -> bytes:
@@ -288,17 +198,6 @@ class HttpStore(Store):
             error = TransportError(f"short body: {len(reply.body)} of {last - first + 1} bytes", location=reply.url)
             raise Retryable(error)
         return reply.body
-
-    def _tagged(self, offset: int, length: int) -> Callable[[Reply], tuple[bytes, str | None]]:
-        return lambda reply: (self._ranged(reply, offset, length, suffix=False), reply.headers.get("ETag"))
-
-    def _multi(self, reply: Reply, spans: builtins.list[ByteRange]) -> builtins.list[memoryview] | str:
-        found = mp.multirange_answer(reply, spans)
-        if found is None:
-            raise self._status_error(reply)
-        if found != mp.UNSATISFIED:
-            self.multirange_supported = found != mp.REFUSED
-        return found
 
     def _status_error(self, reply: Reply) -> TransportError:
         if reply.status == 412:

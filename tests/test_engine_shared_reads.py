@@ -109,12 +109,35 @@ def test_a_read_already_begun_is_not_joined(stored: tuple[CountingMemoryStore, A
     first = [(engine.chunk_key(p.coords), p) for p in plan(quarters(0, 0)[0], engine.shape, engine.chunk_shape)]
     second = [(engine.chunk_key(p.coords), p) for p in plan(quarters(0, 0)[1], engine.shape, engine.chunk_shape)]
     out = np.empty((8, 8), dtype="uint16")
-    (a,) = engine.share_reads(out, first)
-    (b,) = engine.share_reads(out, second)
+    (a,) = engine.shared_reads.join(out, first)
+    (b,) = engine.shared_reads.join(out, second)
     assert a is b and len(a.targets) == 2  # neither has begun: one read serves both
     a.started = True  # a worker took it
-    (c,) = engine.share_reads(out, second)
+    (c,) = engine.shared_reads.join(out, second)
     assert c is not a and len(c.targets) == 1  # a reader that comes later reads again
+
+
+def test_a_read_taken_as_it_is_joined_serves_the_readers_before_it(stored: tuple[CountingMemoryStore, Any]) -> None:
+    """``join(take=True)`` (a small blocking read in its caller's thread): the caller owns every entry
+    at once; a reader that joined before waits for it and gets its part; one that comes later reads again."""
+    store, data = stored
+    engine = zarrio.open(store, mode="r").aio._engine
+    from zarrio.indexing import plan
+
+    windows = quarters(0, 0)[:2]
+    wanted = [[(engine.chunk_key(p.coords), p) for p in plan(w, engine.shape, engine.chunk_shape)] for w in windows]
+    outs = [np.zeros((8, 8), dtype="uint16"), np.zeros((8, 8), dtype="uint16")]
+    (early,) = engine.shared_reads.join(outs[0], wanted[0])
+    units = engine.units(plan(windows[1], engine.shape, engine.chunk_shape))
+    taken = engine.shared_reads.join(outs[1], wanted[1], take=True)
+    assert taken[0] is early and early.started and early.done is not None
+    assert engine.shared_reads.join(outs[1], wanted[1])[0] is not early  # begun: a later reader reads again
+    store.opened.clear()
+    engine.read_units_job(engine.blocking, outs[1], units, taken, True)  # reads once, for both readers
+    assert early.done.is_set() and store.opened == {"c/0/0": 1}
+    assert not engine.shared_reads.take(early)  # the early reader's job finds it taken and only waits
+    for out, w in zip(outs, windows, strict=True):
+        assert np.array_equal(out, data[w])
 
 
 def test_sequential_reads_see_each_write(stored: tuple[CountingMemoryStore, Any]) -> None:

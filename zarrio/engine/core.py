@@ -197,18 +197,22 @@ class ChunkEngine(ChunkKernels):
         return out
 
     def _blocking_read_jobs(
-        self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess
+        self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess, inline: bool = False
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
+        """The jobs of a blocking-store read; ``inline``: a single job runs at once in the calling
+        thread (``read_blocking``), so it takes its chunks' shared reads as it joins them."""
         jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         cache = self.cache.active()
         units = self.units(p)
-        for batch in [units] if self._unit[1].nbytes < GIL_BOUND_CHUNK_BYTES else split_batches(units):
+        batches = [units] if self._unit[1].nbytes < GIL_BOUND_CHUNK_BYTES else split_batches(units)
+        taken = inline and len(batches) == 1
+        for batch in batches:
             if cache is not None:
                 jobs.append((cache.read_units_job, (access, out, batch)))
                 continue
             wanted = [(key, members[0][1]) for _, key, members in batch]
-            shared = None if self.sharding is not None else self.share_reads(out, wanted)
-            jobs.append((self.read_units_job, (access, out, batch, shared)))
+            shared = None if self.sharding is not None else self.shared_reads.join(out, wanted, take=taken)
+            jobs.append((self.read_units_job, (access, out, batch, shared, taken)))
         return jobs
 
     async def read(self, selection: Any) -> Any:
@@ -229,7 +233,7 @@ class ChunkEngine(ChunkKernels):
             raise TypeError(f"{self.store!r} has no blocking access")
         p, out = self._plan_read(selection)
         if p.nchunks:
-            run_jobs_blocking(self._blocking_read_jobs(p, out, access))
+            run_jobs_blocking(self._blocking_read_jobs(p, out, access, inline=True))
         return self._result(p, out)
 
     async def _read_async(self, units: list[Unit], out: np.ndarray[Any, Any]) -> None:

@@ -334,10 +334,6 @@ class ChunkKernels:
         return self.sharding.encode_shard(parts, cps)
 
     # ------------------------------------------------------------ blocking-store jobs
-    def share_reads(self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]]) -> list[SharedRead]:
-        """Join each chunk's pending shared read, for ``(key, projection)`` pairs (:class:`SharedReads`)."""
-        return self.shared_reads.join(out, wanted)
-
     def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
         """Run one unit's plan through the store's blocking access."""
         try:
@@ -375,17 +371,18 @@ class ChunkKernels:
         out: np.ndarray[Any, Any],
         units: Sequence[Unit],
         shared: Sequence[SharedRead] | None,
+        taken: bool = False,
     ) -> None:
         """Read, decode and place a batch of units.
 
-        ``shared`` (unsharded arrays, from :meth:`share_reads`): a chunk that other reads want
+        ``shared`` (unsharded arrays, from :meth:`SharedReads.join`): a chunk that other reads want
         too is read once by whichever worker takes it first; this job then waits, at its end,
         for the chunks other workers took (they are being read right now, never waiting on it)."""
         taken_by_others: list[SharedRead] = []
         for i, (_, key, members) in enumerate(units):
             if shared is not None:
                 entry = shared[i]
-                if not self.shared_reads.take(entry):
+                if not taken and not self.shared_reads.take(entry):  # taken: when joined
                     taken_by_others.append(entry)
                     continue
                 if len(entry.targets) > 1:

@@ -45,10 +45,16 @@ class SharedReads:
         self._pending: weakref.WeakValueDictionary[str, SharedRead] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
-    def join(self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]]) -> list[SharedRead]:
+    def join(
+        self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]], *, take: bool = False
+    ) -> list[SharedRead]:
         """Join each chunk's pending read (or start a new one), for ``(chunk key, projection)``
         pairs: many concurrent reads of regions in the same chunk (``gather`` of small windows)
-        then read and decode it once."""
+        then read and decode it once.
+
+        ``take``: the caller reads the chunks at once (a small blocking read in its own thread):
+        every entry is taken as it is joined (:meth:`take` in the same locked step, one lock
+        round instead of two per chunk); readers that joined an entry before wait for the caller."""
         shared = []
         with self._lock:
             for key, proj in wanted:
@@ -58,6 +64,8 @@ class SharedReads:
                 elif entry.done is None:
                     entry.done = threading.Event()
                 entry.targets.append((out, proj))
+                if take:
+                    entry.started = True
                 shared.append(entry)
         return shared
 

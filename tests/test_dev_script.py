@@ -168,6 +168,7 @@ def test_runs_in_parallel_each_logged_and_prefixed_with_one_total(
     assert "2 passed, 1 skipped in" in logs["3.11"] and "1 failed, 1 passed, 1 skipped in" in logs["3.13"]
 
 
+@pytest.mark.timeout(180)  # six pytest runs of their own: 8 s each when the machine is busy
 def test_the_whole_suite_runs_timing_tests_last_one_python_at_a_time(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -389,14 +389,14 @@ def test_a_stored_whole_write_is_no_base_for_writes_after_a_later_read_modify_wr
     of a later batch: the batch stored after it would be dropped. The queue alone, step by step."""
     queue = WriteQueue()
     whole = queue.add("s", "k", "W", whole=True, loop=None)
-    assert queue.slot_try(whole.entry, Waker(None)) and queue.commit_begins(whole.entry, whole.seq)
-    queue.committed(whole.entry, whole.seq, whole=True)
+    assert queue.slot_try(whole.entry, Waker(None)) and queue.commit_begins(whole)
+    queue.committed(whole)
     queue.slot_release(whole.entry)  # stored, but still queued (its writer has not called whole_done)
     first = queue.add("s", "k", "P1", whole=False, loop=None)
     assert first.waker.lead
     batch = queue.take(first)
     assert batch.changes == ["P1"] and batch.needs_read  # W is in the store already: read it
-    queue.committed(batch.entry, batch.seq, whole=False)
+    queue.committed(batch)
     second = queue.add("s", "k", "P2", whole=False, loop=None)
     queue.finish(batch, first, None)
     assert second.waker.lead

@@ -32,11 +32,10 @@ from ..metadata.chunk_grids import ChunkGrid
 from ..stores.base import Store
 from ..stores.blocking import BlockingAccess, blocking_access
 from .cached_reads import ArrayCache
-from .chunk_cache import CHUNK_CACHE
 from .drivers import AsyncDriver
-from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, store_limiter, submit_to_pool
+from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
-from .writes import write_unit_async, write_units_blocking
+from .writes import erase_key_async, write_unit_async, write_units_blocking
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
 
@@ -324,17 +323,15 @@ class ChunkEngine(ChunkKernels):
 
     # ------------------------------------------------------------------ misc
     async def erase_outside(self, new_shape: tuple[int, ...]) -> None:
-        """Erase stored chunks that lie wholly outside ``new_shape`` (after a shrink)."""
+        """Erase stored chunks that lie wholly outside ``new_shape`` (after a shrink); each erase is a
+        whole write of the write queue, ordered with the chunk's other writes (writes.erase_key_async)."""
         old_grid = self.grid_shape_of(self.shape)
         new_grid = self.grid_shape_of(new_shape)
         if all(n >= o for n, o in zip(new_grid, old_grid, strict=True)):
             return
-        sem = store_limiter(self.store)
 
         async def erase(coords: tuple[int, ...]) -> None:
-            async with sem:
-                await self.store.erase(self.chunk_key(coords))
-            CHUNK_CACHE.wrote(self.store, self.chunk_key(coords))
+            await erase_key_async(self.store, self.chunk_key(coords))
 
         doomed = (c for c in np.ndindex(*old_grid) if any(ci >= ni for ci, ni in zip(c, new_grid, strict=True)))
         await gather_typed(erase(tuple(int(x) for x in c)) for c in doomed)

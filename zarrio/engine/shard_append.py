@@ -108,7 +108,7 @@ def append_blocking(
     access: BlockingAccess,
     key: str,
     batch: Batch,
-    commit: Callable[[Any, int, bool, Callable[[], None]], None],
+    commit: Callable[[Batch, Callable[[], None]], None],
 ) -> bool:
     """Store ``batch`` by appending (blocking access; ``commit`` is the key's commit slot).
     False: nothing was stored, the caller does the full read-modify-write."""
@@ -137,7 +137,7 @@ def append_blocking(
                 raise _Moved
 
         try:
-            commit(batch.entry, batch.seq, False, store_it)
+            commit(batch, store_it)
         except _Moved:
             continue
         return True
@@ -149,7 +149,7 @@ async def append_async(
     store: Store,
     key: str,
     batch: Batch,
-    commit: Callable[[Any, int, bool, Callable[[], Awaitable[bool]]], Awaitable[bool]],
+    commit: Callable[[Batch, Callable[[], Awaitable[bool]]], Awaitable[bool]],
 ) -> bool:
     """:func:`append_blocking` through the store's coroutines."""
     assert k.sharding is not None
@@ -179,6 +179,6 @@ async def append_async(
             async with sem:
                 return await store.append(key, data, expected)
 
-        if await commit(batch.entry, batch.seq, False, store_it):
+        if await commit(batch, store_it):
             return True
     return False

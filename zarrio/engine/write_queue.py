@@ -24,6 +24,26 @@ when no later update was stored before it (:meth:`WriteQueue.commit_begins`), so
 a read-modify-write that finishes after a later whole write does not undo it.
 An entry lives while updates of its key are queued or stored, so the table holds
 only keys being written (it is bounded by the writes in flight).
+
+**Which store**: entries are keyed by the store the value ends up in. A store
+that forwards every call to another store, with the same key and the same bytes
+(a wrapper: :class:`zarrio.testing.ForwardingStore` and its subclasses, a
+user's logging or metrics wrapper), names it in its ``forwards_to`` attribute;
+the queue follows ``forwards_to`` down to the store that holds the values
+(:func:`underlying`), so writes through a wrapper and straight to the store it
+wraps are ordered against each other. A wrapper that changes keys or bytes
+(a prefix, encryption) must leave ``forwards_to`` unset (None).
+
+**Failures**: a write whose call raised is not visible afterwards. A batch may
+start from a queued whole update in memory (above); if that update then fails
+(its store raised, or its writer gave up before storing it), the batch is not
+stored as it was: its commit raises :class:`BaseFailed` and the leader takes
+the batch again from what is left (:meth:`WriteQueue.rebase`), applying the
+partial updates the failed one would have overwritten. A whole update whose
+value a batch stored before the update's own failure has succeeded: its value
+is stored (:meth:`WriteQueue.whole_failed` tells its writer). An erase is a
+whole update with no value (``change`` None): the batches after it start from
+fill values.
 """
 
 from __future__ import annotations
@@ -36,9 +56,26 @@ import threading
 from collections import deque
 from typing import Any
 
-__all__ = ["QUEUE", "Batch", "Update", "Waker", "WriteQueue"]
+__all__ = ["QUEUE", "BaseFailed", "Batch", "Update", "Waker", "WriteQueue", "underlying"]
 
 PENDING, TAKEN, FINISHED = 0, 1, 2
+
+#: wrappers followed by :func:`underlying` at most (a cycle of wrappers ends there)
+MAX_FORWARDS = 32
+
+
+class BaseFailed(Exception):
+    """Raised by a batch's commit: the whole update it started from failed; take it again."""
+
+
+def underlying(store: Any) -> Any:
+    """The store that holds ``store``'s values: ``forwards_to`` followed down the wrappers."""
+    for _ in range(MAX_FORWARDS):
+        inner = getattr(store, "forwards_to", None)
+        if inner is None or inner is store:
+            break
+        store = inner
+    return store
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -78,31 +115,53 @@ class Waker:
 
 
 class Update:
-    """One writer's change to one stored object; ``change`` is the engine's (unit, value)."""
+    """One writer's change to one stored object; ``change`` is the engine's (unit, value), None for
+    an erase. ``store`` is the store it was written through; a whole update is ``failed`` once it
+    can no longer be stored, ``carried`` once its value (its own or a batch's over it) was stored."""
 
-    __slots__ = ("change", "entry", "seq", "state", "waker", "whole")
+    __slots__ = ("carried", "change", "entry", "failed", "seq", "state", "store", "waker", "whole")
+    base: Update | None = None  # a commit ticket, as a Batch: an update starts from no other
 
-    def __init__(self, entry: _Entry, seq: int, change: Any, whole: bool, loop: asyncio.AbstractEventLoop | None):
+    def __init__(
+        self, entry: _Entry, seq: int, change: Any, whole: bool, loop: asyncio.AbstractEventLoop | None, store: Any
+    ):
         self.entry = entry
         self.seq = seq
         self.change = change
         self.whole = whole
         self.state = PENDING
         self.waker = Waker(loop)
+        self.store = store
+        self.failed = False
+        self.carried = False
+
+    @property
+    def stores(self) -> list[Any]:
+        """The stores whose decoded-chunk cache entries of this key a commit drops."""
+        return [self.entry.owner] if self.store is self.entry.owner else [self.entry.owner, self.store]
 
 
 class Batch:
-    """What a leader applies: ``changes`` in order (a queued whole update first when one is the
-    base, then ``needs_read`` is False), stored with sequence number ``seq``."""
+    """What a leader applies: ``changes`` in order (a queued whole update, ``base``, first when one
+    is the base, then ``needs_read`` is False), stored with sequence number ``seq``."""
 
-    __slots__ = ("changes", "entry", "members", "needs_read", "seq")
+    __slots__ = ("base", "changes", "entry", "members", "needs_read", "seq")
+    whole = False
 
-    def __init__(self, entry: _Entry, members: list[Update], changes: list[Any], needs_read: bool, seq: int):
+    def __init__(
+        self, entry: _Entry, members: list[Update], changes: list[Any], needs_read: bool, seq: int, base: Update | None
+    ):
         self.entry = entry
         self.members = members
         self.changes = changes
         self.needs_read = needs_read
         self.seq = seq
+        self.base = base
+
+    @property
+    def stores(self) -> list[Any]:
+        found = {id(s): s for u in [*self.members, *([self.base] if self.base else [])] for s in u.stores}
+        return list(found.values())
 
 
 class _Entry:
@@ -120,7 +179,8 @@ class _Entry:
 
 
 def _identity(store: Any) -> Any:
-    """Stores that compare equal (two LocalStores on one directory) share entries."""
+    """Stores that compare equal (two LocalStores on one directory) share entries; ``store`` is
+    already the underlying one."""
     try:
         hash(store)
     except TypeError:
@@ -147,12 +207,13 @@ class WriteQueue:
     # ------------------------------------------------------------ queueing
     def add(self, store: Any, key: str, change: Any, *, whole: bool, loop: asyncio.AbstractEventLoop | None) -> Update:
         """Queue a change; a partial update that finds no leader leads at once (``waker.lead``)."""
-        ident = (_identity(store), key)
+        owner = underlying(store)
+        ident = (_identity(owner), key)
         with self._lock:
             entry = self._entries.get(ident)
             if entry is None:
-                entry = self._entries[ident] = _Entry(ident, store)
-            update = Update(entry, next(self._seq), change, whole, loop)
+                entry = self._entries[ident] = _Entry(ident, owner)
+            update = Update(entry, next(self._seq), change, whole, loop, store)
             entry.log.append(update)
             if not whole and not entry.leading:
                 entry.leading = True
@@ -170,17 +231,26 @@ class WriteQueue:
                 if u.seq <= entry.last_whole:
                     self._finish_one(u, leader, None)
             if not live:
-                return Batch(entry, [], [], False, 0)
-            top = live[-1].seq
-            # a whole update not yet stored (nor overtaken by a stored value) is the base, in memory;
-            # once anything as new was stored, the store holds it (or what replaced it): read that
-            bases = [u for u in entry.log if u.whole and entry.committed < u.seq < top]
-            base = bases[-1] if bases else None
+                return Batch(entry, [], [], False, 0, None)
             for u in live:
                 u.state = TAKEN
-            applied = [u for u in live if base is None or u.seq > base.seq]
-            changes = ([base.change] if base is not None else []) + [u.change for u in applied]
-            return Batch(entry, live, changes, base is None, top)
+            return self._based(entry, live)
+
+    def rebase(self, batch: Batch) -> Batch:
+        """``batch`` again, its failed base left out (after :class:`BaseFailed`)."""
+        with self._lock:
+            return self._based(batch.entry, batch.members)
+
+    def _based(self, entry: _Entry, live: list[Update]) -> Batch:
+        top = live[-1].seq
+        # a whole update not yet stored (nor overtaken by a stored value) is the base, in memory;
+        # once anything as new was stored, the store holds it (or what replaced it): read that
+        bases = [u for u in entry.log if u.whole and not u.failed and entry.committed < u.seq < top]
+        base = bases[-1] if bases else None
+        after = base.seq if base is not None else entry.last_whole  # older changes were overwritten
+        applied = [u.change for u in live if u.seq > after]
+        changes = ([base.change] if base is not None and base.change is not None else []) + applied
+        return Batch(entry, live, changes, base is None, top, base)
 
     def finish(self, batch: Batch | None, leader: Update, error: BaseException | None) -> None:
         """The leader is done: wake the batch's writers, pass leadership on."""
@@ -218,6 +288,15 @@ class WriteQueue:
             if update.waker.lead:
                 self._hand_off(entry)
             self._drop_if_idle(entry)
+
+    def whole_failed(self, update: Update) -> bool:
+        """A whole update's writer failed outside the store call: True when its value was stored
+        anyway (a batch over it was), so the write took effect; else it is marked failed."""
+        with self._lock:
+            if update.carried:
+                return True
+            update.failed = True
+            return False
 
     def whole_done(self, update: Update) -> None:
         """A whole update was stored (or skipped, or failed): it leaves the queue."""
@@ -276,16 +355,30 @@ class WriteQueue:
         else:
             entry.slot_held = False
 
-    def commit_begins(self, entry: _Entry, seq: int) -> bool:
-        """With the slot held: whether a value of ``seq`` is still to be stored (no later one was)."""
+    def commit_begins(self, ticket: Update | Batch) -> bool:
+        """With the slot held: whether the value of ``ticket`` (a whole update or a batch) is still
+        to be stored (no later one was); :class:`BaseFailed` when the batch's base failed."""
         with self._lock:
-            return entry.committed < seq
+            if ticket.base is not None and ticket.base.failed:
+                raise BaseFailed
+            return ticket.entry.committed < ticket.seq
 
-    def committed(self, entry: _Entry, seq: int, *, whole: bool) -> None:
+    def committed(self, ticket: Update | Batch) -> None:
+        """With the slot held: ``ticket``'s value was stored."""
+        entry = ticket.entry
         with self._lock:
-            entry.committed = max(entry.committed, seq)
-            if whole:
-                entry.last_whole = max(entry.last_whole, seq)
+            entry.committed = max(entry.committed, ticket.seq)
+            if ticket.whole:
+                entry.last_whole = max(entry.last_whole, ticket.seq)
+            for u in [ticket] if isinstance(ticket, Update) else [ticket.base] if ticket.base else []:
+                u.carried = True
+
+    def store_failed(self, ticket: Update | Batch) -> None:
+        """With the slot held: storing ``ticket``'s value raised; a whole update is failed (no batch
+        stored over it: that would have stored it first, or skipped it)."""
+        if isinstance(ticket, Update):
+            with self._lock:
+                ticket.failed = True
 
 
 #: the one table of the process

@@ -14,15 +14,22 @@ with ``conditional_writes`` makes the read-modify-write a compare-and-swap
 :data:`CAS_ATTEMPTS` times, then :class:`~zarrio.errors.WriteConflictError`); a
 store with ``key_lock(key)`` (``LocalStore(lock_chunks=True)``) holds that lock
 around the read, the encode and the store of a unit.
+
+Failures are exact (:mod:`.write_queue`): a write whose call raised is not
+visible afterwards. A batch whose base (a whole write it started from in
+memory) failed is taken again without it (:class:`~.write_queue.BaseFailed`,
+at most once per whole write queued before it); a whole write that fails
+outside its own store call, after a batch over it was stored, returns normally.
+Erases (a shrinking resize, :func:`erase_key_async`) are whole writes with no
+value, ordered like the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,13 +37,13 @@ import numpy as np
 from ..errors import CodecError, WriteConflictError
 from ..stores.base import Store
 from ..stores.blocking import BlockingAccess
-from .chunk_cache import CHUNK_CACHE
+from .commits import commit_async, commit_blocking, failed_whole_async, failed_whole_blocking, key_lock, key_lock_async
 from .executor import run_in_pool, store_limiter
 from .kernels import ChunkKernels, Unit, is_fill
 from .shard_append import append_async, append_blocking, appendable
-from .write_queue import QUEUE, Batch, Update, Waker
+from .write_queue import QUEUE, BaseFailed, Batch, Update
 
-__all__ = ["CAS_ATTEMPTS", "encode_changes", "write_unit_async", "write_units_blocking"]
+__all__ = ["CAS_ATTEMPTS", "encode_changes", "erase_key_async", "write_unit_async", "write_units_blocking"]
 
 #: compare-and-swap attempts of one read-modify-write before WriteConflictError
 CAS_ATTEMPTS = 16
@@ -102,30 +109,6 @@ def _merge_shard(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change])
 
 
 # ---------------------------------------------------------------- blocking stores (worker threads)
-def _key_lock(store: Store, key: str) -> contextlib.AbstractContextManager[None]:
-    lock = store.key_lock(key)
-    return contextlib.nullcontext() if lock is None else lock
-
-
-def _commit_blocking(entry: Any, seq: int, whole: bool, store_it: Callable[[], None]) -> None:
-    waker = Waker(None)
-    if not QUEUE.slot_try(entry, waker):
-        try:
-            waker.wait_blocking()
-        except BaseException:
-            QUEUE.slot_abandon(entry, waker)
-            raise
-    try:
-        if QUEUE.commit_begins(entry, seq):
-            try:
-                store_it()
-            finally:  # stored (or maybe partly): what the decoded-chunk cache holds of it is gone
-                CHUNK_CACHE.wrote(entry.owner, entry.ident[1])
-            QUEUE.committed(entry, seq, whole=whole)
-    finally:
-        QUEUE.slot_release(entry)
-
-
 def _read_old_blocking(k: ChunkKernels, access: BlockingAccess, key: str) -> Any:
     reader = access.open_reader(key)
     if reader is None:
@@ -173,8 +156,13 @@ def _write_whole_blocking(
 ) -> None:
     update = QUEUE.add(store, key, change, whole=True, loop=None)
     try:
-        with _key_lock(store, key):
-            _commit_blocking(update.entry, update.seq, True, lambda: _store_blocking(access, key, encoded))
+        with key_lock(store, key):
+            commit_blocking(update, lambda: _store_blocking(access, key, encoded))
+    except BaseException as e:
+        if not update.failed:  # not its store call: the key lock, an interrupt
+            failed_whole_blocking(update, e)
+        else:
+            raise
     finally:
         QUEUE.whole_done(update)
 
@@ -183,69 +171,33 @@ def _lead_blocking(k: ChunkKernels, store: Store, access: BlockingAccess, update
     batch: Batch | None = None
     try:
         batch = QUEUE.take(update)
-        if batch.members:
-            with _key_lock(store, key):
-                appended = batch.needs_read and appendable(k, store)  # shard_append.py: the new parts at the end
-                if not (appended and append_blocking(k, access, key, batch, _commit_blocking)):
-                    old = _read_old_blocking(k, access, key) if batch.needs_read else None
-                    encoded = encode_changes(k, key, old, batch.changes)
-                    _commit_blocking(batch.entry, batch.seq, False, lambda: _store_blocking(access, key, encoded))
+        while batch.changes:
+            try:
+                with key_lock(store, key):
+                    _store_batch_blocking(k, store, access, key, batch)
+                break
+            except BaseFailed:
+                batch = QUEUE.rebase(batch)  # its base failed: again from what is left
     except BaseException as e:
         QUEUE.finish(batch, update, e)
         raise
     QUEUE.finish(batch, update, None)
 
 
+def _store_batch_blocking(k: ChunkKernels, store: Store, access: BlockingAccess, key: str, batch: Batch) -> None:
+    appended = batch.needs_read and appendable(k, store)  # shard_append.py: the new parts at the end
+    if not (appended and append_blocking(k, access, key, batch, commit_blocking)):
+        old = _read_old_blocking(k, access, key) if batch.needs_read else None
+        encoded = encode_changes(k, key, old, batch.changes)
+        commit_blocking(batch, lambda: _store_blocking(access, key, encoded))
+
+
 # ---------------------------------------------------------------- every other store (the event loop)
-@contextlib.asynccontextmanager
-async def _key_lock_async(store: Store, key: str) -> AsyncIterator[None]:
-    """``store.key_lock(key)``, entered and left in a worker thread (it may wait for another process)."""
-    lock = store.key_lock(key)
-    if lock is None:
-        yield
-        return
-    loop = asyncio.get_running_loop()
-    entering = loop.run_in_executor(None, lock.__enter__)
-    try:
-        await asyncio.shield(entering)
-    except asyncio.CancelledError:
-        entering.add_done_callback(lambda f: None if f.exception() else lock.__exit__(None, None, None))
-        raise
-    try:
-        yield
-    finally:
-        await asyncio.shield(loop.run_in_executor(None, lock.__exit__, None, None, None))
-
-
-async def _commit_async(entry: Any, seq: int, whole: bool, store_it: Callable[[], Awaitable[bool]]) -> bool:
-    """Store a value of ``seq`` under the key's commit slot unless a later one was stored; False
-    when ``store_it`` found a conflict (a conditional write refused)."""
-    waker = Waker(asyncio.get_running_loop())
-    if not QUEUE.slot_try(entry, waker):
-        try:
-            await waker.wait()
-        except BaseException:
-            QUEUE.slot_abandon(entry, waker)
-            raise
-    try:
-        if not QUEUE.commit_begins(entry, seq):
-            return True
-        try:
-            if not await store_it():
-                return False
-        finally:  # stored (or maybe partly): what the decoded-chunk cache holds of it is gone
-            CHUNK_CACHE.wrote(entry.owner, entry.ident[1])
-        QUEUE.committed(entry, seq, whole=whole)
-        return True
-    finally:
-        QUEUE.slot_release(entry)
-
-
-async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.ndarray[Any, Any]) -> None:
-    coords, key, members = unit
+async def _write_whole_async(store: Store, key: str, change: Any, encoded: bytes | None) -> None:
+    """A whole write (``change`` None: an erase) stored in sequence order; see :func:`failed_whole_blocking`."""
     sem = store_limiter(store)
 
-    async def store_it(encoded: bytes | None) -> bool:
+    async def store_it() -> bool:
         async with sem:
             if encoded is None:
                 await store.erase(key)
@@ -253,15 +205,30 @@ async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.
                 await store.set(key, encoded)
         return True
 
+    update = QUEUE.add(store, key, change, whole=True, loop=asyncio.get_running_loop())
+    try:
+        async with key_lock_async(store, key):
+            await commit_async(update, store_it)
+    except BaseException as e:
+        if update.failed:  # its own store call
+            raise
+        await failed_whole_async(update, e)  # the key lock, a cancellation
+    finally:
+        QUEUE.whole_done(update)
+
+
+async def erase_key_async(store: Store, key: str) -> None:
+    """Erase ``key`` as a whole write ordered with the key's other writes (a shrinking resize):
+    an older read-modify-write does not bring it back, a newer one starts from fill values."""
+    await _write_whole_async(store, key, None, None)
+
+
+async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.ndarray[Any, Any]) -> None:
+    coords, key, members = unit
     loop = asyncio.get_running_loop()
     if not k.needs_old(coords, members):
         encoded = await run_in_pool(k.encode_unit, unit, value, None)
-        update = QUEUE.add(store, key, (unit, value), whole=True, loop=loop)
-        try:
-            async with _key_lock_async(store, key):
-                await _commit_async(update.entry, update.seq, True, lambda: store_it(encoded))
-        finally:
-            QUEUE.whole_done(update)
+        await _write_whole_async(store, key, (unit, value), encoded)
         return
     update = QUEUE.add(store, key, (unit, value), whole=False, loop=loop)
     if not update.waker.lead:
@@ -278,15 +245,13 @@ async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.
     stored = False
     try:
         batch = QUEUE.take(update)
-        if batch.members:
-            async with _key_lock_async(store, key):
-                if store.conditional_writes:
-                    await _swap(k, store, key, batch)
-                elif batch.needs_read and appendable(k, store):  # shard_append.py: the new parts at the end
-                    if not await append_async(k, store, key, batch, _commit_async):
-                        await _rewrite(k, store, key, batch)
-                else:
-                    await _rewrite(k, store, key, batch)
+        while batch.changes:
+            try:
+                async with key_lock_async(store, key):
+                    await _store_batch_async(k, store, key, batch)
+                break
+            except BaseFailed:
+                batch = QUEUE.rebase(batch)  # its base failed: again from what is left
         stored = True
     except asyncio.CancelledError:
         if not stored:
@@ -296,6 +261,16 @@ async def write_unit_async(k: ChunkKernels, store: Store, unit: Unit, value: np.
         QUEUE.finish(batch, update, e)
         raise
     QUEUE.finish(batch, update, None)
+
+
+async def _store_batch_async(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:
+    if store.conditional_writes:
+        await _swap(k, store, key, batch)
+    elif batch.needs_read and appendable(k, store):  # shard_append.py: the new parts at the end
+        if not await append_async(k, store, key, batch, commit_async):
+            await _rewrite(k, store, key, batch)
+    else:
+        await _rewrite(k, store, key, batch)
 
 
 async def _rewrite(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:
@@ -315,7 +290,7 @@ async def _rewrite(k: ChunkKernels, store: Store, key: str, batch: Batch) -> Non
                 await store.set(key, encoded)
         return True
 
-    await _commit_async(batch.entry, batch.seq, False, store_it)
+    await commit_async(batch, store_it)
 
 
 async def _swap(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:
@@ -332,7 +307,7 @@ async def _swap(k: ChunkKernels, store: Store, key: str, batch: Batch) -> None:
             async with sem:
                 return await store.set_if(key, data, expected)
 
-        if await _commit_async(batch.entry, batch.seq, False, swap):
+        if await commit_async(batch, swap):
             return
         # another process wrote in between: back off a little (more each time), read again
         await asyncio.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))

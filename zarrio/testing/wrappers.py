@@ -36,10 +36,16 @@ class ForwardingStore(Store):
     ``max_concurrency`` and the coalescing limits) are copied from ``inner``.
     Override :meth:`before` (awaited before each call) and :meth:`after`
     (sees each result).
+
+    ``forwards_to`` names ``inner`` as the store that holds this store's values
+    (same keys, same bytes): the engine's write queue orders writes through the
+    wrapper with writes straight to ``inner`` (docs/reliability.md, "Concurrent
+    writers"). A subclass that changes keys or bytes sets it to None.
     """
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
+        self.forwards_to: Store | None = inner
         self.read_only = inner.read_only
         self.listable = inner.listable
         self.partial_reads = inner.partial_reads

@@ -93,6 +93,21 @@ async def test_the_hedge_budget_bounds_the_hedges(server: FaultServer) -> None:
     await store.close()
 
 
+async def test_queued_reads_earn_their_hedge_share_when_sent_not_when_queued(server: FaultServer) -> None:
+    # ten reads queued at once behind one request slot: had they all earned at once, the bank would
+    # be full before the first answer, and the reads still to come would earn nothing (issue 19, H3)
+    store = HttpStore(server.url, **QUICK, max_concurrency=1, hedge_share=0.5)
+    server.add_fault("latency", "v", delay=0.5, first=1)  # the first holds the slot; the hedge delay is 1 s
+    reads = asyncio.gather(*(store.get_partial("v", i, 1) for i in range(10)))
+    await asyncio.sleep(0.2)  # the first request is at the server (for 0.5 s), the nine others queued
+    assert store.transport.hedger.banked <= 0.5  # one request sent, one half hedge earned
+    assert await reads == [VALUE[i : i + 1] for i in range(10)]
+    stats = store.stats()
+    assert (stats.hedges, stats.retries, server.count("v")) == (0, 0, 10)
+    assert store.transport.hedger.banked == pytest.approx(0.5 * 10)  # each earned its share when sent
+    await store.close()
+
+
 async def test_no_hedges_when_sharing_is_off_or_the_server_is_failing(server: FaultServer) -> None:
     off = await warmed(server, hedge_share=0.0)
     server.add_fault("latency", "v", delay=0.15, first=1)  # past the hedge delay, within the read timeout

@@ -17,8 +17,11 @@ seconds), so they follow the latencies measured meanwhile; a wake-up that comes
 late because the event loop itself was busy does not count against the server.
 
 The extra load is bounded by a token bucket: every ordinary request earns
-``share`` of a hedge (at most ``BANK_CAP`` banked), a hedge spends one, so over
-any run hedges are at most ``share`` of the requests (plus what was banked).
+``share`` of a hedge (at most ``BANK_CAP`` banked) when it is sent (takes its
+request slot, not when it is queued: a thousand reads queued at once must not
+fill the bank once and then earn nothing while they run), a hedge spends one,
+so over any run hedges are at most ``share`` of the requests (plus what was
+banked).
 No hedge is sent while the recent transient-failure rate is high (a failing
 server is not asked twice as often) nor beyond ``max_outstanding`` at once.
 Only reads are hedged; both requests are identical, including ``If-Match``.
@@ -59,6 +62,8 @@ class Progress:
     last: float | None = None
     #: a retry or a hedge: it takes the next free request slot before every ordinary request
     urgent: bool = False
+    #: the second request of a hedged read (it earns no hedge budget)
+    hedge: bool = False
     #: resolved when the attempt takes its request slot
     started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -103,6 +108,11 @@ class Hedger:
         if quantiles is None or self.stats.samples < MIN_SAMPLES:
             return max(self.min_delay, self.initial_delay)
         return max(self.min_delay, self.multiplier * quantiles[1])
+
+    @property
+    def banked(self) -> float:
+        """The hedges the budget holds now (a fraction: ``share`` per request sent)."""
+        return self._tokens
 
     def earn(self) -> None:
         """One ordinary request was sent: it earns ``share`` of a hedge."""
@@ -174,7 +184,7 @@ async def run_watched(
             if now >= hedge_at:
                 may_still_hedge = False
                 if hedger is not None and hedger.may_hedge():
-                    second = Progress(urgent=True)
+                    second = Progress(urgent=True, hedge=True)
                     hedge = asyncio.ensure_future(attempt(second))
                     hedge.add_done_callback(lambda _: hedger.finished())
                     running.append((hedge, second))

@@ -162,7 +162,6 @@ class HttpTransport:
         def exchange(progress: Progress) -> Awaitable[Reply]:
             return self._exchange(method, url, request_headers, timeout, progress, whole_ok)
 
-        self.hedger.earn()
         hedger = self.hedger if hedge else None
         # a retry (patience grows with each) goes before the requests that have not been tried yet
         reply = await run_watched(exchange, hedger, lambda: self.inactivity(patience), url, urgent=patience > 1.0)
@@ -194,6 +193,8 @@ class HttpTransport:
             started = loop.time()
             progress.mark(started)
             self.stats.count("requests")
+            if not progress.hedge:
+                self.hedger.earn()  # when it is sent, not queued (see ``_hedge``)
             try:
                 async with session.request(
                     method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=timeout

@@ -5,6 +5,7 @@ one call on each read path of the engine, :meth:`ArrayCache.read_unit` on the as
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -55,9 +56,17 @@ class ArrayCache:
         self.cache_bytes = cache_bytes
         if cache_bytes:
             CHUNK_CACHE.ask(cache_bytes)
-        chain_json = repr(kernels.chain.to_json())
-        self.decoding = (chain_json, kernels.dtype.str, kernels.chunk_shape, repr(kernels.fill_value))
-        self.ident = store_ident(store)
+
+    @cached_property
+    def decoding(self) -> tuple[str, str, tuple[int, ...], str]:
+        """What decoding the entries depend on (worked out on first use: an open that never reads
+        through the cache does not pay for it)."""
+        k = self.k
+        return (repr(k.chain.to_json()), k.dtype.str, k.chunk_shape, repr(k.fill_value))
+
+    @cached_property
+    def ident(self) -> Any:
+        return store_ident(self.store)
 
     def active(self) -> ArrayCache | None:
         """Self when this array reads through the cache now (``cache_bytes=``, else ``cache.bytes``)."""

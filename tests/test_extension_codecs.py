@@ -7,8 +7,9 @@
 * ``zfp``: no peer here writes it; the reference is zfpy (LLNL's binding) run under the
   reference interpreter, whose headerless stream is what the registry's codec stores;
 * ``numcodecs.zfpy`` / ``numcodecs.pcodec``: zarr-python 3.4.2 writes them;
-* ``packbits`` and ``reshape``: no peer here writes them (tensorstore 0.1.86 and zarr-python 3.4.2
-  know neither); the fixtures are built by hand from the registry's bit layout.
+* ``packbits`` and ``reshape``: zarrs writes and reads them (tests/test_extension_codecs_zarrs.py);
+  here, fixtures built by hand from the registry's layout, for the sub-byte types zarrs-python
+  cannot write and the edge cases.
 """
 
 from __future__ import annotations
@@ -322,6 +323,24 @@ def test_packbits_bit_ranges_sign_extend_and_corruption_is_detected(tmp_path: Pa
     z[0:2] = np.arange(10).reshape(2, 5).astype(ml_dtypes.uint4)
     assert (tmp_path / "p" / "c" / "0" / "0").read_bytes().hex() == "1032547698"
     assert z[...].astype(np.int64).tolist() == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [9, 9, 9, 9, 9]]
+
+
+def test_packbits_of_a_whole_width_type_reads_without_its_padding_byte() -> None:
+    """zarrs leaves the byte out where it would say 0 (whole-byte components, every bit kept); zarrio
+    writes it, as the spec says, and reads both; a bit range keeps it required."""
+    values = np.array([1.5, -2.0], dtype=np.float32)
+    codec = PackBitsCodec("last_byte")
+    assert codec.encode(values, _spec(values)) == values.tobytes() + b"\x00"
+    assert codec.compute_encoded_size(_spec(values)) is None
+    assert codec.decode(values.tobytes(), _spec(values)).tolist() == [1.5, -2.0]
+    assert PackBitsCodec("first_byte").decode(b"\x00" + values.tobytes(), _spec(values)).tolist() == [1.5, -2.0]
+    with pytest.raises(CorruptChunkError, match="padding"):
+        codec.decode(values.tobytes() + b"\x03", _spec(values))
+    ranged = PackBitsCodec("last_byte", first_bit=0, last_bit=7)
+    small = np.array([1, 2], dtype=np.int16)
+    assert ranged.compute_encoded_size(_spec(small)) == 3
+    with pytest.raises(CorruptChunkError, match="expected 3 bytes"):
+        ranged.decode(b"\x01\x02", _spec(small))
 
 
 def test_reshape_reads_a_hand_built_array(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ the float6 types; the full width for the others, or the bits ``first_bit``..``la
 
 The bit sequence holds element ``i`` at bits ``[i*k, (i+1)*k)``, least significant bit first, the
 last byte padded with zeros; ``padding_encoding`` ``"first_byte"`` / ``"last_byte"`` adds a byte
-with the number of padding bits (checked when decoding), ``"none"`` (default) does not. Decoding
+with the number of padding bits (checked when decoding), ``"none"`` (default) does not; a chunk
+of a type whose every bit is kept in whole bytes reads with or without that byte, as zarrs (0.23)
+writes none there (zarrio always writes it, as the spec says). Decoding
 shifts the bits back to ``first_bit`` and sign-extends signed integers. The registry's schema
 spells the keys ``start_bit`` / ``end_bit`` and ``start_byte`` / ``end_byte``: read as aliases.
 """
@@ -106,8 +108,16 @@ class PackBitsCodec(ArrayBytesCodec):
         total_bits = math.prod(spec.shape) * components * kept
         return -(-total_bits // 8), -total_bits % 8
 
+    def _marker_optional(self, dtype: np.dtype[Any]) -> bool:
+        """Whether a chunk may come without its padding byte: zarrs (0.23) leaves it out when every
+        bit of a whole-byte component is kept (the ``bytes`` layout), where it would always say 0."""
+        bits, _, first, _, kept = self._layout(dtype)
+        return self.padding_encoding != "none" and first == 0 and kept == bits and bits % 8 == 0
+
     def compute_encoded_size(self, spec: ChunkSpec) -> int | None:
         packed, _ = self._sizes(spec)
+        if self._marker_optional(spec.dtype):
+            return None  # with or without the padding byte
         return packed + (self.padding_encoding != "none")
 
     def _patterns(self, chunk: np.ndarray[Any, Any], dtype: np.dtype[Any], bits: int) -> np.ndarray[Any, Any]:
@@ -138,9 +148,12 @@ class PackBitsCodec(ArrayBytesCodec):
         raw = np.frombuffer(data, dtype=np.uint8)
         packed_size, padding = self._sizes(spec)
         expected = packed_size + (self.padding_encoding != "none")
-        if raw.size != expected:
+        marked = self.padding_encoding != "none"
+        if raw.size == packed_size and self._marker_optional(spec.dtype):
+            marked = False
+        elif raw.size != expected:
             raise CorruptChunkError(f"expected {expected} bytes, got {raw.size}", codec=NAME)
-        if self.padding_encoding != "none":
+        if marked:
             marker = raw[0] if self.padding_encoding == "first_byte" else raw[-1]
             if marker != padding:
                 raise CorruptChunkError(f"padding byte says {marker} bits, expected {padding}", codec=NAME)

@@ -26,6 +26,8 @@ def byte_order_matters(dtype: np.dtype[Any]) -> bool:
     """Whether ``dtype`` has elements wider than one byte (fields of a struct included)."""
     if dtype.type.__module__.startswith("ml_dtypes"):  # kind 'V' to numpy, but numbers (bfloat16, float8_*)
         return dtype.itemsize > 1
+    if dtype.fields is not None:  # numpy cannot tell for fields of ml_dtypes' types (complex_float8_* pairs)
+        return any(byte_order_matters(field[0]) for field in dtype.fields.values())
     return dtype.newbyteorder("<") != dtype.newbyteorder(">")
 
 

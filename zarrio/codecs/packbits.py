@@ -1,6 +1,9 @@
 """The ``packbits`` codec (zarr-extensions): an array->bytes codec that stores each element in as
 few bits as its type needs (1 for bool, 2 for int2/uint2, 4 for int4/uint4/float4_e2m1fn, 6 for
-the float6 types; the full width for the others, or the bits ``first_bit``..``last_bit``).
+the float6 types; the full width for the others, or the bits ``first_bit``..``last_bit``). A
+complex type packs its real and imaginary parts as two components: complex64/complex128, and the
+``[("real", T), ("imag", T)]`` pairs of the low-precision complex types (4 bits a part for
+complex_float4_e2m1fn).
 
 The bit sequence holds element ``i`` at bits ``[i*k, (i+1)*k)``, least significant bit first, the
 last byte padded with zeros; ``padding_encoding`` ``"first_byte"`` / ``"last_byte"`` adds a byte
@@ -58,7 +61,21 @@ def component_bits(dtype: np.dtype[Any]) -> tuple[int, int, bool] | None:
         return dtype.itemsize * 8, 1, dtype.kind == "i"
     if dtype.kind == "c" and dtype.itemsize in (8, 16):
         return dtype.itemsize * 4, 2, False
+    part = _pair_part(dtype)
+    if part is not None:  # complex_bfloat16, complex_float16, complex_float8_*, ...: two parts of one type
+        found = component_bits(part)
+        return None if found is None else (found[0], 2, False)
     return None
+
+
+def _pair_part(dtype: np.dtype[Any]) -> np.dtype[Any] | None:
+    """The part type of a ``[("real", T), ("imag", T)]`` pair of floats (the low-precision complex types)."""
+    if dtype.names != ("real", "imag") or dtype.fields is None:
+        return None
+    real, imag = dtype.fields["real"][0], dtype.fields["imag"][0]
+    if real != imag or dtype.itemsize != 2 * real.itemsize or not (low_precision(real) or real.kind == "f"):
+        return None
+    return real
 
 
 @register_codec(NAME)
@@ -126,6 +143,9 @@ class PackBitsCodec(ArrayBytesCodec):
             return flat.astype(np.uint64)
         if dtype.kind == "c":
             flat = flat.view(np.dtype(f"float{bits}"))
+        elif dtype.fields is not None:  # a pair of parts: each part its own component
+            parts = flat.view(np.uint8).reshape(flat.size * 2, -1)
+            return parts.view(_UNSIGNED[parts.shape[1]]).reshape(-1).astype(np.uint64)
         patterns: np.ndarray[Any, Any] = flat.view(_UNSIGNED[bits // 8 if bits >= 8 else 1]).astype(np.uint64)
         return patterns
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import MetadataError, UnsupportedError
 from ._checks import require_mapping, require_str
+from .complex_types import complex_extension_type
 from .dtype_base import DataType
 from .ml_types import MlFloatType, MlIntType, extension_type, extension_type_from_numpy
 from .numeric_types import BoolType, ComplexType, FloatType, IntType
@@ -130,8 +131,9 @@ _NAMED_TYPES: dict[str, Callable[[Mapping[str, Any], int], DataType]] = {
 
 
 def _simple(name: str) -> DataType | None:
-    """A data type without configuration: core, alias or a registered extension (bfloat16, int4, ...)."""
-    return _SIMPLE_TYPES.get(name) or extension_type(name)
+    """A data type without configuration: core, alias or a registered extension (bfloat16, int4,
+    complex_bfloat16, ...)."""
+    return _SIMPLE_TYPES.get(name) or extension_type(name) or complex_extension_type(name)
 
 
 def _from_json(obj: object, depth: int) -> DataType:

@@ -42,7 +42,7 @@ class ChunkKeyEncoding:
     def encode(self, coords: tuple[int, ...]) -> str:
         """The store key (relative to the array) of the chunk at grid position ``coords``."""
         if self.name == "default":
-            return "c" + "".join(f"{self.separator}{index}" for index in coords)
+            return "c" + self.separator + self.separator.join(map(str, coords)) if coords else "c"
         return self.separator.join(map(str, coords)) if coords else "0"
 
     def decode(self, key: str, ndim: int) -> tuple[int, ...] | None:

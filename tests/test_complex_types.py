@@ -1,8 +1,8 @@
 """The registered complex types of low-precision parts (``complex_bfloat16``, ``complex_float16``,
 ``complex_float8_*``, ``complex_float6_*``, ``complex_float4_e2m1fn``): the in-memory pair, fill
 values, the byte layouts the registry gives (real part first, each part in its own byte order),
-packbits' part-wise bits. The layouts are built by hand here; tests/test_extension_codecs_zarrs.py
-checks them against zarrs."""
+packbits' part-wise bits. The layouts are built by hand here from the registry; zarrs writes and
+reads the same bytes (tests/test_extension_codecs_zarrs.py)."""
 
 from __future__ import annotations
 

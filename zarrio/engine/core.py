@@ -58,6 +58,10 @@ DEFAULT_MAX_READ_BYTES = default_max_read_bytes()
 #: the GIL: one thread does it faster than several handing the GIL back and forth at every
 #: system call (2000² uint8 in 10² chunks: 1.4 s on one codec thread, 3.4 s on two)
 GIL_BOUND_CHUNK_BYTES = 32 * 1024
+#: a batch of more chunks than this reads them on its own: sharing a chunk's read pays off for
+#: the many small concurrent reads of few chunks (windows, tiles, one-element reads from many
+#: threads), and its bookkeeping (an entry per chunk) is 6% of a whole read of 40,000 tiny chunks
+SHARED_READ_MAX_CHUNKS = 256
 
 
 def split_batches(items: Sequence[T], per_worker: int = 4) -> list[Sequence[T]]:
@@ -209,8 +213,10 @@ class ChunkEngine(ChunkKernels):
             if cache is not None:
                 jobs.append((cache.read_units_job, (access, out, batch)))
                 continue
-            wanted = [(key, members[0][1]) for _, key, members in batch]
-            shared = None if self.sharding is not None else self.shared_reads.join(out, wanted, take=taken)
+            shared = None
+            if self.sharding is None and len(batch) <= SHARED_READ_MAX_CHUNKS:
+                wanted = [(key, members[0][1]) for _, key, members in batch]
+                shared = self.shared_reads.join(out, wanted, take=taken)
             jobs.append((self.read_units_job, (access, out, batch, shared, taken)))
         return jobs
 

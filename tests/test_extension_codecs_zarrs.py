@@ -1,23 +1,25 @@
-"""``packbits``, ``reshape`` and the low-precision complex types against zarrs (the Rust implementation,
-through zarrs-python 0.2.3).
+"""``packbits``, ``reshape``, the low-precision types and their complex forms against zarrs (the Rust
+implementation, through zarrs-python 0.2.3).
 
 zarrs-python is a codec pipeline for zarr-python: zarr-python parses ``zarr.json`` and hands the
 metadata to zarrs, which encodes and decodes every chunk. zarr-python 3.4.2 knows neither codec, so
 the snippet registers a stand-in class for each under its name: it only carries the configuration
-through zarr-python's metadata to zarrs and raises if zarr-python's own pipeline ever calls it. The
-``complex_<T>`` types get stand-in data types the same way, an unsigned int of their size in memory.
+through zarr-python's metadata to zarrs and raises if zarr-python's own pipeline ever calls it.
 ``codec_pipeline.strict`` is on, so a chunk zarrs cannot handle fails instead of falling back.
 
 Each case is written twice with the same values, by zarrs and by zarrio. zarrio reads what zarrs
 wrote and gets what zarrs reads back; the stored chunks are equal byte for byte; zarrs reads what
 zarrio wrote and gets what zarrio reads.
 
-What zarrs-python 0.2.3 cannot do here, and so is not tested against it (docs/interop.md):
-``bitround`` and ``zfp`` (zarrs-python refuses them: ``TypeError: codec bitround is not supported``,
-``codec zfp is not supported``), and the sub-byte types (int2/int4/uint2/uint4/float4/float6), which
-zarr-python 3.4.2 has no data type for and zarrs-python refuses as numpy kind ``V``. Where zarrs
-differs from the spec and from zarrio, the last test pins the difference (the padding byte of a
-whole-width packbits chunk, the sign extension of a bit range, two reshape limits).
+The low-precision types (bfloat16, float8/6/4, int2/int4/uint2) and their ``complex_<T>`` pairs get
+stand-in data types the same way: zarr-python 3.4.2 has none of them, and zarrs-python refuses numpy
+kind ``V`` (ml_dtypes' types), so in memory they are unsigned ints of their size, their bytes.
+
+What zarrs-python 0.2.3 cannot do, and so is not tested against it (docs/interop.md): ``bitround``
+and ``zfp`` (``TypeError: codec bitround is not supported``, ``codec zfp is not supported``). Where
+zarrs differs from the spec and from zarrio, the tests pin the difference (the padding byte of a
+whole-width packbits chunk, the sign extension of a bit range, two reshape limits, fills of
+one-byte float types, big-endian pairs in edge chunks).
 """
 
 from __future__ import annotations
@@ -104,6 +106,18 @@ def _values(name: str, shape: list[int], dtype: str) -> np.ndarray[Any, Any]:
     rng = np.random.default_rng(sum(map(ord, name)))
     size = int(np.prod(shape))
     values: np.ndarray[Any, Any]
+    if _carried_type(dtype):  # all but the last row, so the fill is stored too
+        values = np.zeros(size, dtype=parse_data_type(dtype).numpy_dtype)
+        exact = [-6.0, -1.5, -0.5, 0.0, 0.5, 1.0, 3.0, 4.0]  # every float type has them (e8m0fnu: NaN for the rest)
+        if values.dtype.names:
+            values["real"], values["imag"] = rng.choice(exact, size), rng.choice(exact, size)
+        elif dtype[0] in "iu":  # int2, int4, uint2, uint4
+            span = 2 ** int(dtype[-1])
+            low = -span // 2 if dtype[0] == "i" else 0
+            values[...] = rng.integers(low, low + span, size)
+        else:
+            values[...] = rng.choice(exact, size)
+        return values.reshape(shape)[:-1]
     if dtype == "bool":
         values = rng.integers(0, 2, size).astype(bool)
     elif dtype == "int8":
@@ -112,11 +126,6 @@ def _values(name: str, shape: list[int], dtype: str) -> np.ndarray[Any, Any]:
         values = np.array([0, 1, 2**63, 2**64 - 1, 123456789012345], dtype=np.uint64)
     elif dtype.startswith("float"):
         values = rng.normal(scale=100, size=size).astype(dtype)
-    elif dtype.startswith("complex_"):  # a low-precision pair: all but the last row, so the fill is stored too
-        values = np.zeros(size, dtype=parse_data_type(dtype).numpy_dtype)
-        exact = [-6.0, -1.5, -0.5, 0.0, 0.5, 1.0, 3.0, 4.0]  # every part type has them (e8m0fnu: the positive ones)
-        values["real"], values["imag"] = rng.choice(exact, size), rng.choice(exact, size)
-        return values.reshape(shape)[:-1]
     elif dtype.startswith("complex"):
         values = (rng.normal(size=size) + 1j * rng.normal(size=size)).astype(dtype)
     else:  # bits the packbits range leaves out too: both libraries must drop them alike
@@ -190,7 +199,7 @@ def carry_data_types(types):
         names = {bits: json.loads(text) for text, bits in fills.items()}
 
         @dataclass(frozen=True, kw_only=True)
-        class Carried(ZDType, HasEndianness):
+        class Carried(*((ZDType, HasEndianness) if size > 1 else (ZDType,))):
             dtype_cls: ClassVar = type(unsigned)
             _zarr_v3_name: ClassVar[str] = type_name
             _unsigned: ClassVar = unsigned
@@ -295,18 +304,23 @@ def _zarrs_writes(root: Path, run_zarrs: Callable[..., str], cases: dict[str, An
     """zarrs writes each case's values (saved here first); returns the error of each case that failed."""
     for name, (shape, _, dtype, _, _) in cases.items():
         values = _values(name, shape, dtype)
-        if values.dtype.names:  # a complex_<T> pair: as its bytes (NumPy cannot load a .npy of ml_dtypes fields)
+        if values.dtype.kind == "V":  # ml_dtypes' types and pairs of them: as their bytes, for the stand-ins
             values = values.view(f"<u{values.dtype.itemsize}")
         np.save(root / f"{name}.npy", values)
     errors: dict[str, str] = json.loads(run_zarrs(ZARRS_WRITE, str(root), json.dumps(cases), _carried(cases)))
     return errors
 
 
+def _carried_type(dtype: str) -> bool:
+    """Whether zarr-python 3.4.2 needs a stand-in for ``dtype`` (a low-precision or complex_<T> type)."""
+    return parse_data_type(dtype).numpy_dtype.kind == "V"
+
+
 def _carried(cases: dict[str, Any]) -> str:
     """The complex_<T> types of ``cases`` for the snippet's stand-ins: item size, and the bits of each fill."""
     types: dict[str, Any] = {}
     for _, _, dtype, fill, _ in cases.values():
-        if dtype.startswith("complex_"):
+        if _carried_type(dtype):
             data_type = parse_data_type(dtype)
             bits = np.asarray(data_type.fill_from_json(fill)).tobytes()
             types.setdefault(dtype, [data_type.item_size, {}])[1][json.dumps(fill)] = int.from_bytes(bits, "little")
@@ -361,7 +375,7 @@ def test_the_cases_exercise_what_the_codecs_drop(tmp_path: Path) -> None:
         assert not np.array_equal(_zarrio_writes(tmp_path, name, CASES[name])[...], values), name
 
 
-# ---------------------------------------------------------------- the low-precision complex types
+# ---------------------------------------------------------------- the low-precision types and their complex forms
 
 LITTLE, BIG = (
     {"name": "bytes", "configuration": {"endian": "little"}},
@@ -369,7 +383,7 @@ LITTLE, BIG = (
 )
 #: zarrs takes the fills of the types of one-byte parts as bits only ("0x..."; numbers are "incompatible"); their
 #: ``bytes`` carries an ``endian`` (it has no effect) as zarr-python wants one for the stand-ins' 2-byte ints
-COMPLEX_CASES: dict[str, tuple[list[int], list[int], str, Any, list[Any]]] = {
+LOW_PRECISION_CASES: dict[str, tuple[list[int], list[int], str, Any, list[Any]]] = {
     "complex_bfloat16": ([5], [4], "complex_bfloat16", [1.5, "NaN"], [LITTLE]),
     "complex_bfloat16_big": ([5, 3], [2, 2], "complex_bfloat16", ["0x7fc1", "-Infinity"], [BIG]),
     "complex_float16_big_zstd": ([6, 3], [4, 2], "complex_float16", [0.25, "Infinity"], [BIG, {"name": "zstd", "configuration": {"level": 1, "checksum": False}}]),
@@ -383,6 +397,13 @@ COMPLEX_CASES: dict[str, tuple[list[int], list[int], str, Any, list[Any]]] = {
     "complex_float8_e4m3": ([5], [4], "complex_float8_e4m3", ["0x38", "0x7f"], [LITTLE]),
     "complex_float8_e8m0fnu": ([5], [4], "complex_float8_e8m0fnu", ["0x7f", "0x00"], [LITTLE]),
     "complex_float6_e3m2fn_packbits": ([7], [7], "complex_float6_e3m2fn", ["0x0c", "0x21"], [{"name": "packbits"}]),
+    "int4_packbits": ([7], [7], "int4", -3, [{"name": "packbits", "configuration": {"padding_encoding": "last_byte"}}]),
+    "uint2_packbits": ([9], [5], "uint2", 2, [{"name": "packbits"}]),
+    "int2_bytes": ([5], [5], "int2", -1, [{"name": "bytes"}]),
+    "float4_e2m1fn_packbits": ([7], [4], "float4_e2m1fn", "0x03", [{"name": "packbits"}]),
+    "float6_e2m3fn_packbits": ([5], [5], "float6_e2m3fn", "0x08", [{"name": "packbits", "configuration": {"padding_encoding": "first_byte"}}]),
+    "bfloat16_big": ([5, 2], [2, 2], "bfloat16", "NaN", [BIG]),
+    "float8_e4m3fnuz": ([5], [4], "float8_e4m3fnuz", "0x80", [{"name": "bytes"}]),
     "complex_float4_e2m1fn_packbits": ([5], [4], "complex_float4_e2m1fn", ["0x01", "0x0f"], [{"name": "packbits", "configuration": {"padding_encoding": "first_byte"}}]),
 }  # fmt: skip
 
@@ -400,15 +421,25 @@ def _in_edge_chunks(shape: list[int], chunks: list[int]) -> np.ndarray[Any, Any]
     return mask
 
 
+def _in_bits(data: bytes, dtype: str) -> np.ndarray[Any, Any]:
+    """Elements of ``dtype`` from their bytes; for int2/int4/uint2/uint4 only the type's low bits count (zarrs
+    keeps -1 as 0xFF in memory, ml_dtypes as 0x0F; the registry leaves the upper bits arbitrary)."""
+    numpy_dtype = parse_data_type(dtype).numpy_dtype
+    if dtype[0] in "iu" and numpy_dtype.kind == "V":
+        data = (np.frombuffer(data, dtype=np.uint8) & (2 ** int(dtype[-1]) - 1)).tobytes()
+    return np.frombuffer(data, dtype=numpy_dtype)
+
+
 def _as_zarrs_reads_it(expected: np.ndarray[Any, Any], shape: list[int], chunks: list[int]) -> np.ndarray[Any, Any]:
     """``expected`` with real and imaginary parts exchanged in the stored edge chunks."""
     edge = _in_edge_chunks(shape, chunks)
     exchanged = expected.copy()
-    exchanged["real"][edge], exchanged["imag"][edge] = expected["imag"][edge], expected["real"][edge]
+    if expected.dtype.names:
+        exchanged["real"][edge], exchanged["imag"][edge] = expected["imag"][edge], expected["real"][edge]
     return exchanged
 
 
-def test_zarrs_and_zarrio_agree_on_the_low_precision_complex_types(
+def test_zarrs_and_zarrio_agree_on_the_low_precision_and_complex_types(
     tmp_path: Path, run_zarrs: Callable[..., str]
 ) -> None:
     """zarrs writes the pairs (through zarr-python with stand-ins for the data types, in memory their bytes as
@@ -416,31 +447,38 @@ def test_zarrs_and_zarrio_agree_on_the_low_precision_complex_types(
     reads those where it takes zarrio's fill (written as numbers: the two-byte parts). zarrs writes big-endian
     pairs right but reads them back with real and imaginary exchanged in the chunks it reads only partly (at
     the array's edge): the bytes swapped over the whole element, not part by part."""
-    assert _zarrs_writes(tmp_path, run_zarrs, COMPLEX_CASES) == {}
+    assert _zarrs_writes(tmp_path, run_zarrs, LOW_PRECISION_CASES) == {}
     misread, wanted = set(), {}
-    for name, (shape, chunks, dtype, fill, codecs) in COMPLEX_CASES.items():
+    for name, (shape, chunks, dtype, fill, codecs) in LOW_PRECISION_CASES.items():
         data_type = parse_data_type(dtype)
         expected = np.full(shape, data_type.fill_from_json(fill), dtype=data_type.numpy_dtype)
         expected[:-1] = np.load(tmp_path / f"{name}.npy").view(data_type.numpy_dtype)
         read = zarrio.open(str(tmp_path / "zarrs" / name))[...]
-        assert read.dtype == data_type.numpy_dtype and read.tobytes() == expected.tobytes(), name
-        theirs = np.load(tmp_path / "zarrs" / f"{name}.npy").view(data_type.numpy_dtype)
+        assert read.dtype == data_type.numpy_dtype and _in_bits(read.tobytes(), dtype).tobytes() == expected.tobytes()
+        theirs = _in_bits(np.load(tmp_path / "zarrs" / f"{name}.npy").tobytes(), dtype)
         if theirs.tobytes() != expected.tobytes():  # zarrs misreads its own edge chunks of big-endian pairs
             misread.add(name)
             assert theirs.tobytes() == _as_zarrs_reads_it(expected, shape, chunks).tobytes(), name
         wanted[name] = expected
         ours = _zarrio_writes(tmp_path, name, (shape, chunks, dtype, fill, codecs))
         assert ours[...].tobytes() == expected.tobytes(), name
-        assert _stored(tmp_path / "zarrio" / name) == _stored(tmp_path / "zarrs" / name), name
+        if dtype[0] in "iu" and codecs[0]["name"] == "bytes":  # the bits above the type's are arbitrary
+            ours_stored, their_stored = _stored(tmp_path / "zarrio" / name), _stored(tmp_path / "zarrs" / name)
+            assert {k: _in_bits(v, dtype).tobytes() for k, v in ours_stored.items()} == {
+                k: _in_bits(v, dtype).tobytes() for k, v in their_stored.items()
+            }, name
+        else:
+            assert _stored(tmp_path / "zarrio" / name) == _stored(tmp_path / "zarrs" / name), name
     assert misread == {"complex_bfloat16_big", "complex_float16_big_zstd", "complex_bfloat16_in_shards"}
-    two_byte_parts = sorted(name for name, case in COMPLEX_CASES.items() if parse_data_type(case[2]).has_endianness)
-    assert len(two_byte_parts) == 5
-    errors = _zarrs_reads(tmp_path, run_zarrs, [*two_byte_parts, "complex_float8_e5m2"], COMPLEX_CASES)
-    assert set(errors) == {"complex_float8_e5m2"}
-    assert "incompatible fill value metadata" in errors["complex_float8_e5m2"]
-    for name in two_byte_parts:
-        seen = np.load(tmp_path / "zarrio" / f"{name}.zarrs.npy")
-        shape, chunks = COMPLEX_CASES[name][:2]
+    # zarrs refuses the fills zarrio writes as numbers for the float types of one byte or less (and their pairs)
+    refused = {name for name, case in LOW_PRECISION_CASES.items() if any(f"float{b}_" in case[2] for b in (4, 6, 8))}
+    assert len(refused) == 9
+    errors = _zarrs_reads(tmp_path, run_zarrs, sorted(LOW_PRECISION_CASES), LOW_PRECISION_CASES)
+    assert set(errors) == refused
+    assert all("incompatible fill value metadata" in error for error in errors.values())
+    for name in sorted(set(LOW_PRECISION_CASES) - refused):
+        seen = _in_bits(np.load(tmp_path / "zarrio" / f"{name}.zarrs.npy").tobytes(), LOW_PRECISION_CASES[name][2])
+        shape, chunks = LOW_PRECISION_CASES[name][:2]
         expected = _as_zarrs_reads_it(wanted[name], shape, chunks) if name in misread else wanted[name]
         assert seen.tobytes() == expected.tobytes(), name
 

@@ -12,6 +12,7 @@ for stores with blocking access (memory, local disk), through
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -202,9 +203,10 @@ class ChunkKernels:
         cps = self.chunks_per_shard
         strides = [math.prod(cps[i + 1 :]) for i in range(len(cps))]  # C order within the shard
         groups: dict[tuple[int, ...], ShardMembers] = {}
-        for proj in p:
-            shard = tuple(c // n for c, n in zip(proj.coords, cps, strict=True))
-            flat = sum((c % n) * stride for c, n, stride in zip(proj.coords, cps, strides, strict=True))
+        for proj in p:  # once per inner chunk: C-level maps, not generator expressions
+            coords = proj.coords
+            shard = tuple(map(operator.floordiv, coords, cps))
+            flat = sum(map(operator.mul, map(operator.mod, coords, cps), strides))
             groups.setdefault(shard, []).append((flat, proj))
         return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
 

@@ -1,8 +1,14 @@
 """HttpStore's reads of many ranges of one value: coalescing, multi-range requests, their fallback.
 
-:func:`read_ranges` merges nearby ranges into spans (``coalesce_max_gap``,
-``coalesce_max_size``), asks for at most :data:`~._multipart.MAX_RANGES`
-spans per request and slices every range out of its span. :func:`read_spans`
+:func:`read_ranges` merges nearby ranges into spans, asks for at most
+:data:`~._multipart.MAX_RANGES` spans per request and slices every range out
+of its span. How near is near depends on what a span costs: asked for one
+request each, a span is a round trip, so gaps up to ``coalesce_max_gap`` are
+fetched to save one; within one multi-range request a span is only a part
+header of about 100 bytes, so gaps are fetched only up to
+``multirange_max_gap`` (unless that needs more requests), and a multi-range
+refusal regroups the spans by ``coalesce_max_gap`` before they are asked for
+one by one. :func:`read_spans`
 asks for the spans in one multi-range request while the server is not known to
 refuse them (``HttpStore.multirange_supported`` is ``None`` or ``True``), else
 with one ranged request per span, concurrently; all of them must name one
@@ -42,9 +48,13 @@ _Parts = Sequence[bytes | memoryview]
 async def read_ranges(store: HttpStore, key: str, ranges: Sequence[ByteRange]) -> list[bytes] | None:
     """The bytes of each ``(offset, length)`` range of ``key`` (``b""`` for empty ones), or ``None``."""
     wanted = [i for i, (_, length) in enumerate(ranges) if length > 0]
-    merged = coalesce_ranges(
-        [ranges[i] for i in wanted], max_gap=store.coalesce_max_gap, max_size=store.coalesce_max_size
-    )
+    asked = [ranges[i] for i in wanted]
+    merged = coalesce_ranges(asked, max_gap=store.coalesce_max_gap, max_size=store.coalesce_max_size)
+    if store.multirange_supported is not False and len(asked) > 1:
+        gap = min(store.coalesce_max_gap, store.options.multirange_max_gap)
+        closer = coalesce_ranges(asked, max_gap=gap, max_size=store.coalesce_max_size)
+        if -(-len(closer) // mp.MAX_RANGES) <= -(-len(merged) // mp.MAX_RANGES):  # no more requests
+            merged = closer
     spans = [span for span, _ in merged]
     if len(spans) <= mp.MAX_RANGES:  # one multi-range request (or one range): no task, no gather
         parts = await read_spans(store, key, spans)
@@ -73,7 +83,9 @@ async def read_spans(store: HttpStore, key: str, spans: list[ByteRange]) -> _Par
             return found
         verdict = found
         store.transport.stats.count("multirange_fallbacks")
-    one = [store._read(key, f"bytes={o}-{o + n - 1}", _tagged(store, o, n)) for o, n in spans]
+    # one request per span; spans that were close enough only for a multi-range request are regrouped
+    singles = coalesce_ranges(spans, max_gap=store.coalesce_max_gap, max_size=store.coalesce_max_size)
+    one = [store._read(key, f"bytes={o}-{o + n - 1}", _tagged(store, o, n)) for (o, n), _ in singles]
     tagged = [await one[0]] if len(one) == 1 else await gather_or_cancel(one)
     parts = [part for part in tagged if part is not None]
     if len(parts) < len(tagged):
@@ -83,7 +95,15 @@ async def read_spans(store: HttpStore, key: str, spans: list[ByteRange]) -> _Par
         raise ObjectChangedError("the object changed during a batched read (ETags differ)", key=key)
     if verdict == mp.UNSATISFIED and any(data for data, _ in parts):
         store.multirange_supported = False  # the ranges exist: the 416 refused the multi-range request
-    return [data for data, _ in parts]
+    if len(singles) == len(spans):
+        return [data for data, _ in parts]
+    out: list[bytes | memoryview] = [b""] * len(spans)
+    for ((start, _), members), (data, _) in zip(singles, parts, strict=True):
+        view = memoryview(data)
+        for member in members:
+            offset, length = spans[member]
+            out[member] = view[offset - start : offset - start + length]
+    return out
 
 
 def _tagged(store: HttpStore, offset: int, length: int) -> Callable[[Reply], tuple[bytes, str | None]]:

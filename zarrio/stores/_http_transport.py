@@ -28,9 +28,9 @@ import asyncio
 import random
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -159,7 +159,7 @@ class HttpTransport:
         request_headers = {**self.headers, **headers}
         timeout = self.timeouts(patience)
 
-        def exchange(progress: Progress) -> Awaitable[Reply]:
+        def exchange(progress: Progress) -> Coroutine[Any, Any, Reply]:
             return self._exchange(method, url, request_headers, timeout, progress, whole_ok)
 
         hedger = self.hedger if hedge else None

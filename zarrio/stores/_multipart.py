@@ -138,7 +138,9 @@ def pick_ranges(parts: Sequence[Part], spans: Sequence[tuple[int, int]], url: st
                 out.append(memoryview(b""))
                 continue
             raise TransportError(
-                f"the multipart answer has no part for bytes {offset}-{offset + length - 1}", location=url
+                f"the multipart answer has no part for bytes {offset}-{offset + length - 1} (by the parts' "
+                "Content-Range)",
+                location=url,
             )
     if not all(used):
         claimed = [f"{first}-{last}" for (first, last, _, _), ok in zip(parts, used, strict=True) if not ok]

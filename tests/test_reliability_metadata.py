@@ -128,8 +128,7 @@ def test_hostile_array_metadata_is_a_metadata_error(changes: dict[str, Any], fie
         _open(_document(changes))
     if field is not None:
         assert info.value.field == field, str(info.value)
-    if field != "codecs":  # codec errors carry no path yet: see the xfail below
-        assert info.value.path == "a"
+    assert info.value.path == "a"
 
 
 def test_codec_errors_at_open_name_the_node_path() -> None:

@@ -115,6 +115,36 @@ ZARR_PYTHON_CASES: list[tuple[str, Any, list[dict[str, Any]], list[Any]]] = [
     ("int64", 0, [{"name": "numcodecs.pcodec", "configuration": {"level": 8}}], [5, 6, 7, 9, 1_000_000, -4]),
 ]
 
+ROUNDING_MODES = ("nearest-even", "towards-zero", "towards-positive", "towards-negative", "nearest-away")
+
+
+def _cast(data_type: str, mode: str, out_of_range: str | None = None) -> list[dict[str, Any]]:
+    config: dict[str, Any] = {"data_type": data_type, "rounding": mode}
+    if out_of_range is not None:
+        config["out_of_range"] = out_of_range
+    return [{"name": "cast_value", "configuration": config}, {"name": "bytes", "configuration": {"endian": "little"}}]
+
+
+#: each rounding mode to a float type (ties, the top of float16's range, subnormals, -0.0) and to an integer type
+for _mode in ROUNDING_MODES:
+    ZARR_PYTHON_CASES += [
+        (
+            "float64",
+            0.0,
+            _cast("float16", _mode, "clamp"),
+            [65519.99, 65535.0, -65520.0, 2**-25, -3e-8, 1 + 3 * 2**-11],
+        ),
+        ("float32", 0.0, _cast("float16", _mode), [1 + 2**-11, -(1 + 2**-11), 1 + 3 * 2**-11, 1 + 2**-12, 65504, 0.1]),
+        (
+            "float64",
+            0.0,
+            _cast("float32", _mode, "clamp"),
+            [1 + 2**-24, -(1 + 2**-24), 1 + 3 * 2**-24, 3.4028235677973366e38, 1e39, 0.1],
+        ),
+        ("int32", 0, _cast("float16", _mode), [2049, 2051, -2051, 4097, -4099, 0]),
+        ("float64", 0.0, _cast("int8", _mode, "wrap"), [1.5, -1.5, 2.5, 300.7, -129.5, 0.5]),
+    ]
+
 ZP_WRITER = """
 import json, sys, warnings
 import numpy as np, zarr
@@ -195,6 +225,52 @@ def test_cast_value_out_of_range_is_an_error_unless_handled() -> None:
 def test_cast_value_rounding_modes(mode: str, expected: list[int]) -> None:
     values = np.array([1.5, -1.5, 0.5, 2.5, -2.5], dtype=np.float32)
     assert CastValueCodec("int8", rounding=mode).encode(values, _spec(values)).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "bfloat16", "fnuz"),
+    [
+        ("nearest-even", [1.0, -1.0, 1.015625], [240.0, 0.0, 0.0]),
+        ("towards-zero", [1.0, -1.0, 1.0078125], [224.0, 0.0, 0.0]),
+        ("towards-positive", [1.0078125, -1.0, 1.015625], [240.0, 0.0, 2**-10]),
+        ("towards-negative", [1.0, -1.0078125, 1.0078125], [224.0, -(2**-10), 0.0]),
+        ("nearest-away", [1.0078125, -1.0078125, 1.015625], [240.0, 0.0, 0.0]),
+    ],
+)
+def test_cast_value_rounds_to_low_precision_floats_by_every_mode(
+    mode: str, bfloat16: list[float], fnuz: list[float]
+) -> None:
+    """bfloat16: the ties 1 + 2**-8 and 1 + 3 * 2**-8 (and the negative of the first); float8_e4m3fnuz (no -0.0,
+    no infinity): 236 between 224 and 240, a tiny negative, and just under half its smallest subnormal 2**-10."""
+    values = np.array([1 + 2**-8, -(1 + 2**-8), 1 + 3 * 2**-8])
+    assert CastValueCodec("bfloat16", rounding=mode).encode(values, _spec(values)).astype(float).tolist() == bfloat16
+    small = np.array([236.0, -1e-10, 2**-11 * 0.999])
+    to_fnuz = CastValueCodec("float8_e4m3fnuz", rounding=mode)
+    assert to_fnuz.encode(small, _spec(small)).astype(float).tolist() == fnuz
+
+
+def test_cast_value_out_of_range_error_clamp_and_infinities() -> None:
+    codec = CastValueCodec.from_config({"data_type": "int8", "out_of_range": "error"})
+    assert codec.to_json()["configuration"] == {"data_type": "int8", "out_of_range": "error"}
+    values = np.array([np.inf, -np.inf, 3.0])
+    with pytest.raises(CodecError, match="infinity"):
+        codec.encode(values, _spec(values))
+    assert CastValueCodec("int8", out_of_range="clamp").encode(values, _spec(values)).tolist() == [127, -128, 3]
+    with pytest.raises(CodecError, match="infinity"):
+        CastValueCodec("int8", out_of_range="wrap").encode(values, _spec(values))
+    to_fnuz = CastValueCodec("float8_e4m3fnuz", out_of_range="clamp")
+    assert to_fnuz.encode(values, _spec(values)).astype(float).tolist() == [240.0, -240.0, 3.0]
+    with pytest.raises(CodecError, match="infinity"):
+        CastValueCodec("float8_e4m3fnuz").encode(values, _spec(values))
+    assert np.isinf(CastValueCodec("float16").encode(values, _spec(values)).astype(float)[:2]).all()
+    nan = np.array([np.nan])
+    with pytest.raises(CodecError, match="NaN"):
+        CastValueCodec("float4_e2m1fn", out_of_range="clamp").encode(nan, _spec(nan))
+    for mode, expected in (("towards-zero", 65504.0), ("nearest-even", np.inf)):
+        top = np.array([65535.0])
+        assert CastValueCodec("float16", rounding=mode, out_of_range="clamp").encode(top, _spec(top))[0] == expected
+    with pytest.raises(CodecError, match="finite range"):
+        CastValueCodec("float16", rounding="towards-zero").encode(np.array([65536.0]), _spec(top))
 
 
 def test_cast_value_nan_needs_a_scalar_map_and_a_bad_stored_value_is_corrupt() -> None:

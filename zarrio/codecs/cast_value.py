@@ -4,12 +4,16 @@ or float data type (by value, never by reinterpreting bits), and back when decod
 Each element goes through the spec's ordered rules: ``scalar_map`` first (its ``encode`` list
 when encoding, ``decode`` when decoding; the first entry for a value wins), then an exact
 conversion, then ``rounding`` (default ``"nearest-even"``) and ``out_of_range`` (``"clamp"``,
-``"wrap"`` for integer targets only, or absent: then a value out of range is an error). NaN and
-infinities reach a type that cannot hold them only through ``scalar_map``; otherwise encoding
-fails (a :class:`CodecError`) and decoding fails (a :class:`CorruptChunkError`: never wrong data).
+``"wrap"`` for integer targets only, ``"error"`` or absent: then a value out of range is an
+error). NaN reaches a type without NaN only through ``scalar_map``; otherwise encoding fails (a
+:class:`CodecError`) and decoding fails (a :class:`CorruptChunkError`: never wrong data). An
+infinity is out of range of a type without one: ``"clamp"`` makes it the type's largest or
+smallest value, as the spec says (zarr-python 3.4.2 refuses an infinity to an integer type).
 
-Limits: a float target is rounded to nearest-even only (the other rounding modes are refused
-with an :class:`UnsupportedError` when the array is opened); integer targets take all five modes.
+The five rounding modes apply to float targets too, as zarr-python's cast_value does them
+(cast-value-rs; the spec names them for integer targets only): the value rounded with an unbounded
+exponent range (:mod:`._float_rounding`), out of range when that exceeds the largest finite value;
+``"clamp"`` then gives ±Infinity where the type has it, else its largest finite value.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CodecError, CorruptChunkError, UnsupportedError
+from ..errors import CodecError, CorruptChunkError
 from ._config import config_choice, fail, reject_unknown_keys
+from ._float_rounding import out_of_range as out_of_range_of
+from ._float_rounding import rounded_to
 from ._numeric import integer_range, is_float, is_integer, numeric_dtype, scalar_from_json
 from .base import JSON, ArrayArrayCodec, ChunkSpec, register_codec
 
@@ -29,7 +35,7 @@ __all__ = ["CastValueCodec"]
 
 NAME = "cast_value"
 ROUNDING = ("nearest-even", "towards-zero", "towards-positive", "towards-negative", "nearest-away")
-OUT_OF_RANGE = ("clamp", "wrap")
+OUT_OF_RANGE = ("error", "clamp", "wrap")
 
 
 def _rounded(x: np.ndarray[Any, Any], mode: str) -> np.ndarray[Any, Any]:
@@ -104,13 +110,14 @@ class _Cast:
         x = _as_number(values)
         mode, out_of_range = self.codec.rounding, self.codec.out_of_range
         if is_integer(self.target):
+            low, high = integer_range(self.target)
             if is_float(self.source):
-                if not np.all(np.isfinite(x)):
+                if np.any(np.isnan(x)) or (out_of_range != "clamp" and np.any(np.isinf(x))):
                     raise error(f"NaN or infinity cannot be cast to {self.target} (add a scalar_map entry)", codec=NAME)
                 x = _rounded(x, mode)
-            low, high = integer_range(self.target)
+                x = np.where(np.isposinf(x), high, np.where(np.isneginf(x), low, x))  # clamped, as the spec says
             if x.size and (x.min() < low or x.max() > high):
-                if out_of_range is None:
+                if out_of_range in (None, "error"):
                     raise error(f"a value is out of the range of {self.target} [{low}, {high}]", codec=NAME)
                 if out_of_range == "clamp":
                     x = np.clip(x, low, high)
@@ -121,24 +128,32 @@ class _Cast:
                 x = x.astype(np.int64) if high < 2**63 else x.astype(object)
             wide = np.asarray(x).astype(np.uint64 if self.target == np.uint64 else np.int64)
             return wide.astype(self.target)
+        return self._to_float(np.asarray(x, dtype=np.float64), mode, out_of_range, error)
+
+    def _to_float(
+        self, x: np.ndarray[Any, Any], mode: str, out_of_range: str | None, error: type[CodecError]
+    ) -> np.ndarray[Any, Any]:
+        target = self.target
         with np.errstate(over="ignore", invalid="ignore"):
-            result = np.asarray(x.astype(np.float64) if x.dtype == object else x).astype(self.target)
-        back = result.astype(np.float64)
-        finite_in = np.isfinite(np.asarray(x, dtype=np.float64))
-        if np.any(~finite_in):
-            lost = ~finite_in & (np.isnan(np.asarray(x, dtype=np.float64)) != np.isnan(back))
-            lost |= ~finite_in & np.isinf(np.asarray(x, dtype=np.float64)) & ~np.isinf(back)
-            if np.any(lost):
-                raise error(f"NaN or infinity cannot be cast to {self.target} (add a scalar_map entry)", codec=NAME)
-        overflow = finite_in & ~np.isfinite(back)
-        if np.any(overflow):
+            nan_of, inf_of = np.array([math.nan, math.inf]).astype(target).astype(np.float64)
+        has_nan, has_infinity = math.isnan(nan_of), math.isinf(inf_of)
+        finite, nan = np.isfinite(x), np.isnan(x)
+        if (np.any(nan) and not has_nan) or (out_of_range != "clamp" and not has_infinity and np.any(np.isinf(x))):
+            raise error(f"NaN or infinity cannot be cast to {target} (add a scalar_map entry)", codec=NAME)
+        outside = ~finite & ~nan & (not has_infinity)  # an infinity, for a type without one
+        outside[finite] = out_of_range_of(x[finite], target, mode)
+        result = np.empty(x.shape, dtype=target)
+        if np.any(outside):
             if out_of_range != "clamp":
-                raise error(f"a value is out of the finite range of {self.target}", codec=NAME)
-            top = _finite_max(self.target)
-            has_infinity = math.isinf(float(np.array(math.inf).astype(self.target)))
-            limit = math.inf if has_infinity else top
-            clamped = np.where(np.asarray(x, dtype=np.float64)[overflow] > 0, limit, -limit)
-            result[overflow] = clamped.astype(self.target)
+                raise error(f"a value is out of the finite range of {target}", codec=NAME)
+            limit = math.inf if has_infinity else _finite_max(target)  # as zarr-python: to ±Infinity where it can
+            result[outside] = np.where(x[outside] > 0, limit, -limit).astype(target)
+        inside = finite & ~outside
+        result[inside] = rounded_to(x[inside], target, mode)
+        rest = ~finite & ~outside  # NaN, and the infinities of a type that has them
+        if np.any(rest):
+            with np.errstate(over="ignore", invalid="ignore"):
+                result[rest] = x[rest].astype(target)
         return result
 
 
@@ -170,12 +185,6 @@ class CastValueCodec(ArrayArrayCodec):
         self._built: dict[np.dtype[Any], tuple[_Cast, _Cast]] = {}
         if self.out_of_range == "wrap" and not is_integer(self.target):
             fail(NAME, f"out_of_range 'wrap' needs an integer data_type, not {self.target}")
-        if self.rounding != "nearest-even" and is_float(self.target):
-            raise UnsupportedError(
-                f"codec {NAME!r}: rounding {self.rounding!r} to the float type {self.target} is not implemented "
-                "(only 'nearest-even')",
-                field="codecs",
-            )
 
     @classmethod
     def from_config(cls, configuration: Mapping[str, JSON]) -> CastValueCodec:

@@ -26,44 +26,19 @@ from typing import Any
 import numpy as np
 import pytest
 from concurrent_workers import row_value, write_rows
+from dict_store import DictStore
 
 import zarrio
 from zarrio import aio
 from zarrio.engine import writes
 from zarrio.engine.write_queue import QUEUE, Waker, WriteQueue
 from zarrio.errors import CodecError, WriteConflictError
-from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStore
+from zarrio.stores import LocalStore, MemoryStore, Store, ZipStore
 from zarrio.testing import ForwardingStore
 
 ROUNDS = 50
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
 BUCKET = "zarrio-writers"
-
-
-class DictStore(BlockingStore):
-    """A user's store over a blocking backend (a dict), as docs/custom-stores.md shows one."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-
-    def get_sync(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def set_sync(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-
-    def erase_sync(self, key: str) -> None:
-        self.values.pop(key, None)
-
-    def exists_sync(self, key: str) -> bool:
-        return key in self.values
-
-    def list_sync(self, prefix: str) -> list[str]:
-        return [k for k in list(self.values) if k.startswith(prefix)]
-
-    def list_dir_sync(self, prefix: str) -> tuple[list[str], list[str]]:
-        names = {k[len(prefix) :] for k in self.list_sync(prefix)}
-        return sorted(n for n in names if "/" not in n), sorted({n.split("/")[0] for n in names if "/" in n})
 
 
 # ---------------------------------------------------------------- moto's S3 server

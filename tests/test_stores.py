@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from dict_store import DictStore
 
 import zarrio.stores.local as local_module
 from zarrio.errors import InvalidKeyError, ReadOnlyError, StoreError, TransportError
-from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store, ZipStore, as_store
+from zarrio.stores import LocalStore, MemoryStore, Store, ZipStore, as_store
 from zarrio.stores.local import TEMP_PREFIX
 from zarrio.testing import CountingStore, LatencyStore, StoreSuite
 
@@ -44,44 +45,12 @@ class TestLocalStoreReadOnly(StoreSuite):
         return LocalStore(root, read_only=True)
 
 
-class DictBlockingStore(BlockingStore):
-    """The smallest useful BlockingStore: a dict behind blocking methods."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-
-    def get_sync(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def set_sync(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-
-    def erase_sync(self, key: str) -> None:
-        self.values.pop(key, None)
-
-    def exists_sync(self, key: str) -> bool:
-        return key in self.values
-
-    def list_sync(self, prefix: str) -> list[str]:
-        return [key for key in self.values if key.startswith(prefix)]
-
-    def list_dir_sync(self, prefix: str) -> tuple[list[str], list[str]]:
-        keys, prefixes = [], set()
-        for key in self.list_sync(prefix):
-            head, sep, _ = key[len(prefix) :].partition("/")
-            if sep:
-                prefixes.add(head)
-            else:
-                keys.append(head)
-        return keys, sorted(prefixes)
-
-
 class TestBlockingStore(StoreSuite):
     def make_store(self) -> Store:
-        return DictBlockingStore()
+        return DictStore()
 
 
-class PartialDictBlockingStore(DictBlockingStore):
+class PartialDictStore(DictStore):
     partial_reads = True
 
     def get_partial_sync(self, key: str, offset: int, length: int) -> bytes | None:
@@ -91,7 +60,7 @@ class PartialDictBlockingStore(DictBlockingStore):
 
 class TestBlockingStorePartialReads(StoreSuite):
     def make_store(self) -> Store:
-        return PartialDictBlockingStore()
+        return PartialDictStore()
 
 
 class TestZipStoreWriteMode(StoreSuite):
@@ -313,7 +282,7 @@ async def test_blocking_store_runs_methods_in_worker_threads() -> None:
 
     seen: list[int] = []
 
-    class Recording(DictBlockingStore):
+    class Recording(DictStore):
         def get_sync(self, key: str) -> bytes | None:
             seen.append(threading.get_ident())
             return super().get_sync(key)
@@ -327,7 +296,7 @@ async def test_blocking_store_runs_methods_in_worker_threads() -> None:
 async def test_blocking_store_validates_keys_before_calling_user_code() -> None:
     calls: list[str] = []
 
-    class Recording(DictBlockingStore):
+    class Recording(DictStore):
         def set_sync(self, key: str, value: bytes) -> None:
             calls.append(key)
 
@@ -338,7 +307,7 @@ async def test_blocking_store_validates_keys_before_calling_user_code() -> None:
 
 
 async def test_blocking_store_read_only_flag() -> None:
-    class ReadOnlyDict(DictBlockingStore):
+    class ReadOnlyDict(DictStore):
         read_only = True
 
     store = ReadOnlyDict()

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dict_store import DictStore
 
 import zarrio
 from zarrio import aio
@@ -48,32 +49,6 @@ def run_threads(n: int, target: Callable[[int], None], timeout: float = 30) -> N
         t.join(timeout=timeout)
     assert not any(t.is_alive() for t in threads), "a writer hangs"
     assert not errors, errors
-
-
-class DictStore(BlockingStore):
-    """A user's blocking store over a dict."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-
-    def get_sync(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def set_sync(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-
-    def erase_sync(self, key: str) -> None:
-        self.values.pop(key, None)
-
-    def exists_sync(self, key: str) -> bool:
-        return key in self.values
-
-    def list_sync(self, prefix: str) -> list[str]:
-        return [k for k in list(self.values) if k.startswith(prefix)]
-
-    def list_dir_sync(self, prefix: str) -> tuple[list[str], list[str]]:
-        names = {k[len(prefix) :] for k in self.list_sync(prefix)}
-        return sorted(n for n in names if "/" not in n), sorted({n.split("/")[0] for n in names if "/" in n})
 
 
 @pytest.fixture(params=["memory", "local", "blocking"])

@@ -73,8 +73,8 @@ REF_REQUIREMENTS = (
     "cast-value-rs>=0.4.2",
     "zfpy>=1.0.1,!=1.0.1.post0",
     "pcodec>=0.3",
-    # zarrs (Rust) as zarr-python's codec pipeline: the peer that writes packbits and reshape
-    # (tests/test_extension_codecs_zarrs.py)
+    # zarrs (Rust) as zarr-python's codec pipeline: the peer that writes packbits, reshape and the
+    # low-precision and complex_<T> types (tests/test_extension_codecs_zarrs.py)
     "zarrs==0.2.3",
 )
 REF_MIN_VERSION = (3, 12)

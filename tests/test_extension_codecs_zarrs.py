@@ -1,5 +1,5 @@
-"""``packbits``, ``reshape``, the low-precision types and their complex forms against zarrs (the Rust
-implementation, through zarrs-python 0.2.3).
+"""``packbits``, ``reshape``, ``numcodecs.pcodec`` / ``numcodecs.fixedscaleoffset``, the low-precision
+types and their complex forms against zarrs (the Rust implementation, through zarrs-python 0.2.3).
 
 zarrs-python is a codec pipeline for zarr-python: zarr-python parses ``zarr.json`` and hands the
 metadata to zarrs, which encodes and decodes every chunk. zarr-python 3.4.2 knows neither codec, so
@@ -67,6 +67,13 @@ CASES: dict[str, tuple[list[int], list[int], str, Any, list[Any]]] = {
             "codecs": [{"name": "packbits", "configuration": {"last_bit": 2, "padding_encoding": "last_byte"}}],
             "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
         }}],
+    ),
+    "numcodecs_pcodec_int64": ([50], [20], "int64", 0, [{"name": "numcodecs.pcodec", "configuration": {"level": 8}}]),
+    "numcodecs_pcodec_float32": ([30], [30], "float32", 0.0, [{"name": "numcodecs.pcodec", "configuration": {"level": 4}}]),
+    "numcodecs_fixedscaleoffset": (
+        [10], [10], "float64", 0.0,
+        [{"name": "numcodecs.fixedscaleoffset", "configuration": {"offset": 1.0, "scale": 10.0, "dtype": "<f8", "astype": "<i4"}},
+         {"name": "bytes", "configuration": {"endian": "little"}}],
     ),
     "reshape_merge_first_two": (
         [4, 3, 2], [2, 3, 2], "int16", -1,
@@ -361,7 +368,8 @@ def test_zarrs_and_zarrio_write_the_same_chunks_and_read_each_other(
         assert ours[...].tobytes() == theirs.tobytes(), name
         written = _stored(tmp_path / "zarrio" / name)
         assert written, name
-        assert written == _stored(tmp_path / "zarrs" / name), name
+        if case[4][0]["name"] != "numcodecs.pcodec":  # pco's bytes may change with its version (equal today)
+            assert written == _stored(tmp_path / "zarrs" / name), name
     assert _zarrs_reads(tmp_path, run_zarrs, sorted(CASES)) == {}
     for name in CASES:
         seen = np.load(tmp_path / "zarrio" / f"{name}.zarrs.npy")

@@ -171,3 +171,13 @@ def test_without_ml_dtypes_the_error_names_the_extra(monkeypatch: pytest.MonkeyP
     with pytest.raises(UnsupportedError, match=r"install zarrio\[ml-dtypes\]"):
         _ = PairedComplexType("bfloat16").numpy_dtype
     assert PairedComplexType("float16").numpy_dtype.itemsize == 4  # numpy's own float16 parts
+
+
+def test_the_like_functions_keep_the_complex_type_not_the_numpy_struct() -> None:
+    a = zarrio.create(zarrio.stores.MemoryStore(), (3,), "complex_bfloat16", fill_value=[1, 2])
+    zeros = zarrio.zeros_like(a, store=zarrio.stores.MemoryStore())
+    assert zeros.metadata.data_type.name == "complex_bfloat16" and zeros[...].tobytes() == bytes(12)
+    full = zarrio.full_like(a, store=zarrio.stores.MemoryStore(), fill_value=[3, "NaN"])
+    assert full.metadata.data_type.name == "complex_bfloat16" and full[...].tobytes() == bytes.fromhex("4040c07f") * 3
+    assert zarrio.empty_like(a, store=zarrio.stores.MemoryStore()).fill_value.tobytes() == bytes.fromhex("803f0040")
+    assert parse_data_type(a.dtype).name == "struct"  # a NumPy structured dtype stays a struct

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._arguments import Mode, StoreLike
 from ..array import AsyncArray
+from ..metadata import DataType
 from . import create_array, open_array
 
 __all__ = ["empty_like", "full_like", "ones_like", "open_like", "zeros_like"]
@@ -19,7 +20,9 @@ __all__ = ["empty_like", "full_like", "ones_like", "open_like", "zeros_like"]
 def _like(a: Any, shape: Any, dtype: Any, chunks: Any) -> tuple[Any, Any, Any]:
     """The shape, dtype and chunks of ``a`` where not given."""
     shape = tuple(a.shape) if shape is None else shape
-    dtype = np.dtype(a.dtype) if dtype is None else dtype
+    if dtype is None:  # a zarrio array's own data type (complex_bfloat16 is a pair in NumPy: a struct there)
+        data_type = getattr(getattr(a, "metadata", None), "data_type", None)
+        dtype = data_type if isinstance(data_type, DataType) else np.dtype(a.dtype)
     if chunks is None:
         chunks = getattr(a, "chunks", None) if not isinstance(a, np.ndarray) else None
     return shape, dtype, chunks

@@ -14,6 +14,8 @@ from servers.faults import FaultServer
 
 from zarrio import aio
 from zarrio.errors import DeadlineExceededError, ObjectChangedError, TransportError
+from zarrio.stores._hedge import Hedger, Progress, run_watched
+from zarrio.stores._stats import StatsRecorder
 from zarrio.stores.http import HttpStore
 
 #: wall-clock bounds: scripts/dev.py runs these after the other tests, one Python at a time
@@ -91,6 +93,30 @@ async def test_the_hedge_budget_bounds_the_hedges(server: FaultServer) -> None:
     assert stats.hedges == 1  # three stalls, one hedge: the budget was spent
     assert stats.hedges <= 0.05 * (20 + 3)
     await store.close()
+
+
+async def test_a_hedge_goes_before_a_cut_when_the_watcher_wakes_past_both_bounds() -> None:
+    # the loop is busy (here: the first attempt blocks it) until after both the hedge delay and the
+    # inactivity bound: the watcher hedges, which keeps the first request, instead of cutting it off
+    # for a retry (in H3 half the late answers were retried so, each a backoff and a new request later)
+    stats = StatsRecorder()
+    hedger = Hedger(stats, share=1.0, min_delay=0.05, initial_delay=0.1)  # hedge at 0.1 s, cut at 0.15 s
+    for _ in range(4):
+        hedger.earn()
+    loop = asyncio.get_running_loop()
+    sent: list[bool] = []
+
+    async def attempt(progress: Progress) -> str:
+        progress.mark(loop.time())
+        sent.append(progress.hedge)
+        if not progress.hedge:
+            time.sleep(0.3)  # the loop is busy
+            await asyncio.sleep(10)
+        return "the hedge's answer"
+
+    assert await run_watched(attempt, hedger, lambda: 0.15, "http://u") == "the hedge's answer"
+    assert sent == [False, True]
+    assert (stats.hedges, stats.hedges_won, hedger.outstanding) == (1, 1, 0)
 
 
 async def test_queued_reads_earn_their_hedge_share_when_sent_not_when_queued(server: FaultServer) -> None:

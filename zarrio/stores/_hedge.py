@@ -9,8 +9,11 @@ progress (request slot taken, headers, body bytes):
   to first byte, at least ``min_delay``) it starts a second identical request,
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
-* after ``inactivity()`` seconds without progress of any of them it cancels
-  them and raises a :class:`Retryable` failure (the caller retries).
+* after ``inactivity()`` seconds without progress of any of them (counted from
+  the hedge, once one is sent) it cancels them and raises a :class:`Retryable`
+  failure (the caller retries). The hedge is tried first even when both bounds
+  passed at once (a busy loop woke the watcher late, or the bounds fell as
+  answers came in): a hedge keeps the first request, a retry throws it away.
 
 Both bounds are read again at every wake-up (at least every ``WAKE_EVERY``
 seconds), so they follow the latencies measured meanwhile; a wake-up that comes
@@ -163,6 +166,7 @@ async def run_watched(
     may_still_hedge = hedger is not None and hedger.enabled
     failure: BaseException | None = None
     forgiven = 0.0
+    hedge_sent: float | None = None
     try:
         while True:
             for task, progress in list(running):  # the first success wins; a failure waits for the other
@@ -182,16 +186,16 @@ async def run_watched(
                 waiting: list[asyncio.Future[Any]] = [*tasks, *(progress.started for _, progress in running)]
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 continue
+            if hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
+                lasts.append(hedge_sent)
             now = loop.time()
             last = max(lasts) + forgiven
             stall_at = last + inactivity()
             hedge_delay = hedger.delay() if may_still_hedge and hedger is not None else None
             hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
-            if now >= stall_at:
-                silent = now - max(lasts)
-                error = TransportError(f"no data for {silent:.2f} s (the adaptive read timeout)", location=url)
-                raise Retryable(error)
-            if now >= hedge_at:
+            if now >= hedge_at and may_still_hedge:
+                # before any cut: a hedge keeps the first attempt running (when both bounds passed
+                # while the loop was busy, or the bounds fell as answers came in, it is still tried)
                 may_still_hedge = False
                 if hedger is not None and hedger.may_hedge():
                     second = Progress(urgent=True, hedge=True)
@@ -199,7 +203,12 @@ async def run_watched(
                     hedge.add_done_callback(lambda _: hedger.finished())
                     running.append((hedge, second))
                     hedger.stats.count("hedges")
+                    hedge_sent = now
                 continue
+            if now >= stall_at:
+                silent = now - max(lasts)
+                error = TransportError(f"no data for {silent:.2f} s (the adaptive read timeout)", location=url)
+                raise Retryable(error)
             wake = min(stall_at, hedge_at, now + WAKE_EVERY)
             await asyncio.wait(tasks, timeout=wake - now, return_when=asyncio.FIRST_COMPLETED)
             lag = loop.time() - wake

@@ -7,6 +7,7 @@ reads the same bytes (tests/test_extension_codecs_zarrs.py)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -181,3 +182,13 @@ def test_the_like_functions_keep_the_complex_type_not_the_numpy_struct() -> None
     assert full.metadata.data_type.name == "complex_bfloat16" and full[...].tobytes() == bytes.fromhex("4040c07f") * 3
     assert zarrio.empty_like(a, store=zarrio.stores.MemoryStore()).fill_value.tobytes() == bytes.fromhex("803f0040")
     assert parse_data_type(a.dtype).name == "struct"  # a NumPy structured dtype stays a struct
+
+
+def test_zarrio_info_shows_the_type_and_a_pair_fill_on_one_line(tmp_path: Path) -> None:
+    zarrio.create(str(tmp_path / "c"), (2,), "complex_bfloat16", fill_value=[1.5, "NaN"])
+    done = subprocess.run(
+        [sys.executable, "-m", "zarrio.cli", "info", str(tmp_path / "c")], capture_output=True, text=True, check=True
+    )
+    lines = {line.split(None, 1)[0]: line for line in done.stdout.splitlines()[1:] if line.strip()}
+    assert "complex_bfloat16" in lines["dtype"]
+    assert '[1.5, "NaN"]' in done.stdout.split("fill value", 1)[1].splitlines()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from ..array import AsyncArray
@@ -68,7 +69,7 @@ def format_array_info(info: dict[str, Any]) -> list[str]:
         ("chunks", _shape_text(info["chunks"])),
         ("shards", _shape_text(info["shards"]) if info["shards"] else "none"),
         ("codecs", describe_codecs(info["codecs"])),
-        ("fill value", dump(info["fill_value"])),
+        ("fill value", json.dumps(info["fill_value"])),  # one line, a complex [re, im] too
         ("logical size", f"{format_bytes(info['nbytes'])} ({info['nbytes']} bytes)"),
         ("stored size", size_text),
         ("stored", stored_text),

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["out_of_range", "rounded_to"]
+__all__ = ["finite_max", "out_of_range", "rounded_to"]
 
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def _finite_max(dtype: np.dtype[Any]) -> float:
+def finite_max(dtype: np.dtype[Any]) -> float:
+    """The largest finite value of a float ``dtype`` (ml_dtypes' ``finfo`` knows the low-precision ones)."""
     if dtype.kind == "f":
         return float(np.finfo(dtype).max)
     import ml_dtypes
@@ -37,9 +38,9 @@ def _sign_mask(dtype: np.dtype[Any]) -> int:
 
 
 def _ulp_at_max(dtype: np.dtype[Any]) -> float:
-    top = np.array([_finite_max(dtype)], dtype=dtype)
+    top = np.array([finite_max(dtype)], dtype=dtype)
     below = _step(top, np.array([False]))
-    return _finite_max(dtype) - float(below.astype(np.float64)[0])
+    return finite_max(dtype) - float(below.astype(np.float64)[0])
 
 
 def _step(values: np.ndarray[Any, Any], up: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -63,7 +64,7 @@ def _step(values: np.ndarray[Any, Any], up: np.ndarray[Any, Any]) -> np.ndarray[
 
 def out_of_range(x: np.ndarray[Any, Any], dtype: np.dtype[Any], mode: str) -> np.ndarray[Any, Any]:
     """Which finite float64 ``x`` round (by ``mode``) past the largest finite value of ``dtype``."""
-    top = _finite_max(dtype)
+    top = finite_max(dtype)
     ulp = _ulp_at_max(dtype)
     if mode in ("nearest-even", "nearest-away"):  # the tie at top + ulp/2 rounds to the next binade
         outside: np.ndarray[Any, Any] = np.abs(x) >= top + ulp / 2
@@ -78,7 +79,7 @@ def out_of_range(x: np.ndarray[Any, Any], dtype: np.dtype[Any], mode: str) -> np
 
 def rounded_to(x: np.ndarray[Any, Any], dtype: np.dtype[Any], mode: str) -> np.ndarray[Any, Any]:
     """Finite float64 ``x``, none of them :func:`out_of_range`, as ``dtype`` rounded by ``mode``."""
-    top = _finite_max(dtype)
+    top = finite_max(dtype)
     result: np.ndarray[Any, Any] = np.clip(x, -top, top).astype(dtype)  # past the top: the top, by the mode
     if mode == "nearest-even" or x.size == 0:
         return result

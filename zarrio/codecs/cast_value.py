@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import CodecError, CorruptChunkError
 from ._config import config_choice, fail, reject_unknown_keys
+from ._float_rounding import finite_max, rounded_to
 from ._float_rounding import out_of_range as out_of_range_of
-from ._float_rounding import rounded_to
 from ._numeric import integer_range, is_float, is_integer, numeric_dtype, scalar_from_json
 from .base import JSON, ArrayArrayCodec, ChunkSpec, register_codec
 
@@ -58,15 +58,6 @@ def _as_number(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     if is_integer(values.dtype):
         return values.astype(object if values.dtype == np.uint64 else np.int64)
     return values.astype(np.float64)
-
-
-def _finite_max(dtype: np.dtype[Any]) -> float:
-    """The largest finite value of a float ``dtype`` (ml_dtypes' ``finfo`` knows the low-precision ones)."""
-    if dtype.kind == "f":
-        return float(np.finfo(dtype).max)
-    import ml_dtypes
-
-    return float(ml_dtypes.finfo(dtype).max)  # type: ignore[no-untyped-call]
 
 
 class _Cast:
@@ -146,7 +137,7 @@ class _Cast:
         if np.any(outside):
             if out_of_range != "clamp":
                 raise error(f"a value is out of the finite range of {target}", codec=NAME)
-            limit = math.inf if has_infinity else _finite_max(target)  # as zarr-python: to ±Infinity where it can
+            limit = math.inf if has_infinity else finite_max(target)  # as zarr-python: to ±Infinity where it can
             result[outside] = np.where(x[outside] > 0, limit, -limit).astype(target)
         inside = finite & ~outside
         result[inside] = rounded_to(x[inside], target, mode)

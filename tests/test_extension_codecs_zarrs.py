@@ -324,7 +324,8 @@ def _carried_type(dtype: str) -> bool:
 
 
 def _carried(cases: dict[str, Any]) -> str:
-    """The complex_<T> types of ``cases`` for the snippet's stand-ins: item size, and the bits of each fill."""
+    """The low-precision and complex_<T> types of ``cases`` for the snippet's stand-ins: item size, and the bits
+    of each fill (the stand-in gives zarrs the fill's JSON back by its bits)."""
     types: dict[str, Any] = {}
     for _, _, dtype, fill, _ in cases.values():
         if _carried_type(dtype):

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import sys
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -140,15 +139,6 @@ class Hedger:
             self.outstanding -= 1
 
 
-def _started(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    """A task whose first step runs now (3.12+): the request is on its way when this returns (an
-    idle connection is written to at once), not after every other callback the loop has ready
-    (hundreds of tiles being planned). On 3.11, an ordinary task."""
-    if sys.version_info >= (3, 12):
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
-    return asyncio.ensure_future(coro)
-
-
 async def run_watched(
     attempt: Callable[[Progress], Coroutine[Any, Any, T]],
     hedger: Hedger | None,
@@ -161,7 +151,7 @@ async def run_watched(
         return await attempt(Progress(urgent=urgent))  # nothing to watch for
     loop = asyncio.get_running_loop()
     first = Progress(urgent=urgent)
-    running: list[tuple[asyncio.Future[T], Progress]] = [(_started(attempt(first)), first)]
+    running: list[tuple[asyncio.Future[T], Progress]] = [(asyncio.ensure_future(attempt(first)), first)]
     hedge: asyncio.Future[T] | None = None
     may_still_hedge = hedger is not None and hedger.enabled
     failure: BaseException | None = None
@@ -199,7 +189,7 @@ async def run_watched(
                 may_still_hedge = False
                 if hedger is not None and hedger.may_hedge():
                     second = Progress(urgent=True, hedge=True)
-                    hedge = _started(attempt(second))
+                    hedge = asyncio.ensure_future(attempt(second))
                     hedge.add_done_callback(lambda _: hedger.finished())
                     running.append((hedge, second))
                     hedger.stats.count("hedges")

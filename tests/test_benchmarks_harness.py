@@ -520,7 +520,10 @@ def test_threaded_reads_verify_every_value(quick_tiny_paths: config.DataPaths, m
     assert ctx.phases["t16"].calls == 16 * config.TINY_QUICK.reads_per_thread
 
 
+@pytest.mark.timing
 def test_busy_machine_records_the_spinners_load(quick_tiny_paths: config.DataPaths) -> None:
+    """The spinner's share of a core is a share of the machine: with three suites at once on two
+    cores it got 0.13 core, so the check runs in the timing phase, one Python at a time."""
     ctx = zarrio_context(quick_tiny_paths)
     tiny.busy_machine(ctx)
     assert list(ctx.phases) == ["read-c20", "t1", "t16"]

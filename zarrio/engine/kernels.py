@@ -28,6 +28,7 @@ from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
 from .layout import VaryingLayout
+from .placement import batch_placer, is_view_of, lend
 from .shared_reads import SharedRead, SharedReads
 
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
@@ -70,23 +71,6 @@ def _direct_target(
     if region.shape != spec.shape or not region.flags.c_contiguous:
         return None
     return region
-
-
-def _is_view_of(chunk: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:
-    """Whether ``chunk`` is ``target`` itself: the same memory laid out the same way."""
-    return (
-        chunk.ctypes.data == target.ctypes.data
-        and chunk.dtype == target.dtype
-        and chunk.shape == target.shape
-        and chunk.strides == target.strides
-    )
-
-
-def _lend(target: np.ndarray[Any, Any]) -> Callable[[int], memoryview]:
-    def scratch(nbytes: int) -> memoryview:
-        return target.reshape(-1).view(np.uint8).data if nbytes == target.nbytes else _scratch(nbytes)
-
-    return scratch
 
 
 def _same_bits(value: Any, fill: Any, dtype: np.dtype[Any]) -> bool:
@@ -258,12 +242,12 @@ class ChunkKernels:
             return
         chain, spec = self.layout.unit(proj.coords) if self._varying_units else self._unit  # type: ignore[union-attr]
         target = _direct_target(out, proj, chain, spec)
-        scratch = _scratch if target is None else _lend(target)
+        scratch = _scratch if target is None else lend(target, _scratch)
         try:
             chunk = chain.decode(data, spec, scratch=scratch)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
-        if target is not None and _is_view_of(chunk, target):
+        if target is not None and is_view_of(chunk, target):
             return  # decompressed straight into the output
         out[proj.out_index()] = chunk[proj.chunk_index()]  # copies out of the scratch buffer before its reuse
 
@@ -381,6 +365,7 @@ class ChunkKernels:
         too is read once by whichever worker takes it first; this job then waits, at its end,
         for the chunks other workers took (they are being read right now, never waiting on it)."""
         taken_by_others: list[SharedRead] = []
+        placer = None if shared is not None else batch_placer(out, *self._unit, self.layout is None)
         for i, (_, key, members) in enumerate(units):
             if shared is not None:
                 entry = shared[i]
@@ -391,7 +376,13 @@ class ChunkKernels:
                     self._read_for_all(access, key, entry)
                     continue
                 entry.targets = []  # its only reader is this job: nobody waits for it
-            self.place_unit(out, self._read_blocking(access, key, members), members, key)
+            parts = self._read_blocking(access, key, members)
+            if placer is None:
+                self.place_unit(out, parts, members, key)
+            else:
+                placer.place_unit(parts, members, key, self.place)
+        if placer is not None:
+            placer.flush()
         for entry in taken_by_others:
             assert entry.done is not None  # taken by another job: at least two readers joined it
             entry.done.wait()

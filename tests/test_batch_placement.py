@@ -1,0 +1,138 @@
+"""Batch placement of whole chunks (issue 18, ``zarrio/engine/placement.py``).
+
+A read of more than a few hundred small chunks decodes whole chunks into one shared buffer and
+writes them into the output through a blocked view. These tests compare such reads with NumPy
+over shapes with edge chunks, missing chunks, offset and index-array selections, dtypes, codec
+chains and sharding, and check that the batch path did place chunks (so a wrong block index
+would show as a wrong value, not pass unseen through the per-chunk path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import zarrio
+from zarrio.codecs import ChunkSpec, CodecChain
+from zarrio.engine import placement
+from zarrio.engine.placement import BatchPlacer
+from zarrio.indexing import ChunkProjection
+
+LITTLE = {"name": "bytes", "configuration": {"endian": "little"}}
+CHAINS: dict[str, list[Any]] = {
+    "zstd": [LITTLE, {"name": "zstd", "configuration": {"level": 1}}],
+    "raw": [LITTLE],
+    "gzip": [LITTLE, {"name": "gzip", "configuration": {"level": 1}}],
+    "zstd+crc32c": [LITTLE, {"name": "zstd", "configuration": {"level": 1}}, {"name": "crc32c"}],
+    "big-endian": [
+        {"name": "bytes", "configuration": {"endian": "big"}},
+        {"name": "zstd", "configuration": {"level": 1}},
+    ],
+}
+DTYPES = ["uint8", "int32", "float64", "bool", "complex64"]
+SHAPE = (103, 95)  # edge chunks on both axes
+CHUNKS = (4, 5)  # 26 x 19 = 494 chunks: more than a read shares (256), so the batch path runs
+SELECTIONS = [
+    np.s_[...],
+    np.s_[6:101, 3:90],  # chunks at an offset in the output, partial chunks on all sides
+    np.s_[:, np.r_[0:5, 7, 10:15, 21:30, 33:90]],  # complete chunks at several offsets, partial ones between
+    np.s_[::-1, :],  # no step-1 slices: nothing batched, the per-chunk path
+]
+
+
+def _data(dtype: str, fill: Any) -> np.ndarray[Any, Any]:
+    rng = np.random.default_rng(18)
+    data = rng.integers(0, 200, SHAPE).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        data = data + 1j * rng.integers(0, 200, SHAPE).astype(dtype)
+    data[8:16, 10:20] = fill  # whole chunks of fill: not stored, missing when read
+    data[100:, 90:] = fill  # the last (edge) chunk too
+    return data
+
+
+@pytest.fixture
+def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many chunks each batch flush placed."""
+    counts: list[int] = []
+    flush = BatchPlacer.flush
+
+    def counting(self: BatchPlacer) -> None:
+        counts.append(len(self.starts))
+        flush(self)
+
+    monkeypatch.setattr(BatchPlacer, "flush", counting)
+    return counts
+
+
+def _check(z: Any, data: np.ndarray[Any, Any], selection: Any, placed: list[int]) -> None:
+    placed.clear()
+    got = z[selection]
+    expected = data[selection]
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    reversed_rows = isinstance(selection, tuple) and selection[0] == slice(None, None, -1)
+    assert (sum(placed) > 0) is not reversed_rows  # the batch path placed chunks, unless no slice has step 1
+
+
+@pytest.mark.parametrize("chain", sorted(CHAINS))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_placed_reads_match_numpy(chain: str, dtype: str, placed: list[int]) -> None:
+    fill = np.zeros((), dtype=dtype)[()]
+    data = _data(dtype, fill)
+    store = zarrio.stores.MemoryStore()
+    z = zarrio.create(store, SHAPE, dtype, chunks=CHUNKS, codecs=CHAINS[chain], write_empty_chunks=False)
+    z[...] = data
+    assert z.nchunks_initialized < z.nchunks  # some chunks are missing
+    for selection in SELECTIONS:
+        _check(z, data, selection, placed)
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 3 * 4 * 5 * 4, 1 << 20])
+@pytest.mark.parametrize("sharded", [False, True])
+def test_batches_of_any_size_and_shards(
+    batch_bytes: int, sharded: bool, placed: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """One chunk per flush, three, or all of them; plain and sharded, on a local directory."""
+    monkeypatch.setattr(placement, "BATCH_BYTES", batch_bytes)
+    data = _data("int32", -1)
+    store = zarrio.stores.LocalStore(tmp_path)
+    shards = (20, 25) if sharded else None
+    z = zarrio.create(store, SHAPE, "int32", chunks=CHUNKS, shards=shards, fill_value=-1, write_empty_chunks=False)
+    z[...] = data
+    for selection in SELECTIONS:
+        _check(z, data, selection, placed)
+    _check(z, data, np.s_[...], placed)
+    if batch_bytes < 1 << 20:  # one or three chunks per buffer; else all of them in one flush
+        assert max(placed) == max(1, batch_bytes // (4 * 5 * 4)) and len(placed) > 100
+    else:
+        assert len(placed) == 1 and placed[0] > 400
+
+
+def test_three_dimensions_with_a_fill_value(placed: list[int]) -> None:
+    shape, chunks = (31, 21, 13), (3, 4, 2)  # edges on every axis, 11 x 6 x 7 chunks
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal(shape).astype("float32")
+    data[3:6, 4:8, :] = np.nan
+    z = zarrio.create(zarrio.stores.MemoryStore(), shape, "float32", chunks=chunks, fill_value=np.nan)
+    z[...] = data
+    for selection in (np.s_[...], np.s_[1:30, 2:, 1:12]):
+        placed.clear()
+        np.testing.assert_array_equal(z[selection], data[selection])
+        assert sum(placed) > 0
+
+
+def test_the_placer_puts_each_chunk_in_its_block() -> None:
+    """The placer alone: chunks at two offsets (one flush), each a distinct constant."""
+    spec = ChunkSpec((2, 3), np.dtype("int16"), np.int16(0))
+    out = np.full((9, 12), -7, dtype="int16")
+    placer = BatchPlacer(out, CodecChain.from_json(CHAINS["raw"], spec), spec)
+    expected = out.copy()
+    starts = [(1, 0), (1, 3), (5, 6), (7, 9), (0, 7)]  # the last at another offset
+    for value, (y, x) in enumerate(starts):
+        chunk = np.full((2, 3), value, dtype="<i2")
+        proj = ChunkProjection((0, 0), (slice(0, 2), slice(0, 3)), (slice(y, y + 2), slice(x, x + 3)), True)
+        assert placer.add(chunk.tobytes(), proj, "c/0/0")
+        expected[y : y + 2, x : x + 3] = value
+    placer.flush()
+    np.testing.assert_array_equal(out, expected)

@@ -1,0 +1,187 @@
+"""Placing many whole chunks of one regular grid at once (issue 18: tiny chunks).
+
+A read of many small chunks spent a few microseconds per chunk on placing it alone: finding
+whether it could be decoded straight into the output, slicing a scratch buffer and the output,
+and one NumPy assignment. :class:`BatchPlacer` instead decodes each whole chunk into the next
+slot of one ``(n, *chunk_shape)`` buffer, shared by the batch, and writes a full buffer into
+the output with one assignment through a blocked view of it: the output seen as
+``(G0, ..., Gk, c0, ..., ck)`` (block indices, then the element within the block), indexed with
+the blocks' coordinates as arrays.
+
+It takes only what that is exact for, and chunks of at most 64 KiB: complete, full-size chunks
+(no edge chunk, no fill) whose output region is a step-1 slice of the chunk's size on every
+axis, of an array whose chain has no array->array codec and whose dtype holds no objects. The
+engine uses it for reads too large to share (``read_units_job`` without shared reads); the
+chunk cache's reads keep the per-chunk path. Everything else goes to the
+caller's per-chunk ``place``. When the chain is ``bytes`` (stored in the native byte order)
+followed by at most one compressor, a chunk is decompressed into its slot directly; otherwise the
+chain decodes it (into the slot when its last decompression can) and the result is copied in.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..codecs import BytesCodec, ChunkSpec, CodecChain
+from ..errors import CodecError
+from ..indexing import ChunkProjection
+
+__all__ = ["BATCH_BYTES", "MAX_CHUNK_BYTES", "BatchPlacer", "batch_placer", "can_batch", "is_view_of", "lend"]
+
+_START, _STOP, _STEP = (operator.attrgetter(name) for name in ("start", "stop", "step"))
+#: the size of a batch's shared buffer (fewer slots for larger chunks, at most 1024)
+BATCH_BYTES = 1 << 20
+#: the largest chunk batched: a larger one costs more to decode than to place alone, and its
+#: slot would be a new allocation per job where the per-chunk path reuses a per-thread buffer
+MAX_CHUNK_BYTES = 1 << 16
+
+
+def is_view_of(chunk: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:
+    """Whether ``chunk`` is ``target`` itself: the same memory laid out the same way."""
+    return (
+        chunk.ctypes.data == target.ctypes.data
+        and chunk.dtype == target.dtype
+        and chunk.shape == target.shape
+        and chunk.strides == target.strides
+    )
+
+
+def lend(target: np.ndarray[Any, Any], other: Callable[[int], memoryview]) -> Callable[[int], memoryview]:
+    """A scratch lender giving ``target``'s memory for a buffer of its size, else ``other``'s."""
+
+    def scratch(nbytes: int) -> memoryview:
+        return target.reshape(-1).view(np.uint8).data if nbytes == target.nbytes else other(nbytes)
+
+    return scratch
+
+
+def can_batch(out: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bool:
+    """Whether a read into ``out`` of chunks of ``spec`` can use a :class:`BatchPlacer`; not when a
+    chunk's region is contiguous in ``out`` (whole rows: it is decoded straight into place)."""
+    shape = spec.shape
+    if chain.array_array or spec.dtype.hasobject or spec.dtype.itemsize == 0 or not shape:
+        return False
+    if spec.nbytes > MAX_CHUNK_BYTES:
+        return False
+    if out.ndim != len(shape) or out.dtype != spec.dtype:
+        return False
+    return not (out.shape[1:] == shape[1:] and out.flags.c_contiguous)
+
+
+def _direct_codec(chain: CodecChain, spec: ChunkSpec) -> Any:
+    """The compressor that can decode straight into a slot when the rest of the chain only
+    reinterprets its bytes (``bytes`` in the native order); ``False`` when there is none, ``None``
+    when the chain has no compressor at all (the stored bytes are the chunk)."""
+    codec = chain.array_bytes
+    if not isinstance(codec, BytesCodec) or codec.stored_dtype(spec.dtype) != spec.dtype:
+        return False
+    if len(chain.bytes_bytes) > 1:
+        return False
+    return chain.bytes_bytes[0] if chain.bytes_bytes else None
+
+
+class BatchPlacer:
+    """Decodes whole chunks into a shared buffer and places them in ``out`` a buffer at a time.
+
+    ``add`` returns False for a chunk it does not take (the caller places that one itself);
+    ``flush`` must be called once the last chunk has been added."""
+
+    def __init__(self, out: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> None:
+        self.out = out
+        self.chain = chain
+        self.spec = spec
+        self.cshape = spec.shape
+        nbytes = spec.nbytes
+        self.nbytes = nbytes
+        n = max(1, min(1024, BATCH_BYTES // max(nbytes, 1)))
+        self.buffer = np.empty((n, *spec.shape), dtype=spec.dtype)
+        flat = self.buffer.reshape(-1).view(np.uint8).data
+        self.slots = [flat[i * nbytes : (i + 1) * nbytes] for i in range(n)]
+        self.starts: list[tuple[int, ...]] = []
+        self.direct = _direct_codec(chain, spec)
+        self.no_steps = (None,) * len(spec.shape)
+
+    def add(self, data: Any, proj: ChunkProjection, key: str) -> bool:
+        """Decode ``data`` (one stored chunk) into the next slot, if the chunk is one to batch."""
+        if not proj.is_complete:
+            return False
+        sel = proj.out_selection  # slices, or index arrays (which have no ``start``)
+        try:  # C-level maps: this runs once per chunk
+            starts = tuple(map(_START, sel))
+            lengths = tuple(map(operator.sub, map(_STOP, sel), starts))
+            steps = tuple(map(_STEP, sel))
+        except AttributeError:
+            return False
+        if lengths != self.cshape or (steps != self.no_steps and any(s not in (None, 1) for s in steps)):
+            return False
+        i = len(self.starts)
+        self._decode(data, self.slots[i], i, key)
+        self.starts.append(starts)
+        if i + 1 == len(self.slots):
+            self.flush()
+        return True
+
+    def _decode(self, data: Any, slot: memoryview, i: int, key: str) -> None:
+        direct = self.direct
+        try:
+            if direct is None and memoryview(data).nbytes == self.nbytes:
+                slot[:] = memoryview(data).cast("B")
+                return
+            if direct is not None and direct is not False and direct.decode_into(data, slot):
+                return
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
+        except Exception:  # a foreign codec's failure: the chain below names and types it
+            pass
+
+        def lend_slot(n: int) -> memoryview:
+            return slot if n == self.nbytes else memoryview(bytearray(n))
+
+        try:
+            chunk = self.chain.decode(data, self.spec, scratch=lend_slot)
+        except CodecError as e:
+            raise e.with_key(key) from e.__cause__
+        target = self.buffer[i]
+        if not is_view_of(chunk, target):
+            target[...] = chunk
+
+    def flush(self) -> None:
+        """Write the decoded chunks into the output: one assignment per common offset."""
+        n = len(self.starts)
+        if not n:
+            return
+        out, cshape = self.out, self.cshape
+        starts = np.array(self.starts, dtype=np.intp).reshape(n, len(cshape))
+        size = np.array(cshape, dtype=np.intp)
+        offsets = starts % size
+        first = offsets[0]
+        same = (offsets == first).all(axis=1)
+        values = self.buffer[:n]
+        if not same.all():  # chunks at other offsets (an index array's runs): one at a time
+            for i in np.flatnonzero(~same).tolist():
+                out[tuple(slice(a, a + c) for a, c in zip(self.starts[i], cshape, strict=True))] = values[i]
+            starts, values = starts[same], values[same]
+        base = out[tuple(slice(int(o), None) for o in first)]
+        grid = tuple((n_ - int(o)) // c for n_, o, c in zip(out.shape, first, cshape, strict=True))
+        strides = tuple(s * c for s, c in zip(base.strides, cshape, strict=True)) + base.strides
+        blocks = as_strided(base, shape=grid + cshape, strides=strides, writeable=True)
+        blocks[tuple(((starts - first) // size).T)] = values
+        self.starts = []
+
+    def place_unit(self, parts: Any, members: Any, key: str, place: Callable[..., None]) -> None:
+        """Place one unit's members (``parts``: its stored chunks by flat index, None: missing),
+        the ones this placer does not take through ``place(out, data, proj, key)``."""
+        for flat, proj in members:
+            data = None if parts is None else parts.get(flat)
+            if data is None or not self.add(data, proj, key):
+                place(self.out, data, proj, key)
+
+
+def batch_placer(out: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec, regular: bool) -> BatchPlacer | None:
+    """A placer for a read into ``out`` of chunks of one ``regular`` grid, or None when it cannot batch."""
+    return BatchPlacer(out, chain, spec) if regular and can_batch(out, chain, spec) else None

@@ -23,7 +23,7 @@ from servers.faults import FaultServer
 
 import zarrio
 from zarrio import aio
-from zarrio.errors import MissingChunkError, ResourceLimitError, ZarrioError
+from zarrio.errors import MissingChunkError, ResourceLimitError, TransportError, ZarrioError
 from zarrio.stores import MemoryStore
 from zarrio.stores.http import HttpStore
 from zarrio.testing import ForwardingStore
@@ -312,16 +312,36 @@ async def test_slow_trickle_is_cut_off_by_the_total_timeout(server: FaultServer)
 
 
 async def test_default_settings_bound_a_trickling_read(server: FaultServer) -> None:
+    """A body that keeps arriving below min_throughput (1024 bytes/s by default, after 2 s) is
+    abandoned and retried like a stall; one that trickles on every attempt ends in a typed error
+    that names the floor, after the configured attempts (one retry here, the other defaults)."""
     server.add_fault("trickle", "d/chunks/c/0/0", delay=0.2)
-    store = HttpStore(server.url + "/d")
+    store = HttpStore(server.url + "/d", retries=1)
     try:
         a = await aio.open_array(store, path="chunks", mode="r")
-        with pytest.raises(ZarrioError):
-            await asyncio.wait_for(a.getitem((slice(0, 32), slice(0, 32))), timeout=3)
+        with pytest.raises(TransportError, match=r"too slowly.*gave up after 2 attempts"):
+            await asyncio.wait_for(a.getitem((slice(0, 32), slice(0, 32))), timeout=8)
     except TimeoutError:
-        pytest.fail("the read was still running after 3 s")
+        pytest.fail("the read was still running after 8 s")
     finally:
         await store.close()
+    assert server.count("d/chunks/c/0/0") >= 2
+
+
+async def test_a_body_that_trickled_once_is_retried_and_the_read_succeeds(server: FaultServer) -> None:
+    """A trickle is transient: the retry gets the whole body. Without hedges, so that the retry is
+    what rescues it (on a loaded machine the hedge delay, 3x the slow answers' p95, can outlast
+    the trickle's gaps: before, the read then failed with "the body arrives too slowly")."""
+    server.add_fault("trickle", "d/chunks/c/0/0", delay=0.2, first=1)
+    store = HttpStore(server.url + "/d", hedge_share=0.0)
+    try:
+        a = await aio.open_array(store, path="chunks", mode="r")
+        got = await asyncio.wait_for(a.getitem((slice(0, 32), slice(0, 32))), timeout=8)
+        np.testing.assert_array_equal(got, EXPECTED[:32, :32])
+        assert store.stats().retries == 1
+    finally:
+        await store.close()
+    assert server.count("d/chunks/c/0/0") == 2
 
 
 def test_sync_call_with_a_timeout_is_cancelled_and_the_store_stays_usable(server: FaultServer) -> None:

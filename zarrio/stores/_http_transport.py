@@ -228,11 +228,14 @@ class HttpTransport:
             progress.mark(now)
             elapsed = now - started
             if self.min_throughput > 0 and elapsed > self.throughput_grace and received < self.min_throughput * elapsed:
-                raise TransportError(
+                # transient, like a stall: retried (a trickle that outlasts the hedge delay, which
+                # grows with a loaded machine's answer times, is never hedged: it keeps making progress)
+                slow = TransportError(
                     f"the body arrives too slowly ({received} bytes in {elapsed:.1f} s, "
                     f"below min_throughput={self.min_throughput:g} bytes/s)",
                     location=url,
                 )
+                raise Retryable(slow)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # ------------------------------------------------------------ loops and sessions

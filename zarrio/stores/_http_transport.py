@@ -7,7 +7,8 @@ business (``http.py``). It owns:
 * the per-loop state: one request limiter (``max_concurrency`` requests in
   flight, hedges included) and one session per event loop (``_http_pool``);
 * the throughput watchdog: a body arriving slower than ``min_throughput``
-  after ``throughput_grace`` seconds is abandoned (a trickle never trips an
+  after ``throughput_grace`` seconds (or after the adaptive inactivity bound,
+  when that is shorter) is abandoned and retried (a trickle never trips an
   inactivity timeout);
 * adaptive timeouts: once a few answers were seen, the inactivity timeout is
   ``READ_FACTOR`` x the recent p99 time to first byte and the TCP connect
@@ -221,13 +222,18 @@ class HttpTransport:
         started = loop.time()
         parts: list[bytes] = []
         received = 0
+        # the floor applies after throughput_grace, or sooner on a store whose answers came faster
+        # (the adaptive inactivity bound): a trickle then costs about what a stall costs
+        grace = min(self.throughput_grace, self.inactivity())
+        expected = response.content_length  # a body whose last part has come is never too slow
         async for part in response.content.iter_any():
             parts.append(part)
             received += len(part)
             now = loop.time()
             progress.mark(now)
             elapsed = now - started
-            if self.min_throughput > 0 and elapsed > self.throughput_grace and received < self.min_throughput * elapsed:
+            too_slow = self.min_throughput > 0 and elapsed > grace and received < self.min_throughput * elapsed
+            if too_slow and (expected is None or received < expected):
                 # transient, like a stall: retried (a trickle that outlasts the hedge delay, which
                 # grows with a loaded machine's answer times, is never hedged: it keeps making progress)
                 slow = TransportError(

@@ -70,6 +70,24 @@ async def test_a_hedge_wins_over_a_stalled_request(server: FaultServer) -> None:
     await store.close()
 
 
+async def test_a_trickling_body_is_hedged_like_a_stall(server: FaultServer) -> None:
+    """A body below min_throughput is no progress: it is hedged after the hedge delay (50 ms
+    here), though a byte comes every 20 ms, which would reset a progress clock every time."""
+    store = await warmed(server, hedge_share=1.0)
+    server.add_fault("trickle", "v", delay=0.02, first=1)  # the first request trickles, the hedge does not
+    before = store.stats()
+    started = time.monotonic()
+    assert await store.get_partial("v", 100, 200) == VALUE[100:300]
+    assert time.monotonic() - started < 1.5
+    stats = store.stats()
+    assert (stats.hedges - before.hedges, stats.hedges_won - before.hedges_won, stats.retries - before.retries) == (
+        1,
+        1,
+        0,
+    )
+    await store.close()
+
+
 async def test_a_hedge_that_loses_is_cancelled(server: FaultServer) -> None:
     store = await warmed(server, hedge_share=1.0)
     server.add_fault("latency", "v", delay=0.4, first=1)  # the first answers late, but first

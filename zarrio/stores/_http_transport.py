@@ -230,9 +230,11 @@ class HttpTransport:
             parts.append(part)
             received += len(part)
             now = loop.time()
-            progress.mark(now)
             elapsed = now - started
-            too_slow = self.min_throughput > 0 and elapsed > grace and received < self.min_throughput * elapsed
+            below_floor = received < self.min_throughput * elapsed
+            if not below_floor:  # a trickle is no progress: it is hedged and cut off like a stall
+                progress.mark(now)
+            too_slow = self.min_throughput > 0 and elapsed > grace and below_floor
             if too_slow and (expected is None or received < expected):
                 # transient, like a stall: retried (a trickle that outlasts the hedge delay, which
                 # grows with a loaded machine's answer times, is never hedged: it keeps making progress)

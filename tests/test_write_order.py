@@ -27,7 +27,7 @@ from dict_store import DictStore
 import zarrio
 from zarrio import aio
 from zarrio.engine.write_queue import QUEUE, Batch, Update, WriteQueue, underlying
-from zarrio.stores import BlockingStore, LocalStore, MemoryStore, Store
+from zarrio.stores import LocalStore, MemoryStore, Store
 from zarrio.testing import CountingStore, ForwardingStore, LatencyStore
 
 ROUNDS = 50
@@ -329,17 +329,14 @@ def test_a_whole_write_failing_after_a_batch_stored_its_value_took_effect() -> N
     assert len(QUEUE) == 0
 
 
-class Flaky(BlockingStore):
+class Flaky(DictStore):
     """Every ``n``-th chunk ``set_sync`` raises without storing."""
 
     def __init__(self, n: int) -> None:
-        self.values: dict[str, bytes] = {}
+        super().__init__()
         self.n = n
         self.calls = 0
         self.lock = threading.Lock()
-
-    def get_sync(self, key: str) -> bytes | None:
-        return self.values.get(key)
 
     def set_sync(self, key: str, value: bytes) -> None:
         if key.startswith("c/"):
@@ -348,19 +345,7 @@ class Flaky(BlockingStore):
                 fail = self.calls % self.n == 0
             if fail:
                 raise OSError(f"set {self.calls} failed")
-        self.values[key] = value
-
-    def erase_sync(self, key: str) -> None:
-        self.values.pop(key, None)
-
-    def exists_sync(self, key: str) -> bool:
-        return key in self.values
-
-    def list_sync(self, prefix: str) -> list[str]:
-        return [k for k in list(self.values) if k.startswith(prefix)]
-
-    def list_dir_sync(self, prefix: str) -> tuple[list[str], list[str]]:
-        return [], []
+        super().set_sync(key, value)
 
 
 @pytest.mark.parametrize("through", ["threads", "coroutines"])

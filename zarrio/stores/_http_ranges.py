@@ -49,12 +49,15 @@ async def read_ranges(store: HttpStore, key: str, ranges: Sequence[ByteRange]) -
     """The bytes of each ``(offset, length)`` range of ``key`` (``b""`` for empty ones), or ``None``."""
     wanted = [i for i, (_, length) in enumerate(ranges) if length > 0]
     asked = [ranges[i] for i in wanted]
-    merged = coalesce_ranges(asked, max_gap=store.coalesce_max_gap, max_size=store.coalesce_max_size)
+    wide_gap, limit = store.coalesce_max_gap, store.coalesce_max_size
     if store.multirange_supported is not False and len(asked) > 1:
-        gap = min(store.coalesce_max_gap, store.options.multirange_max_gap)
-        closer = coalesce_ranges(asked, max_gap=gap, max_size=store.coalesce_max_size)
-        if -(-len(closer) // mp.MAX_RANGES) <= -(-len(merged) // mp.MAX_RANGES):  # no more requests
-            merged = closer
+        merged = coalesce_ranges(asked, max_gap=min(wide_gap, store.options.multirange_max_gap), max_size=limit)
+        if len(merged) > mp.MAX_RANGES:  # more than one request: the wide gaps may need fewer
+            wide = coalesce_ranges(asked, max_gap=wide_gap, max_size=limit)
+            if -(-len(wide) // mp.MAX_RANGES) < -(-len(merged) // mp.MAX_RANGES):
+                merged = wide
+    else:
+        merged = coalesce_ranges(asked, max_gap=wide_gap, max_size=limit)
     spans = [span for span, _ in merged]
     if len(spans) <= mp.MAX_RANGES:  # one multi-range request (or one range): no task, no gather
         parts = await read_spans(store, key, spans)
@@ -65,10 +68,8 @@ async def read_ranges(store: HttpStore, key: str, ranges: Sequence[ByteRange]) -
     if parts is None:
         return None
     out: list[bytes] = [b""] * len(ranges)
-    for ((start, _), members), data in zip(merged, parts, strict=True):
-        for member in members:
-            offset, length = ranges[wanted[member]]
-            out[wanted[member]] = bytes(data[offset - start : offset - start + length])
+    for index, piece in zip(wanted, _cut(merged, parts, asked), strict=True):
+        out[index] = bytes(piece)
     return out
 
 
@@ -95,13 +96,17 @@ async def read_spans(store: HttpStore, key: str, spans: list[ByteRange]) -> _Par
         raise ObjectChangedError("the object changed during a batched read (ETags differ)", key=key)
     if verdict == mp.UNSATISFIED and any(data for data, _ in parts):
         store.multirange_supported = False  # the ranges exist: the 416 refused the multi-range request
-    if len(singles) == len(spans):
-        return [data for data, _ in parts]
-    out: list[bytes | memoryview] = [b""] * len(spans)
-    for ((start, _), members), (data, _) in zip(singles, parts, strict=True):
-        view = memoryview(data)
+    blobs = [data for data, _ in parts]
+    return blobs if len(singles) == len(spans) else _cut(singles, blobs, spans)
+
+
+def _cut(merged: Sequence[tuple[ByteRange, list[int]]], blobs: _Parts, ranges: Sequence[ByteRange]) -> list[memoryview]:
+    """Each of ``ranges`` sliced out of the blob of the merged span that holds it (no copy)."""
+    out = [memoryview(b"")] * len(ranges)
+    for ((start, _), members), blob in zip(merged, blobs, strict=True):
+        view = memoryview(blob)
         for member in members:
-            offset, length = spans[member]
+            offset, length = ranges[member]
             out[member] = view[offset - start : offset - start + length]
     return out
 

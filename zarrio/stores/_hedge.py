@@ -2,8 +2,8 @@
 
 A few percent of requests to a CDN or an object store take far longer than the
 rest. Waiting them out makes the slowest tile of a page as slow as its worst
-request. :func:`run_watched` runs one request in a task and watches its
-progress (request slot taken, headers, body bytes):
+request. :func:`run_watched` runs one request in the caller's task and watches
+its progress (request slot taken, headers, body bytes) with a timer:
 
 * after :meth:`Hedger.delay` seconds without progress (3x the recent p95 time
   to first byte, at least ``min_delay``) it starts a second identical request,
@@ -36,8 +36,8 @@ import asyncio
 import math
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ..errors import TransportError
 from ._retry import Retryable
@@ -67,13 +67,14 @@ class Progress:
     urgent: bool = False
     #: the second request of a hedged read (it earns no hedge budget)
     hedge: bool = False
-    #: resolved when the attempt takes its request slot
-    started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    #: called once, when the attempt takes its request slot (the watcher's clock starts then)
+    on_start: Callable[[], None] | None = None
 
     def mark(self, now: float) -> None:
+        first = self.last is None
         self.last = now
-        if not self.started.done():
-            self.started.set_result(None)
+        if first and self.on_start is not None:
+            self.on_start()
 
 
 class Hedger:
@@ -149,67 +150,166 @@ async def run_watched(
     """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring)."""
     if (hedger is None or not hedger.enabled) and math.isinf(inactivity()):
         return await attempt(Progress(urgent=urgent))  # nothing to watch for
-    loop = asyncio.get_running_loop()
-    first = Progress(urgent=urgent)
-    running: list[tuple[asyncio.Future[T], Progress]] = [(asyncio.ensure_future(attempt(first)), first)]
-    hedge: asyncio.Future[T] | None = None
-    may_still_hedge = hedger is not None and hedger.enabled
-    failure: BaseException | None = None
-    forgiven = 0.0
-    hedge_sent: float | None = None
-    try:
-        while True:
-            for task, progress in list(running):  # the first success wins; a failure waits for the other
-                if task.done():
-                    if task.exception() is None:
-                        if task is hedge and hedger is not None:
-                            hedger.stats.count("hedges_won")
-                        return task.result()
-                    failure = failure or task.exception()
-                    running.remove((task, progress))
-            if not running:
-                assert failure is not None
-                raise failure
-            tasks = [task for task, _ in running]
-            lasts = [progress.last for _, progress in running if progress.last is not None]
-            if not lasts:  # still waiting for a request slot: no clock runs yet
-                waiting: list[asyncio.Future[Any]] = [*tasks, *(progress.started for _, progress in running)]
-                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            if hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
-                lasts.append(hedge_sent)
-            now = loop.time()
-            last = max(lasts) + forgiven
-            stall_at = last + inactivity()
-            hedge_delay = hedger.delay() if may_still_hedge and hedger is not None else None
-            hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
-            if now >= hedge_at and may_still_hedge:
-                # before any cut: a hedge keeps the first attempt running (when both bounds passed
-                # while the loop was busy, or the bounds fell as answers came in, it is still tried)
-                may_still_hedge = False
-                if hedger is not None and hedger.may_hedge():
-                    second = Progress(urgent=True, hedge=True)
-                    hedge = asyncio.ensure_future(attempt(second))
-                    hedge.add_done_callback(lambda _: hedger.finished())
-                    running.append((hedge, second))
-                    hedger.stats.count("hedges")
-                    hedge_sent = now
-                continue
-            if now >= stall_at:
-                silent = now - max(lasts)
-                error = TransportError(f"no data for {silent:.2f} s (the adaptive read timeout)", location=url)
-                raise Retryable(error)
-            wake = min(stall_at, hedge_at, now + WAKE_EVERY)
-            await asyncio.wait(tasks, timeout=wake - now, return_when=asyncio.FIRST_COMPLETED)
-            lag = loop.time() - wake
-            if lag > LOOP_LAG_FORGIVEN:  # the loop was busy elsewhere: not the server's silence
-                forgiven += lag
-    finally:
-        for task, _ in running:  # a loser's failure is not news: it is retrieved here, not logged
-            if task.done() and not task.cancelled():
-                task.exception()
-        unfinished = [task for task, _ in running if not task.done()]
-        for task in unfinished:
-            task.cancel()
-        if unfinished:
-            await asyncio.gather(*unfinished, return_exceptions=True)
+    return await _Watch(attempt, hedger, inactivity, url).run(urgent)
+
+
+class _Watch(Generic[T]):
+    """One watched read. The first attempt runs in the caller's task, watched by a timer: no task
+    and no wait per request while nothing stalls. When the timer finds no progress for the hedge
+    delay it starts the hedge in a task of its own; a hedge that answers first, or a stall, ends
+    the first attempt by cancelling the caller's task, which tells that cancellation from any
+    other by ``verdict`` and ``Task.uncancel``."""
+
+    def __init__(
+        self,
+        attempt: Callable[[Progress], Coroutine[Any, Any, T]],
+        hedger: Hedger | None,
+        inactivity: Callable[[], float],
+        url: str,
+    ) -> None:
+        self.attempt, self.hedger, self.inactivity, self.url = attempt, hedger, inactivity, url
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self.task = task
+        self.first = Progress()
+        self.first_running = False
+        self.second: Progress | None = None
+        self.hedge: asyncio.Task[T] | None = None
+        self.hedge_sent: float | None = None
+        self.may_still_hedge = hedger is not None and hedger.enabled
+        self.forgiven = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.wake_at = 0.0
+        #: why the watcher ended the first attempt: "hedge" (the hedge answered), "stall" (nothing came)
+        self.verdict: str | None = None
+        self.cancelled_caller = False  # the watcher cancelled the caller's task (undone once seen)
+        self.silent = 0.0
+
+    async def run(self, urgent: bool) -> T:
+        first = self.first
+        first.urgent, first.on_start = urgent, self._check
+        self.first_running = True
+        failure: BaseException | None = None
+        try:
+            try:
+                result = await self.attempt(first)
+            except asyncio.CancelledError:
+                if not self._undo_cancel():
+                    raise  # not (only) the watcher's doing
+            except Exception as error:  # the first attempt failed: a running hedge may still answer
+                self._undo_cancel()  # (the watcher's cancel, when it came, was turned into this error)
+                failure = error
+            else:
+                self._undo_cancel()  # the attempt finished in spite of the watcher's cancel
+                return result
+            finally:
+                self.first_running = False
+            return await self._after_first(failure)
+        finally:
+            await self._settle()
+
+    def _undo_cancel(self) -> bool:
+        """Take back the watcher's cancel of the caller's task, if it made one: whether no other is pending."""
+        if not self.cancelled_caller:
+            return False
+        self.cancelled_caller = False
+        return self.task.uncancel() == 0
+
+    async def _after_first(self, failure: BaseException | None) -> T:
+        """The first attempt ended without an answer: the hedge answers, or the read fails."""
+        hedge = self.hedge
+        if hedge is not None and self.verdict != "stall":
+            if not hedge.done():
+                await asyncio.wait([hedge])  # a stall of the hedge cancels it (verdict "stall")
+            if not hedge.cancelled() and hedge.exception() is None:
+                assert self.hedger is not None
+                self.hedger.stats.count("hedges_won")
+                return hedge.result()
+            if failure is None and not hedge.cancelled():
+                failure = hedge.exception()
+        if self.verdict == "stall":
+            error = TransportError(f"no data for {self.silent:.2f} s (the adaptive read timeout)", location=self.url)
+            raise Retryable(error)
+        assert failure is not None
+        raise failure
+
+    def _check(self) -> None:
+        """Look at the attempts' progress: hedge, cut off, or look again later."""
+        if self.timer is not None:  # called early (an attempt took its slot): one timer at a time
+            self.timer.cancel()
+            self.timer = None
+        now = self.loop.time()
+        if self.wake_at and now - self.wake_at > LOOP_LAG_FORGIVEN:  # the loop was busy elsewhere
+            self.forgiven += now - self.wake_at
+        self.wake_at = 0.0
+        if self.verdict is not None or not (self.first_running or self._hedge_running()):
+            return
+        watched = [self.first] if self.first_running else []
+        if self.second is not None and self._hedge_running():
+            watched.append(self.second)
+        lasts = [progress.last for progress in watched if progress.last is not None]
+        if not lasts:
+            return  # still waiting for a request slot: no clock runs yet (``on_start`` calls again)
+        if self.hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
+            lasts.append(self.hedge_sent)
+        last = max(lasts) + self.forgiven
+        stall_at = last + self.inactivity()
+        hedger = self.hedger
+        hedge_delay = hedger.delay() if self.may_still_hedge and hedger is not None else None
+        hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
+        if now >= hedge_at and self.may_still_hedge and hedger is not None:
+            # before any cut: a hedge keeps the first attempt running (when both bounds passed
+            # while the loop was busy, or the bounds fell as answers came in, it is still tried)
+            self.may_still_hedge = False
+            if self.first_running and hedger.may_hedge():
+                self._start_hedge(hedger, now)
+            self._check()
+            return
+        if now >= stall_at:
+            self.verdict, self.silent = "stall", now - max(lasts)
+            if self.hedge is not None and not self.hedge.done():
+                self.hedge.cancel()
+            if self.first_running:
+                self._cancel_caller()
+            return
+        self.wake_at = min(stall_at, hedge_at, now + WAKE_EVERY)
+        self.timer = self.loop.call_at(self.wake_at, self._check)
+
+    def _hedge_running(self) -> bool:
+        return self.hedge is not None and not self.hedge.done()
+
+    def _start_hedge(self, hedger: Hedger, now: float) -> None:
+        self.second = Progress(urgent=True, hedge=True, on_start=self._check)
+        hedge = self.hedge = asyncio.ensure_future(self.attempt(self.second))
+        hedge.add_done_callback(self._hedge_done)
+        hedger.stats.count("hedges")
+        self.hedge_sent = now
+
+    def _hedge_done(self, hedge: asyncio.Future[T]) -> None:
+        assert self.hedger is not None
+        self.hedger.finished()
+        if hedge.cancelled() or hedge.exception() is not None:
+            return  # the first attempt, still watched, goes on alone
+        if self.first_running and self.verdict is None:
+            self.verdict = "hedge"  # the first of the two to succeed wins
+            self._cancel_caller()
+
+    def _cancel_caller(self) -> None:
+        self.cancelled_caller = True
+        self.task.cancel()
+
+    async def _settle(self) -> None:
+        """Stop watching; a hedge still running is cancelled and waited for, a loser's failure retrieved."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.first.on_start = None
+        hedge = self.hedge
+        if hedge is None:
+            return
+        if not hedge.done():
+            hedge.cancel()
+            await asyncio.gather(hedge, return_exceptions=True)
+        elif not hedge.cancelled():
+            hedge.exception()  # a loser's failure is not news: retrieved here, not logged

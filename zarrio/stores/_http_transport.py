@@ -97,6 +97,7 @@ class HttpTransport:
             max_outstanding=max(1, max_concurrency // 8),
         )  # fmt: skip
         self._configured = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
+        self._timeouts: aiohttp.ClientTimeout | None = None
         self._user_session = session
         #: stores with the same connection settings share one session per loop (see ``_http_pool``)
         self.session_key = (max_concurrency, connect_timeout, read_timeout)
@@ -137,10 +138,14 @@ class HttpTransport:
 
     def timeouts(self, patience: float = 1.0) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for a request now: the adapted TCP connect bound, the configured others."""
-        connect = self._adapted(CONNECT_FACTOR, self.connect_timeout_min, self.connect_timeout, patience)
-        return aiohttp.ClientTimeout(
-            total=None, connect=self.connect_timeout, sock_connect=connect, sock_read=self.read_timeout
-        )
+        # to the 10 ms: one timeout object serves the requests of a while (aiohttp's are costly to make)
+        connect = round(self._adapted(CONNECT_FACTOR, self.connect_timeout_min, self.connect_timeout, patience), 2)
+        made = self._timeouts
+        if made is None or made.sock_connect != connect:
+            made = self._timeouts = aiohttp.ClientTimeout(
+                total=None, connect=self.connect_timeout, sock_connect=connect, sock_read=self.read_timeout
+            )
+        return made
 
     def snapshot(self) -> TransportStats:
         return self.stats.snapshot(self.inactivity(), self.hedger.delay())

@@ -117,8 +117,12 @@ class HttpStore(HttpStoreBase):
         return await self._read(key, None, self._whole)
 
     async def get_partial(self, key: str, offset: int, length: int) -> bytes | None:
-        found = await self.get_ranges(key, [(offset, length)])
-        return None if found is None else found[0]
+        if offset < 0 or length <= 0 or self.ranges_ignored:  # the checks and answers of get_ranges
+            found = await self.get_ranges(key, [(offset, length)])
+            return None if found is None else found[0]
+        # one ranged GET (a plain chunk, a shard's index): nothing to coalesce or cut
+        header = f"bytes={offset}-{offset + length - 1}"
+        return await self._read(key, header, lambda reply: self._ranged(reply, offset, length, suffix=False))
 
     async def get_suffix(self, key: str, length: int) -> bytes | None:
         found = await self.get_suffix_with_size(key, length)

@@ -12,6 +12,7 @@ reach every reader that shared the read; a missing chunk is fill values for all 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from typing import Any
 
@@ -147,3 +148,35 @@ def test_sequential_reads_see_each_write(stored: tuple[CountingMemoryStore, Any]
         z[0:8, 0:8] = value
         assert np.all(z[0:8, 0:8] == value)
         assert np.array_equal(z[8:16, 8:16], data[8:16, 8:16])
+
+
+def test_a_reader_that_takes_its_chunks_does_not_wait_for_a_busy_table(
+    stored: tuple[CountingMemoryStore, Any],
+) -> None:
+    """``join(take=True)`` while another thread holds the table: ``None`` at once (the caller reads
+    on its own, so many threads of small reads never queue on this lock); the read is still right."""
+    store, data = stored
+    z = zarrio.open(store, mode="r")
+    engine = z.aio._engine
+    from zarrio.indexing import plan
+
+    window = quarters(0, 0)[0]
+    wanted = [(engine.chunk_key(p.coords), p) for p in plan(window, engine.shape, engine.chunk_shape)]
+    out = np.zeros((8, 8), dtype="uint16")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.shared_reads._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        assert engine.shared_reads.join(out, wanted, take=True) is None
+        assert np.array_equal(z[window], data[window])  # the read goes on without the table
+    finally:
+        release.set()
+        holder.join(10)
+    assert engine.shared_reads.join(out, wanted, take=True) is not None

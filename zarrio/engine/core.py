@@ -35,6 +35,7 @@ from .cached_reads import ArrayCache
 from .drivers import AsyncDriver
 from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
+from .small_reads import SmallReadGate
 from .writes import erase_key_async, write_unit_async, write_units_blocking
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
@@ -166,6 +167,8 @@ class ChunkEngine(ChunkKernels):
         self.blocking = blocking_access(store)
         #: the decoded-chunk cache as this array uses it (``cache_bytes``: None follows zarrio.config)
         self.cache = ArrayCache(self, store, self.driver.forget, cache_bytes)
+        #: small blocking reads from many threads run one at a time while they are quick
+        self.small_reads = SmallReadGate()
         #: stores that do not pin a value's version across reads get a shard's index checked again
         self._recheck = store.consistency == "mutable"
 
@@ -232,10 +235,17 @@ class ChunkEngine(ChunkKernels):
 
     def read_blocking(self, selection: Any) -> Any:
         """Read without an event loop (stores with blocking access only): small reads
-        run in the calling thread, larger ones on the codec pool."""
+        run in the calling thread, larger ones on the codec pool. Over chunks small enough
+        that the work is all Python, the whole read (planning too) passes the array's
+        SmallReadGate: one thread at a time reads faster than many handing the GIL around."""
         access = self.blocking
         if access is None:
             raise TypeError(f"{self.store!r} has no blocking access")
+        if self._unit[1].nbytes < GIL_BOUND_CHUNK_BYTES:
+            return self.small_reads.run(self._read_region_blocking, (selection, access))
+        return self._read_region_blocking(selection, access)
+
+    def _read_region_blocking(self, selection: Any, access: BlockingAccess) -> Any:
         p, out = self._plan_read(selection)
         if p.nchunks:
             run_jobs_blocking(self._blocking_read_jobs(p, out, access, inline=True))

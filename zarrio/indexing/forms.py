@@ -177,6 +177,10 @@ def block_to_basic(selection: Any, shape: Sequence[int], block_shape: Sequence[A
 
 def resolve(form: Form, selection: Any, shape: Sequence[int], block_shape: Sequence[AxisChunks]) -> Any:
     """The engine's selection for ``selection`` read in ``form`` (``auto``: as ``z[...]``)."""
+    if form in ("auto", "basic"):
+        plain = selection if type(selection) is tuple else (selection,)
+        if len(plain) == len(shape) and all(type(x) is slice or type(x) is int for x in plain):
+            return plain  # one slice or int per axis (most reads): basic, and already normalized
     if form == "auto":
         form = classify(selection, shape)
     if form == "basic":

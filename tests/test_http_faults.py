@@ -7,7 +7,6 @@ import gc
 import pickle
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from servers.faults import FaultServer
+from servers.fixtures import fault_server_fixtures
 
 from zarrio.errors import HttpStatusError, ListingNotSupportedError, ObjectChangedError, ReadOnlyError, TransportError
 from zarrio.stores.http import HttpStore
@@ -25,17 +25,7 @@ VALUE = bytes(range(256)) * 40  # 10240 bytes
 FAST_RETRIES: dict[str, Any] = {"retries": 3, "backoff_initial": 0.005, "backoff_max": 0.02, "read_timeout": 5.0}
 
 
-@pytest.fixture(scope="module")
-def server_for_module() -> Iterator[FaultServer]:
-    with FaultServer(seed=1234) as server:
-        yield server
-
-
-@pytest.fixture
-def server(server_for_module: FaultServer) -> FaultServer:
-    server_for_module.reset()
-    server_for_module.files = {"data/v": VALUE, "data/empty": b""}
-    return server_for_module
+server_for_module, server = fault_server_fixtures(seed=1234, files={"data/v": VALUE, "data/empty": b""})
 
 
 def make_store(server: FaultServer, **options: Any) -> HttpStore:

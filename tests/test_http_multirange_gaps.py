@@ -4,11 +4,10 @@ a round trip, so the wide ``coalesce_max_gap`` applies (after a refusal, and pas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from servers.faults import FaultServer
+from servers.fixtures import fault_server_fixtures
 
 from zarrio.stores import _multipart as mp
 from zarrio.stores.http import HttpStore
@@ -19,17 +18,7 @@ QUICK: dict[str, Any] = {"retries": 3, "backoff_initial": 0.005, "backoff_max": 
 RANGES = [(0, 100), (8_100, 100), (16_200, 100)]
 
 
-@pytest.fixture(scope="module")
-def server_for_module() -> Iterator[FaultServer]:
-    with FaultServer(seed=19) as server:
-        yield server
-
-
-@pytest.fixture
-def server(server_for_module: FaultServer) -> FaultServer:
-    server_for_module.reset()
-    server_for_module.files = {"v": VALUE}
-    return server_for_module
+server_for_module, server = fault_server_fixtures(seed=19, files={"v": VALUE})
 
 
 def expected(ranges: list[tuple[int, int]]) -> list[bytes]:

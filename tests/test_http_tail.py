@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from servers.faults import FaultServer
+from servers.fixtures import fault_server_fixtures
 
 from zarrio import aio
 from zarrio.errors import DeadlineExceededError, ObjectChangedError, TransportError
@@ -26,17 +26,7 @@ QUICK: dict[str, Any] = {"retries": 3, "backoff_initial": 0.005, "backoff_max": 
 SPANS = [(0, 100), (3000, 50), (9000, 1000)]  # too far apart to coalesce: several ranges of one value
 
 
-@pytest.fixture(scope="module")
-def server_for_module() -> Iterator[FaultServer]:
-    with FaultServer(seed=19) as server:
-        yield server
-
-
-@pytest.fixture
-def server(server_for_module: FaultServer) -> FaultServer:
-    server_for_module.reset()
-    server_for_module.files = {"v": VALUE}
-    return server_for_module
+server_for_module, server = fault_server_fixtures(seed=19, files={"v": VALUE})
 
 
 async def warmed(server: FaultServer, answers: int = 12, **options: Any) -> HttpStore:

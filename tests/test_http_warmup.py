@@ -4,13 +4,13 @@ connections its inner-chunk reads will need, so no read waits for a handshake af
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import numpy as np
 import pytest
 from servers.faults import FaultServer
+from servers.fixtures import fault_server_fixtures
 
 import zarrio
 from zarrio.stores import HttpStore, MemoryStore
@@ -22,17 +22,7 @@ VALUE = bytes(range(256)) * 64
 LATENCY = 0.3  # long enough that the warm-up finishes while the index read waits
 
 
-@pytest.fixture(scope="module")
-def server_for_module() -> Iterator[FaultServer]:
-    with FaultServer(seed=11) as server:
-        yield server
-
-
-@pytest.fixture
-def server(server_for_module: FaultServer) -> FaultServer:
-    server_for_module.reset()
-    server_for_module.files = {"v": VALUE}
-    return server_for_module
+server_for_module, server = fault_server_fixtures(seed=11, files={"v": VALUE})
 
 
 async def connections_reach(server: FaultServer, n: int, within: float = 5.0) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from prerequisites import skip_or_fail
 
+from .faults import FaultServer
 from .nginx import NginxServer, find_nginx
 
 
@@ -21,3 +23,24 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxServer]:
     server = NginxServer(root, tmp_path_factory.mktemp("nginx-work"), binary).start()
     yield server
     server.stop()
+
+
+def fault_server_fixtures(seed: int, files: Mapping[str, bytes]) -> tuple[Any, Any]:
+    """A module's two fault-server fixtures: ``server_for_module`` (one FaultServer for the
+    module, its faults drawn from ``seed``) and ``server`` (that server reset, serving ``files``).
+
+        server_for_module, server = fault_server_fixtures(seed=19, files={"v": VALUE})
+    """
+
+    @pytest.fixture(scope="module")
+    def server_for_module() -> Iterator[FaultServer]:
+        with FaultServer(seed=seed) as server:
+            yield server
+
+    @pytest.fixture
+    def server(server_for_module: FaultServer) -> FaultServer:
+        server_for_module.reset()
+        server_for_module.files = dict(files)
+        return server_for_module
+
+    return server_for_module, server

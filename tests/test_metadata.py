@@ -647,3 +647,22 @@ def test_metadata_pickles() -> None:
     group = GroupMetadata(attributes={"a": 1}, consolidated_metadata=ConsolidatedMetadata({"x": array}))
     assert pickle.loads(pickle.dumps(array)) == array
     assert pickle.loads(pickle.dumps(group)) == group
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        "default",
+        {"name": "default", "configuration": {"separator": "."}},
+        {"name": "v2", "configuration": {"separator": "."}},
+        {"name": "v2", "configuration": {"separator": "/"}},
+    ],
+)
+@pytest.mark.parametrize("prefix", ["", "group/array/"])
+def test_the_engines_key_function_makes_the_encodings_keys(encoding: Any, prefix: str) -> None:
+    from zarrio.metadata import parse_chunk_key_encoding
+
+    parsed = parse_chunk_key_encoding(encoding)
+    key = parsed.key_function(prefix)
+    for coords in [(), (0,), (7, 0, 12), (123456789, 1)]:
+        assert key(coords) == prefix + parsed.encode(coords)

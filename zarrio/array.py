@@ -67,7 +67,6 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         except MetadataError as e:
             raise relocate(e, self.path) from e
         prefix = _paths.prefix_of(self.path)
-        encode = metadata.encode_chunk_key
         return ChunkEngine(
             self.store,
             shape=tuple(metadata.shape),
@@ -75,7 +74,7 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             dtype=dtype,
             fill_value=metadata.fill_value,
             chain=chain,
-            chunk_key=lambda coords: prefix + encode(coords),
+            chunk_key=metadata.chunk_key_encoding.key_function(prefix),
             write_empty_chunks=self.write_empty_chunks,
             strict=self.strict,
             max_read_bytes=self.max_read_bytes if self.max_read_bytes is not None else DEFAULT_MAX_READ_BYTES,

@@ -16,7 +16,7 @@ zarr.json gives the name without a configuration, as tensorstore writes it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -44,6 +44,18 @@ class ChunkKeyEncoding:
         if self.name == "default":
             return "c" + self.separator + self.separator.join(map(str, coords)) if coords else "c"
         return self.separator.join(map(str, coords)) if coords else "0"
+
+    def key_function(self, prefix: str = "") -> Callable[[tuple[int, ...]], str]:
+        """``prefix + encode(coords)`` as one call per key (the engine makes a key per chunk)."""
+        sep = self.separator
+        head = prefix + ("c" + sep if self.name == "default" else "")
+        rank0 = prefix + ("c" if self.name == "default" else "0")
+        join = sep.join
+
+        def key(coords: tuple[int, ...]) -> str:
+            return head + join(map(str, coords)) if coords else rank0
+
+        return key
 
     def decode(self, key: str, ndim: int) -> tuple[int, ...] | None:
         """The grid coordinates of a chunk key, or ``None`` if ``key`` is not one of this array's chunk keys."""

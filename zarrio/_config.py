@@ -79,9 +79,9 @@ class Config:
     def get(self, key: str, default: Any = _MISSING) -> Any:
         """The value of ``key`` (``"array.write_empty_chunks"``); an unknown key raises KeyError
         unless ``default`` is given."""
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
+        value = self._values.get(key, _MISSING)  # one dict lookup needs no lock (``set`` replaces values whole)
+        if value is not _MISSING:
+            return value
         if default is not _MISSING:
             return default
         raise KeyError(f"no zarrio setting {key!r}; the settings are {sorted(DEFAULTS)}")

@@ -217,7 +217,7 @@ def normalize_selection(selection: Any, ndim: int) -> tuple[Any, ...]:
     """Expand ``...`` and pad with full slices so there is one entry per dimension."""
     if not isinstance(selection, tuple):
         selection = (selection,)
-    n_ellipsis = sum(s is Ellipsis for s in selection)
+    n_ellipsis = [s is Ellipsis for s in selection].count(True)
     if n_ellipsis > 1:
         raise SelectionError("an index can only have a single ellipsis ('...')")
     if n_ellipsis:
@@ -269,12 +269,12 @@ class IndexPlan:
 
     @property
     def nchunks(self) -> int:
-        return math.prod(len(d.parts) for d in self.dims)
+        return math.prod([len(d.parts) for d in self.dims])
 
     def __iter__(self) -> Iterator[ChunkProjection]:
         # this runs once per chunk of a read: C-level getters instead of generator expressions
         first, second, third, fourth = _GET_0, _GET_1, _GET_2, _GET_3
-        dropped = any(d.out_len is None for d in self.dims)  # integer-indexed dims: no output axis
+        dropped = None in [d.out_len for d in self.dims]  # integer-indexed dims: no output axis
         for combo in itertools.product(*(d.parts for d in self.dims)):
             out = tuple(map(third, combo))
             if dropped:
@@ -300,8 +300,9 @@ def plan(selection: Any, shape: Sequence[int], chunks: Sequence[AxisChunks]) -> 
     if isinstance(selection, PlannedSelection):
         return selection.plan(shape, chunks)
     sel = normalize_selection(selection, len(shape))
-    dims = tuple(_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunks, strict=True)))
-    out_shape = tuple(d.out_len for d in dims if d.out_len is not None)
+    # list comprehensions, not generator expressions: this runs once per read, tiles included
+    dims = tuple([_dim(s, n, c, axis) for axis, (s, n, c) in enumerate(zip(sel, shape, chunks, strict=True))])
+    out_shape = tuple([d.out_len for d in dims if d.out_len is not None])
     return IndexPlan(out_shape, dims)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -87,6 +88,12 @@ def run_suite(
     if color:
         command.append("--color=yes")
     suite.log_file.parent.mkdir(parents=True, exist_ok=True)
+    run_env = dict(env)
+    # each interpreter's pytest keeps its tmp_path directories under a root of its own: runs at once
+    # sharing one pytest-of-<user> removed each other's old directories at exit (ENOTEMPTY, a failed run)
+    temp_root = Path(run_env.get("PYTEST_DEBUG_TEMPROOT") or tempfile.gettempdir()) / f"zarrio-pytest-{suite.label}"
+    temp_root.mkdir(parents=True, exist_ok=True)
+    run_env["PYTEST_DEBUG_TEMPROOT"] = str(temp_root)
     prefix = f"[{suite.label}] "
     emit(prefix + "$ " + " ".join(command))
     started = time.monotonic()
@@ -96,7 +103,7 @@ def run_suite(
         subprocess.Popen(
             command,
             cwd=cwd,
-            env=dict(env),
+            env=run_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

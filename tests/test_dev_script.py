@@ -277,3 +277,31 @@ def test_the_zarr2_reference_is_set_up_beside_the_others(dev: ModuleType) -> Non
     major, minor, _ = (int(x) for x in numcodecs.removeprefix("numcodecs==").split("."))
     assert (major, minor) < (0, 16) and (major, minor) != (0, 14)
     assert "setup_zarr2_venv" in inspect.getsource(dev.setup)
+
+
+def test_runs_at_once_keep_their_pytest_temp_directories_apart(
+    dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three pytest sessions sharing one pytest-of-<user> root removed each other's old tmp_path
+    # directories at exit (ENOTEMPTY, which filterwarnings=error makes a failed run): each label
+    # gets a root of its own under PYTEST_DEBUG_TEMPROOT
+    roots = tmp_path / "roots"
+    roots.mkdir()
+    (tmp_path / "test_where.py").write_text(
+        "import os\n"
+        "def test_where(tmp_path):\n"
+        f"    open(os.path.join({str(roots)!r}, os.environ['FAKE_VENV']), 'w').write(str(tmp_path))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(dev, "REPO", tmp_path)
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    suites = [
+        dev.SuitePython((3, 11), fake_venv(tmp_path / "one")),
+        dev.SuitePython((3, 12), fake_venv(tmp_path / "two")),
+    ]
+    base = tmp_path / "temp"
+    args = ["-p", "no:cacheprovider", "-q", str(tmp_path / "test_where.py")]
+    assert dev.run_tests({"PATH": "/usr/bin:/bin", "PYTEST_DEBUG_TEMPROOT": str(base)}, suites, args, 2) == 0
+    where = {name: Path((roots / name).read_text(encoding="utf-8")) for name in ("one", "two")}
+    assert where["one"].is_relative_to(base / "zarrio-pytest-3.11")
+    assert where["two"].is_relative_to(base / "zarrio-pytest-3.12")

@@ -15,7 +15,10 @@ from zarrio.engine.small_reads import LONGEST_WAIT, SLOW_READ, SmallReadGate
 from zarrio.stores import MemoryStore
 
 
-def test_quick_reads_run_one_at_a_time() -> None:
+def test_quick_reads_run_one_at_a_time(monkeypatch: Any) -> None:
+    # "quick" by the gate's bound, whatever the machine's load does to a 0.2 ms sleep
+    monkeypatch.setattr(small_reads, "SLOW_READ", 60.0)
+    monkeypatch.setattr(small_reads, "LONGEST_WAIT", 60.0)
     gate = SmallReadGate()
     inside, most = [0], [0]
     lock = threading.Lock()
@@ -61,7 +64,8 @@ def test_slow_reads_open_the_gate_and_then_run_side_by_side() -> None:
 def test_the_gate_looks_again_after_a_while(monkeypatch: Any) -> None:
     gate = SmallReadGate()
     monkeypatch.setattr(small_reads, "RECHECK", 0.05)
-    gate.run(time.sleep, (SLOW_READ * 3,))
+    monkeypatch.setattr(small_reads, "SLOW_READ", 0.05)  # a no-op read stays under it on a loaded machine
+    gate.run(time.sleep, (0.15,))
     assert gate.open_until > time.monotonic()
     time.sleep(0.06)
     for _ in range(40):  # quick reads again: the typical time falls below the bound and it closes

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -93,13 +94,19 @@ def fake_venv(root: Path) -> Path:
     return root
 
 
+def fake_suites(dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *venvs: str) -> list[Any]:
+    """The runner pointed at ``tmp_path`` (repository and logs), with one fake venv per name for
+    Python 3.11, 3.12, ... in order."""
+    monkeypatch.setattr(dev, "REPO", tmp_path)
+    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
+    return [dev.SuitePython((3, 11 + i), fake_venv(tmp_path / name)) for i, name in enumerate(venvs)]
+
+
 def test_no_tests_ran_is_a_failure(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "test_nothing.py").write_text("x = 1\n", encoding="utf-8")
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
-    suites = [dev.SuitePython((3, 11), fake_venv(tmp_path / "venv"))]
+    suites = fake_suites(dev, tmp_path, monkeypatch, "venv")
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, ["-p", "no:cacheprovider", "-q", str(tmp_path)], 1)
     assert status == 1
     out = capsys.readouterr().out
@@ -111,9 +118,7 @@ def test_a_run_that_dies_without_a_tally_counts_as_a_failure(
     dev: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "test_dies.py").write_text("import os\ndef test_exit():\n    os._exit(3)\n", encoding="utf-8")
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
-    suites = [dev.SuitePython((3, 11), fake_venv(tmp_path / "venv"))]
+    suites = fake_suites(dev, tmp_path, monkeypatch, "venv")
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, ["-p", "no:cacheprovider", "-q", str(tmp_path)], 1)
     assert status == 1
     out = capsys.readouterr().out
@@ -140,13 +145,7 @@ def test_runs_in_parallel_each_logged_and_prefixed_with_one_total(
         "@pytest.mark.skip(reason='shown in the tally')\ndef test_skipped():\n    pass\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
-    suites = [
-        dev.SuitePython((3, 11), fake_venv(tmp_path / "one")),
-        dev.SuitePython((3, 12), fake_venv(tmp_path / "two")),
-        dev.SuitePython((3, 13), fake_venv(tmp_path / "bad")),
-    ]
+    suites = fake_suites(dev, tmp_path, monkeypatch, "one", "two", "bad")
     args = ["-p", "no:cacheprovider", "-q", str(tmp_path / "test_mixed.py")]
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, args, 3)
     assert status == 1
@@ -194,9 +193,7 @@ def test_the_whole_suite_runs_timing_tests_last_one_python_at_a_time(
         "    os.remove(mine)\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
-    suites = [dev.SuitePython((3, 11 + i), fake_venv(tmp_path / name)) for i, name in enumerate(("a", "b", "c"))]
+    suites = fake_suites(dev, tmp_path, monkeypatch, "a", "b", "c")
     status = dev.run_tests({"PATH": "/usr/bin:/bin"}, suites, [], 3)
     lines = capsys.readouterr().out.rstrip().splitlines()
     assert status == 0, "\n".join(lines)
@@ -293,12 +290,7 @@ def test_runs_at_once_keep_their_pytest_temp_directories_apart(
         f"    open(os.path.join({str(roots)!r}, os.environ['FAKE_VENV']), 'w').write(str(tmp_path))\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(dev, "REPO", tmp_path)
-    monkeypatch.setattr(dev, "LOG_DIR", tmp_path / "logs")
-    suites = [
-        dev.SuitePython((3, 11), fake_venv(tmp_path / "one")),
-        dev.SuitePython((3, 12), fake_venv(tmp_path / "two")),
-    ]
+    suites = fake_suites(dev, tmp_path, monkeypatch, "one", "two")
     base = tmp_path / "temp"
     args = ["-p", "no:cacheprovider", "-q", str(tmp_path / "test_where.py")]
     assert dev.run_tests({"PATH": "/usr/bin:/bin", "PYTEST_DEBUG_TEMPROOT": str(base)}, suites, args, 2) == 0

@@ -207,7 +207,9 @@ class _Watch(Generic[T]):
                 self.first_running = False
             return await self._after_first(failure)
         finally:
-            await self._settle()
+            self._stop_watching()
+            if self.hedge is not None:  # rare: only a hedged read has a second attempt to settle
+                await self._settle_hedge(self.hedge)
 
     def _undo_cancel(self) -> bool:
         """Take back the watcher's cancel of the caller's task, if it made one: whether no other is pending."""
@@ -299,15 +301,15 @@ class _Watch(Generic[T]):
         self.cancelled_caller = True
         self.task.cancel()
 
-    async def _settle(self) -> None:
-        """Stop watching; a hedge still running is cancelled and waited for, a loser's failure retrieved."""
+    def _stop_watching(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         self.first.on_start = None
-        hedge = self.hedge
-        if hedge is None:
-            return
+
+    @staticmethod
+    async def _settle_hedge(hedge: asyncio.Task[T]) -> None:
+        """A hedge still running is cancelled and waited for; a loser's failure is retrieved."""
         if not hedge.done():
             hedge.cancel()
             await asyncio.gather(hedge, return_exceptions=True)

@@ -48,8 +48,6 @@ __all__ = ["Hedger", "Progress", "run_watched"]
 T = TypeVar("T")
 #: hedges a store may bank while nothing stalls
 BANK_CAP = 10.0
-#: answers needed before the delay follows the measured percentiles
-MIN_SAMPLES = 4
 #: no hedging while more than this share of recent attempts failed transiently
 STORM_FAILURE_RATE = 0.5
 #: the watcher looks again at least this often (bounds follow new measurements)
@@ -108,8 +106,8 @@ class Hedger:
         """Seconds without progress after which a read is hedged (``None``: hedging is off)."""
         if not self.enabled:
             return None
-        quantiles = self.stats.ttfb_quantiles
-        if quantiles is None or self.stats.samples < MIN_SAMPLES:
+        quantiles = self.stats.ttfb_quantiles  # None until a few answers were seen
+        if quantiles is None:
             return max(self.min_delay, self.initial_delay)
         return max(self.min_delay, self.multiplier * quantiles[1])
 
@@ -140,17 +138,21 @@ class Hedger:
             self.outstanding -= 1
 
 
-async def run_watched(
+def run_watched(
     attempt: Callable[[Progress], Coroutine[Any, Any, T]],
     hedger: Hedger | None,
     inactivity: Callable[[], float],
     url: str,
     urgent: bool = False,
-) -> T:
-    """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring)."""
+) -> Coroutine[Any, Any, T]:
+    """``attempt(progress)``, hedged (when ``hedger``) and cut off by ``inactivity()`` (see the module docstring).
+
+    A plain function that returns the coroutine to await: a read adds no coroutine of its own
+    to the attempt's, and an unwatched read (no hedging, no inactivity bound) is the attempt itself.
+    """
     if (hedger is None or not hedger.enabled) and math.isinf(inactivity()):
-        return await attempt(Progress(urgent=urgent))  # nothing to watch for
-    return await _Watch(attempt, hedger, inactivity, url).run(urgent)
+        return attempt(Progress(urgent=urgent))  # nothing to watch for
+    return _Watch(attempt, hedger, inactivity, url).run(urgent)
 
 
 class _Watch(Generic[T]):
@@ -168,10 +170,6 @@ class _Watch(Generic[T]):
         url: str,
     ) -> None:
         self.attempt, self.hedger, self.inactivity, self.url = attempt, hedger, inactivity, url
-        self.loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        self.task = task
         self.first = Progress()
         self.first_running = False
         self.second: Progress | None = None
@@ -187,6 +185,11 @@ class _Watch(Generic[T]):
         self.silent = 0.0
 
     async def run(self, urgent: bool) -> T:
+        # the loop and the task that runs this coroutine (not the one that made it) are looked up here
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self.task = task
         first = self.first
         first.urgent, first.on_start = urgent, self._check
         self.first_running = True

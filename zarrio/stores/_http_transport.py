@@ -52,8 +52,6 @@ _Loop = asyncio.AbstractEventLoop
 #: the adaptive inactivity / connect timeouts, in multiples of the recent p99 time to first byte
 READ_FACTOR = 3.0
 CONNECT_FACTOR = 10.0
-#: answers needed before the timeouts adapt
-MIN_SAMPLES = 4
 #: each retry of one read is this much more patient
 PATIENCE_GROWTH = 1.25
 
@@ -127,8 +125,8 @@ class HttpTransport:
             raise DeadlineExceededError(message, deadline=self.deadline, key=key, location=url) from error
 
     def _adapted(self, factor: float, low: float, high: float, patience: float) -> float:
-        quantiles = self.stats.ttfb_quantiles
-        if quantiles is None or self.stats.samples < MIN_SAMPLES:
+        quantiles = self.stats.ttfb_quantiles  # None until a few answers were seen
+        if quantiles is None:
             return high
         return min(high, max(low, factor * quantiles[2]) * patience)
 
@@ -151,7 +149,7 @@ class HttpTransport:
         return self.stats.snapshot(self.inactivity(), self.hedger.delay())
 
     # ------------------------------------------------------------ one exchange
-    async def send(
+    def send(
         self,
         method: str,
         url: str,
@@ -160,8 +158,12 @@ class HttpTransport:
         patience: float = 1.0,
         hedge: bool = False,
         whole_ok: bool = True,
-    ) -> Reply:
-        """One HTTP exchange (hedged when ``hedge``); transient failures raise :class:`Retryable`."""
+    ) -> Coroutine[Any, Any, Reply]:
+        """One HTTP exchange (hedged when ``hedge``), to await; transient failures raise :class:`Retryable`.
+
+        A status worth retrying fails the attempt that got it, so a hedge still running may
+        answer in its place (and a hedge that got one lets the first request go on).
+        """
         request_headers = {**self.headers, **headers}
         timeout = self.timeouts(patience)
 
@@ -170,15 +172,7 @@ class HttpTransport:
 
         hedger = self.hedger if hedge else None
         # a retry (patience grows with each) goes before the requests that have not been tried yet
-        reply = await run_watched(exchange, hedger, lambda: self.inactivity(patience), url, urgent=patience > 1.0)
-        if reply.status in RETRY_STATUSES:
-            self.stats.failed()
-            status_error = HttpStatusError(f"HTTP status {reply.status}", status=reply.status, location=url)
-            raise Retryable(status_error, parse_retry_after(reply.headers.get("Retry-After")))
-        encoding = reply.headers.get("Content-Encoding", "identity").lower()
-        if encoding != "identity" and reply.status < 300:
-            raise TransportError(f"the server sent Content-Encoding {encoding!r}; only identity is read", location=url)
-        return reply
+        return run_watched(exchange, hedger, lambda: self.inactivity(patience), url, urgent=patience > 1.0)
 
     async def _exchange(
         self,
@@ -218,7 +212,15 @@ class HttpTransport:
                 raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
             finally:
                 state.in_flight -= 1
-        self.stats.answered(ttfb, loop.time() - started, len(body), ok=reply.status not in RETRY_STATUSES)
+        status = reply.status
+        self.stats.answered(ttfb, loop.time() - started, len(body), ok=status not in RETRY_STATUSES)
+        if status in RETRY_STATUSES:
+            self.stats.failed()
+            status_error = HttpStatusError(f"HTTP status {status}", status=status, location=url)
+            raise Retryable(status_error, parse_retry_after(reply.headers.get("Retry-After")))
+        encoding = reply.headers.get("Content-Encoding")
+        if encoding is not None and (encoding := encoding.lower()) != "identity" and status < 300:
+            raise TransportError(f"the server sent Content-Encoding {encoding!r}; only identity is read", location=url)
         return reply
 
     async def _read_body(self, response: aiohttp.ClientResponse, url: str, progress: Progress) -> bytes:

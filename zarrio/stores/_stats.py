@@ -19,13 +19,19 @@ __all__ = ["StatsRecorder", "TransportStats", "percentile"]
 WINDOW = 512
 #: percentiles are recomputed after this many new answers (sorting on every request costs)
 REFRESH_EVERY = 16
+#: answers needed before the percentiles steer timeouts and hedges (``ttfb_quantiles`` is ``None`` before)
+MIN_SAMPLES = 4
 
 
 def percentile(samples: list[float], q: float) -> float | None:
     """The ``q`` quantile (0..1) of ``samples`` by nearest rank; ``None`` for no samples."""
     if not samples:
         return None
-    ordered = sorted(samples)
+    return _ranked(sorted(samples), q)
+
+
+def _ranked(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of samples already sorted (not empty), by nearest rank."""
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
@@ -85,7 +91,7 @@ class StatsRecorder:
             self._ttfb: deque[float] = deque(maxlen=WINDOW)
             self._latency: deque[float] = deque(maxlen=WINDOW)
             self._fresh = 0
-            #: cached percentiles of the time to first byte: (p50, p95, p99), ``None`` before any answer
+            #: cached percentiles of the time to first byte: (p50, p95, p99), ``None`` before ``MIN_SAMPLES`` answers
             self.ttfb_quantiles: tuple[float, float, float] | None = None
             #: share of recent attempts that failed transiently (exponentially weighted)
             self.failure_rate = 0.0
@@ -103,21 +109,16 @@ class StatsRecorder:
             if ok:
                 self.failure_rate *= 0.9
             self._fresh += 1
-            if self._fresh >= REFRESH_EVERY or self.ttfb_quantiles is None or len(self._ttfb) < REFRESH_EVERY:
+            seen = len(self._ttfb)
+            if seen >= MIN_SAMPLES and (self._fresh >= REFRESH_EVERY or seen < REFRESH_EVERY + MIN_SAMPLES):
                 self._fresh = 0
-                samples = list(self._ttfb)
-                p50, p95, p99 = (percentile(samples, q) for q in (0.5, 0.95, 0.99))
-                assert p50 is not None and p95 is not None and p99 is not None
-                self.ttfb_quantiles = (p50, p95, p99)
+                ordered = sorted(self._ttfb)  # once for the three percentiles
+                self.ttfb_quantiles = (_ranked(ordered, 0.5), _ranked(ordered, 0.95), _ranked(ordered, 0.99))
 
     def failed(self) -> None:
         with self._lock:
             self.transient_failures += 1
             self.failure_rate = self.failure_rate * 0.9 + 0.1
-
-    @property
-    def samples(self) -> int:
-        return len(self._ttfb)
 
     def snapshot(self, read_timeout: float, hedge_delay: float | None) -> TransportStats:
         with self._lock:

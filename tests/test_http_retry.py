@@ -39,22 +39,21 @@ def test_full_jitter_stays_under_the_exponential_ceiling() -> None:
 
 
 async def test_gives_up_after_the_retry_count() -> None:
-    attempts = 0
+    numbers: list[int] = []
 
-    async def always_failing() -> int:
-        nonlocal attempts
-        attempts += 1
+    async def always_failing(retry: int) -> int:
+        numbers.append(retry)
         raise Retryable(TransportError("flaky", location="http://x"))
 
     with pytest.raises(TransportError, match="gave up after 4 attempts"):
         await call_with_retries(always_failing, RetryPolicy(retries=3, backoff_initial=0.001, backoff_max=0.001))
-    assert attempts == 4
+    assert numbers == [0, 1, 2, 3]  # each try is told how many came before it
 
 
 async def test_gives_up_at_the_deadline() -> None:
     attempts = 0
 
-    async def always_failing() -> int:
+    async def always_failing(retry: int) -> int:
         nonlocal attempts
         attempts += 1
         raise Retryable(TransportError("flaky"), retry_after=0.05)
@@ -70,7 +69,7 @@ async def test_gives_up_at_the_deadline() -> None:
 async def test_success_after_failures_and_final_errors_pass_through() -> None:
     outcomes: list[BaseException | int] = [Retryable(TransportError("a")), Retryable(TransportError("b")), 42]
 
-    async def attempt() -> int:
+    async def attempt(retry: int) -> int:
         outcome = outcomes.pop(0)
         if isinstance(outcome, BaseException):
             raise outcome
@@ -78,7 +77,7 @@ async def test_success_after_failures_and_final_errors_pass_through() -> None:
 
     assert await call_with_retries(attempt, RetryPolicy(backoff_initial=0.001)) == 42
 
-    async def final() -> int:
+    async def final(retry: int) -> int:
         raise StoreError("not transient")
 
     with pytest.raises(StoreError, match="not transient"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,7 @@ import numpy as np
 from . import _paths
 from ._missing import missing_node
 from ._node_files import read_node_files, write_node_metadata
+from ._tasks import within_deadline
 from .array_selection import SelectionMethods
 from .codecs import ChunkSpec, CodecChain
 from .engine import DEFAULT_MAX_READ_BYTES, ChunkEngine
@@ -186,7 +187,8 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
         """Read a selection as zarr-python reads ``z[selection]`` (see :mod:`zarrio.indexing.forms`);
         returns a NumPy array (a NumPy scalar when every axis is an int). ``timeout``: seconds
         after which the read is cancelled and :class:`~zarrio.errors.DeadlineExceededError` raised."""
-        return await self.select("auto", selection, timeout=timeout)
+        read = self._engine.read(self.resolve("auto", selection))  # select("auto", ...) without its coroutine
+        return await (read if timeout is None else within_deadline(read, timeout))
 
     async def setitem(self, selection: Any, value: Any) -> None:
         """Write ``value`` (broadcast to the selection) into the selection, read as ``getitem`` reads it."""
@@ -206,8 +208,8 @@ class AsyncArray(SelectionMethods, _paths.NamedNode):
             return self._engine.layout.axes
         return tuple(self.metadata.chunk_shape)
 
-    async def _read(self, selection: Any) -> Any:
-        return await self._engine.read(selection)
+    def _read(self, selection: Any) -> Coroutine[Any, Any, Any]:
+        return self._engine.read(selection)
 
     async def _write(self, selection: Any, value: Any) -> None:
         self.check_writable()

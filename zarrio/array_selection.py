@@ -9,6 +9,7 @@ blocking store, ``resolve`` and the engine's blocking reads and writes).
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,8 @@ class SelectionMethods:
         per axis a block size, or the boundaries of blocks of varying sizes."""
         raise NotImplementedError
 
-    async def _read(self, selection: Any) -> Any:
+    def _read(self, selection: Any) -> Coroutine[Any, Any, Any]:
+        """The read of a resolved selection, to await (a plain function: no coroutine of its own)."""
         raise NotImplementedError
 
     async def _write(self, selection: Any, value: Any) -> None:

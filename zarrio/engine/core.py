@@ -86,8 +86,8 @@ class _Batcher:
     futures that are already done does not yield to the loop, so a poll could
     spin before the callbacks that end it have run)."""
 
-    def __init__(self, fn: Callable[[list[Any]], None]) -> None:
-        self._fn = fn
+    def __init__(self, fn: Callable[..., None], *args: Any) -> None:
+        self._fn, self._args = fn, args  # each batch runs fn(*args, items)
         self._items: list[Any] = []
         self._running = 0
         self._limit = codec_workers()
@@ -109,7 +109,7 @@ class _Batcher:
             self._running += 1
             # through the loop-wide queue: batches of many concurrent reads that are ready
             # in the same loop iteration share one thread hop
-            fut = submit_to_pool(self._fn, items)
+            fut = submit_to_pool(self._fn, *self._args, items)
             fut.add_done_callback(self._done)
             self._futures.append(fut)
 
@@ -230,7 +230,15 @@ class ChunkEngine(ChunkKernels):
             if access is not None:
                 await gather_typed(run_in_pool(fn, *args) for fn, args in self._blocking_read_jobs(p, out, access))
             else:
-                await self._read_async(self.units(p), out)
+                # every unit's plan runs at once on the async driver; what they return is decoded
+                # on the codec pool in batches as it arrives, so decoding overlaps fetching
+                cache = self.cache.active()
+                batcher = _Batcher(self.place_many if cache is None else cache.place_many, out)
+                reads = [self._read_unit(key, members, batcher, cache) for _, key, members in self.units(p)]
+                try:  # one unit (a tile inside one chunk or shard) is read in this coroutine, not through gather
+                    await (reads[0] if len(reads) == 1 else gather_typed(reads))
+                finally:
+                    await batcher.finish()
         return self._result(p, out)
 
     def read_blocking(self, selection: Any) -> Any:
@@ -251,24 +259,12 @@ class ChunkEngine(ChunkKernels):
             run_jobs_blocking(self._blocking_read_jobs(p, out, access, inline=True))
         return self._result(p, out)
 
-    async def _read_async(self, units: list[Unit], out: np.ndarray[Any, Any]) -> None:
-        """Every unit's plan runs at once on the async driver; what they return is decoded on the
-        codec pool in batches as it arrives, so decoding overlaps fetching."""
-        cache = self.cache.active()
-        place = self.place_many if cache is None else cache.place_many
-        batcher = _Batcher(lambda items: place(out, items))
-
-        async def read_unit(key: str, members: ShardMembers) -> None:
-            if cache is not None:
-                batcher.add_many(await cache.read_unit(key, members, self._run_read_plan))
-                return
-            parts = await self._run_read_plan(key, members)
-            batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
-
-        try:
-            await gather_typed(read_unit(key, members) for _, key, members in units)
-        finally:
-            await batcher.finish()
+    async def _read_unit(self, key: str, members: ShardMembers, batcher: _Batcher, cache: ArrayCache | None) -> None:
+        if cache is not None:
+            batcher.add_many(await cache.read_unit(key, members, self._run_read_plan))
+            return
+        parts = await self._run_read_plan(key, members)
+        batcher.add_many((None if parts is None else parts.get(flat), proj, key) for flat, proj in members)
 
     async def _run_read_plan(self, key: str, members: ShardMembers) -> Parts | None:
         """One unit's plan; a shard found replaced between its index and its data is read once more."""

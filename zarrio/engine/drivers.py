@@ -18,6 +18,7 @@ the plan the codec hands them.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from ..codecs.plan import Plan, Read
@@ -95,6 +96,7 @@ class AsyncDriver:
 
     def __init__(self, store: Store, *, layouts_kept: int = 1024) -> None:
         self.store = store
+        self._limits_itself = bool(getattr(store, "limits_requests", False))
         self.layouts = SharedLayouts(store, self._fetch, layouts_kept)
         self.batches = ReadBatches(self._fetch)
         self.forget = self.layouts.forget
@@ -119,20 +121,31 @@ class AsyncDriver:
         result: T = value
         return result
 
-    async def _fetch(self, key: str, read: Read) -> Any:
+    def _fetch(self, key: str, read: Read) -> Coroutine[Any, Any, Any]:
+        """The store call that answers ``read``, to await, in the store's request limiter (a store
+        that limits its own requests, as HttpStore, is called directly: it waits in its own only)."""
+        if self._limits_itself:
+            return self._ask(key, read)
+        return self._ask_limited(key, read)
+
+    async def _ask_limited(self, key: str, read: Read) -> Any:
+        async with store_limiter(self.store):
+            return await self._ask(key, read)
+
+    def _ask(self, key: str, read: Read) -> Coroutine[Any, Any, Any]:
         store = self.store
-        async with store_limiter(store):
-            if read.kind == "whole":
-                if read.fetch_bounded:
-                    return await store.get_bounded(key, read.length)
-                data = await store.get(key)
-                if data is not None and len(data) > read.length:
-                    raise ResourceLimitError(
-                        f"the value under {key!r} is larger than {read.length} bytes (max_read_bytes)"
-                    )
-                return data
-            if read.kind == "range":
-                return await store.get_partial(key, read.offset, read.length)
-            if read.kind == "suffix":
-                return await store.get_suffix_with_size(key, read.length)
-            return await store.get_ranges(key, list(read.ranges))
+        if read.kind == "whole":
+            if read.fetch_bounded:
+                return store.get_bounded(key, read.length)
+            return self._get_whole(key, read.length)
+        if read.kind == "range":
+            return store.get_partial(key, read.offset, read.length)
+        if read.kind == "suffix":
+            return store.get_suffix_with_size(key, read.length)
+        return store.get_ranges(key, list(read.ranges))
+
+    async def _get_whole(self, key: str, limit: int) -> bytes | None:
+        data = await self.store.get(key)
+        if data is not None and len(data) > limit:
+            raise ResourceLimitError(f"the value under {key!r} is larger than {limit} bytes (max_read_bytes)")
+        return data

@@ -56,7 +56,7 @@ WAKE_EVERY = 0.25
 LOOP_LAG_FORGIVEN = 0.02
 
 
-@dataclass
+@dataclass(slots=True)
 class Progress:
     """When an attempt last showed progress (loop time); ``None`` while it waits for a request slot."""
 
@@ -161,6 +161,11 @@ class _Watch(Generic[T]):
     delay it starts the hedge in a task of its own; a hedge that answers first, or a stall, ends
     the first attempt by cancelling the caller's task, which tells that cancellation from any
     other by ``verdict`` and ``Task.uncancel``."""
+
+    __slots__ = (
+        "attempt", "cancelled_caller", "first", "first_running", "forgiven", "hedge", "hedge_sent", "hedger",
+        "inactivity", "loop", "may_still_hedge", "second", "silent", "task", "timer", "url", "verdict", "wake_at",
+    )  # fmt: skip
 
     def __init__(
         self,

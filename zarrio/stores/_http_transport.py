@@ -106,17 +106,12 @@ class HttpTransport:
         self._rng = random.Random()
 
     # ------------------------------------------------------------ one logical read
-    async def call(self, key: str, url: str, attempt: Callable[[float], Awaitable[T]]) -> T:
-        """``attempt(patience)`` with retries (``patience`` doubles with each retry) within the deadline."""
-        patience = [1.0]
-
-        def on_retry(number: int) -> None:
-            patience[0] = PATIENCE_GROWTH**number
-            self.stats.count("retries")
-
+    async def call(self, key: str, url: str, attempt: Callable[[int], Awaitable[T]]) -> T:
+        """``attempt(retry)`` with retries (``retry``: 0 for the first try, then 1, 2, ...; it goes
+        to :meth:`send`, which is more patient with each) within the deadline."""
         try:
             async with asyncio.timeout(self.deadline):
-                return await call_with_retries(lambda: attempt(patience[0]), self.retry_policy, self._rng, on_retry)
+                return await call_with_retries(attempt, self.retry_policy, self._rng)
         except StoreError as error:
             error.key = key
             raise
@@ -155,34 +150,25 @@ class HttpTransport:
         url: str,
         headers: Mapping[str, str],
         *,
-        patience: float = 1.0,
+        retry: int = 0,
         hedge: bool = False,
         whole_ok: bool = True,
     ) -> Coroutine[Any, Any, Reply]:
         """One HTTP exchange (hedged when ``hedge``), to await; transient failures raise :class:`Retryable`.
 
-        A status worth retrying fails the attempt that got it, so a hedge still running may
-        answer in its place (and a hedge that got one lets the first request go on).
+        ``retry``: how many tries of this read came before; each makes the timeouts
+        ``PATIENCE_GROWTH`` times longer, and a retry takes the next free request slot
+        before the requests not tried yet. A status worth retrying fails the attempt
+        that got it, so a hedge still running may answer in its place (and a hedge
+        that got one lets the first request go on).
         """
-        request_headers = {**self.headers, **headers}
-        timeout = self.timeouts(patience)
+        if retry:
+            self.stats.count("retries")
+        request = _Request(self, method, url, {**self.headers, **headers}, PATIENCE_GROWTH**retry, whole_ok)
+        return run_watched(request.send, self.hedger if hedge else None, request.inactivity, url, urgent=retry > 0)
 
-        def exchange(progress: Progress) -> Coroutine[Any, Any, Reply]:
-            return self._exchange(method, url, request_headers, timeout, progress, whole_ok)
-
-        hedger = self.hedger if hedge else None
-        # a retry (patience grows with each) goes before the requests that have not been tried yet
-        return run_watched(exchange, hedger, lambda: self.inactivity(patience), url, urgent=patience > 1.0)
-
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        timeout: aiohttp.ClientTimeout,
-        progress: Progress,
-        whole_ok: bool,
-    ) -> Reply:
+    async def _exchange(self, request: _Request, progress: Progress) -> Reply:
+        method, url, whole_ok = request.method, request.url, request.whole_ok
         state = self.on_loop()
         session = state.session
         if session is None or session.closed:
@@ -197,7 +183,11 @@ class HttpTransport:
                 self.hedger.earn()  # when it is sent, not queued (see ``_hedge``)
             try:
                 async with session.request(
-                    method, URL(url, encoded=True), headers=headers, params=self.params or None, timeout=timeout
+                    method,
+                    URL(url, encoded=True),
+                    headers=request.headers,
+                    params=self.params or None,
+                    timeout=self.timeouts(request.patience),
                 ) as response:
                     progress.mark(loop.time())
                     ttfb = loop.time() - started
@@ -316,6 +306,25 @@ class HttpTransport:
             await open_connections(await self.session(), url, count, self._configured)
         except Exception:  # only a hint: whatever went wrong here, the reads meet it themselves
             return
+
+
+class _Request:
+    """One request as the watcher sends it (a hedge sends it once more): what closures would
+    hold, in one object (a read in flight keeps fewer objects alive for the collector to visit)."""
+
+    __slots__ = ("headers", "method", "patience", "transport", "url", "whole_ok")
+
+    def __init__(
+        self, transport: HttpTransport, method: str, url: str, headers: dict[str, str], patience: float, whole_ok: bool
+    ) -> None:
+        self.transport, self.method, self.url, self.headers = transport, method, url, headers
+        self.patience, self.whole_ok = patience, whole_ok
+
+    def send(self, progress: Progress) -> Coroutine[Any, Any, Reply]:
+        return self.transport._exchange(self, progress)
+
+    def inactivity(self) -> float:
+        return self.transport.inactivity(self.patience)
 
 
 async def gather_or_cancel(coroutines: Sequence[Awaitable[T]]) -> list[T]:

@@ -75,14 +75,13 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]],
+    attempt: Callable[[int], Awaitable[T]],
     policy: RetryPolicy,
     rng: random.Random | None = None,
-    on_retry: Callable[[int], None] | None = None,
 ) -> T:
-    """Run ``attempt`` until it succeeds or the policy gives up (then raise the last failure's error).
+    """Run ``attempt(n)`` until it succeeds or the policy gives up (then raise the last failure's error).
 
-    ``on_retry(n)`` is called before the n-th retry (1, 2, ...), after its wait.
+    ``n`` counts the retries: 0 for the first try, then 1, 2, ... (each after its wait).
     """
     rng = rng or random.Random()
     loop = asyncio.get_running_loop()
@@ -90,7 +89,7 @@ async def call_with_retries(
     retry_number = 0
     while True:
         try:
-            return await attempt()
+            return await attempt(retry_number)
         except Retryable as failure:
             remaining = policy.deadline - (loop.time() - started)
             if retry_number >= policy.retries or remaining <= 0:
@@ -99,5 +98,3 @@ async def call_with_retries(
             wait = policy.wait_before_retry(retry_number, failure.retry_after, rng)
             await asyncio.sleep(min(wait, remaining))
             retry_number += 1
-            if on_retry is not None:
-                on_retry(retry_number)

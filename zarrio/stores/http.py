@@ -29,6 +29,7 @@ import builtins
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -224,28 +225,38 @@ class HttpStore(HttpStoreBase):
         if key in self._missing_metadata:
             return None
         url = self._url_of(key)
-
-        async def attempt(patience: float) -> T | None:
-            headers = {}
-            if range_header is not None:
-                headers["Range"] = range_header
-                if (pinned := self._versions.get(key)) is not None:
-                    headers["If-Match"] = pinned
-            hedge = range_header is not None
-            reply = await self.transport.send(method, url, headers, patience=patience, hedge=hedge, whole_ok=whole_ok)
-            if reply.status in MISSING_STATUSES:
-                if key.endswith("zarr.json"):
-                    self._missing_metadata.add(key)
-                return None
-            if reply.status == 412:
-                self._versions.unpin(key)
-            result = interpret(reply)
-            self._seen.pin(key, reply.headers.get("ETag"))
-            if range_header is not None:
-                self._versions.pin(key, reply.headers.get("ETag"))
-            return result
-
+        attempt = partial(self._attempt, key, url, range_header, interpret, method, whole_ok)
         return await self.transport.call(key, url, attempt)
+
+    async def _attempt(
+        self,
+        key: str,
+        url: str,
+        range_header: str | None,
+        interpret: Callable[[Reply], T],
+        method: str,
+        whole_ok: bool,
+        retry: int,
+    ) -> T | None:
+        """One try of ``_read`` (``retry``: the tries before it)."""
+        headers = {}
+        if range_header is not None:
+            headers["Range"] = range_header
+            if (pinned := self._versions.get(key)) is not None:
+                headers["If-Match"] = pinned
+        hedge = range_header is not None
+        reply = await self.transport.send(method, url, headers, retry=retry, hedge=hedge, whole_ok=whole_ok)
+        if reply.status in MISSING_STATUSES:
+            if key.endswith("zarr.json"):
+                self._missing_metadata.add(key)
+            return None
+        if reply.status == 412:
+            self._versions.unpin(key)
+        result = interpret(reply)
+        self._seen.pin(key, reply.headers.get("ETag"))
+        if range_header is not None:
+            self._versions.pin(key, reply.headers.get("ETag"))
+        return result
 
     def _url_of(self, key: str) -> str:
         if _URL_SAFE_KEY.fullmatch(key):  # chunk keys and metadata names: nothing to quote

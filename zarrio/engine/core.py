@@ -285,9 +285,6 @@ class ChunkEngine(ChunkKernels):
             return parts
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def invalidate_index(self, key: str) -> None:
-        self.driver.forget(key)
-
     # ----------------------------------------------------------------- writes
     def _plan_write(self, selection: Any, value: Any) -> tuple[IndexPlan, np.ndarray[Any, Any]]:
         self._check_size(selection, "write")

@@ -25,8 +25,10 @@ suffix    the last ``length`` bytes                               ``(bytes, tota
 ranges    several ``(offset, length)`` ranges                     ``list[bytes] | None``
 ========  =====================================================  ======================================
 
-A plain chunk's plan is one ``Read.whole``; the sharding codec's is
-:meth:`~zarrio.codecs.ShardingCodec.read_plan`.
+A plan that is one read whose answer is its result may be given as that :class:`Read`
+alone (:data:`Runnable`): a plain chunk's plan is the bare ``Read.whole``, which a driver
+answers without a generator to step (a whole read of many small chunks pays for nothing
+else). The sharding codec's plan is :meth:`~zarrio.codecs.ShardingCodec.read_plan`.
 
 Plans compose. A value that is a byte range of another (an inner shard inside its
 shard, when sharding is nested) has its plan run through :func:`within`, which
@@ -47,11 +49,11 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from ..errors import ResourceLimitError
 
-__all__ = ["Plan", "Read", "gather", "within"]
+__all__ = ["Plan", "Read", "Runnable", "gather", "single", "within"]
 
 T = TypeVar("T")
 
@@ -90,6 +92,16 @@ class Read:
     @classmethod
     def of_ranges(cls, ranges: tuple[tuple[int, int], ...], *, cacheable: bool = False, followed_by: int = 0) -> Read:
         return cls("ranges", ranges=ranges, cacheable=cacheable, followed_by=followed_by)
+
+
+#: what a driver runs: a plan, or one read whose answer is the result (see the module docstring)
+Runnable: TypeAlias = Plan[T] | Read
+
+
+def single(read: Read) -> Plan[Any]:
+    """The plan that asks ``read`` and returns its answer (a bare :class:`Read`, as a generator)."""
+    answer = yield read
+    return answer
 
 
 def _clip(offset: int, length: int, base: int, size: int) -> tuple[int, int]:

@@ -270,7 +270,8 @@ class ChunkEngine(ChunkKernels):
         """One unit's plan; a shard found replaced between its index and its data is read once more."""
         for attempt in (1, 2):
             try:
-                parts = await self.driver.run(key, self.read_plan(key, members, recheck=self._recheck))
+                result = await self.driver.run(key, self.read_plan(key, members, recheck=self._recheck))
+                parts = self.parts_of(key, result)
             except ObjectChangedError as e:
                 self.driver.forget(key)
                 if attempt == 2:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ..codecs.plan import Plan, Read
+from ..codecs.plan import Plan, Read, Runnable, single
 from ..errors import ResourceLimitError
 from ..stores.base import RangeReader, Store
 from ..stores.blocking import BlockingAccess
@@ -53,10 +53,17 @@ def _nbytes(answer: Any) -> int:
     return 0
 
 
-def run_blocking(plan: Plan[T], access: BlockingAccess, key: str, hint: int) -> T:
-    """Run ``plan`` about the value under ``key`` to its result (``hint``: the value's likely
+def run_blocking(runnable: Runnable[T], access: BlockingAccess, key: str, hint: int) -> T:
+    """Run a plan about the value under ``key`` to its result (``hint``: the value's likely
     largest size, see ``BlockingStore.get_bounded_sync``). A whole-value read asked first needs
     no open reader; any other read opens one, and every later read is answered from it."""
+    if runnable.__class__ is Read:
+        read: Read = runnable
+        if read.kind == "whole":  # a plain chunk: one bounded read, no generator to step
+            whole: T = access.get_bounded(key, read.length, hint)  # type: ignore[assignment]
+            return whole
+        runnable = single(read)
+    plan: Plan[T] = runnable  # type: ignore[assignment]
     finished, value = _step(plan, None)
     if finished:
         return value  # type: ignore[no-any-return]
@@ -101,8 +108,15 @@ class AsyncDriver:
         self.batches = ReadBatches(self._fetch)
         self.forget = self.layouts.forget
 
-    async def run(self, key: str, plan: Plan[T]) -> T:
-        """Run ``plan`` about the value under ``key`` to its result."""
+    async def run(self, key: str, runnable: Runnable[T]) -> T:
+        """Run a plan about the value under ``key`` to its result."""
+        if runnable.__class__ is Read:
+            read: Read = runnable
+            if read.kind == "whole":  # a plain chunk: nothing to merge it with, read in this task
+                whole: T = await self._fetch(key, read)
+                return whole
+            runnable = single(read)
+        plan: Plan[T] = runnable  # type: ignore[assignment]
         try:
             finished, value = _step(plan, None)
             while not finished:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecChain, ShardingCodec
-from ..codecs.plan import Plan, Read
+from ..codecs.plan import Read, Runnable
 from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
 from ..indexing import AxisChunks, ChunkProjection, IndexPlan
@@ -194,10 +194,12 @@ class ChunkKernels:
             groups.setdefault(shard, []).append((flat, proj))
         return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
 
-    def read_plan(self, key: str, members: ShardMembers, *, recheck: bool) -> Plan[Parts | None]:
-        """The codec's plan for reading ``members`` of the object under ``key``."""
+    def read_plan(self, key: str, members: ShardMembers, *, recheck: bool) -> Runnable[Any]:
+        """The codec's plan for reading ``members`` of the object under ``key``; what it returns
+        becomes the unit's parts through :meth:`parts_of`. A plain chunk's plan is its whole value,
+        the one ``Read`` shared by every plan of the array."""
         if self.sharding is None:
-            return self._chunk_plan(key)
+            return self._whole_read
 
         def check_part(nbytes: int) -> None:
             self.check_stored_size(nbytes, key)
@@ -206,13 +208,14 @@ class ChunkKernels:
         wanted, limit = sorted({flat for flat, _ in members}), self.max_read_bytes
         return self.sharding.read_plan(cps, wanted, limit=limit, check_part=check_part, recheck=recheck, picks=members)
 
-    def _chunk_plan(self, key: str) -> Plan[Parts | None]:
-        """A plain chunk's plan: its whole value (one ``Read`` shared by every plan of the array)."""
-        data = yield self._whole_read
-        if data is None:
-            return None
-        self.check_stored_size(len(data), key)
-        return {0: data}
+    def parts_of(self, key: str, result: Any) -> Parts | None:
+        """A unit's stored chunks by flat index (None: missing) from what its plan returned: a
+        shard's plan returns them, a plain chunk's returns the stored bytes (checked here)."""
+        if self.sharding is not None or result is None:
+            parts: Parts | None = result
+            return parts
+        self.check_stored_size(len(result), key)
+        return {0: result}
 
     # ------------------------------------------------------------ reading
     def fill(self, out: np.ndarray[Any, Any], proj: ChunkProjection, key: str) -> None:
@@ -323,9 +326,10 @@ class ChunkKernels:
     def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
         """Run one unit's plan through the store's blocking access."""
         try:
-            return run_blocking(self.read_plan(key, members, recheck=False), access, key, self._read_hint)
+            result = run_blocking(self.read_plan(key, members, recheck=False), access, key, self._read_hint)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
+        return self.parts_of(key, result)
 
     def _read_for_all(self, access: BlockingAccess, key: str, entry: SharedRead) -> None:
         """Read and decode one chunk once, and place it into every reader's output."""

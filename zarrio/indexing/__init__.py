@@ -63,17 +63,32 @@ def chunk_of(chunk: AxisChunks, idx: Any) -> Any:
     return found if isinstance(idx, np.ndarray) else int(found)
 
 
-@dataclass(frozen=True, slots=True)
 class ChunkProjection:
-    """How one chunk contributes to a selection."""
+    """How one chunk contributes to a selection (read-only by convention: a plan makes one per
+    chunk it touches, so this is a plain slotted class, built faster than a frozen dataclass)."""
 
-    coords: tuple[int, ...]
-    #: selection inside the chunk (ints drop the dimension)
-    chunk_selection: tuple[DimSelector, ...]
-    #: where the selected part lands in the output (dropped dims have no entry)
-    out_selection: tuple[slice | np.ndarray[Any, np.dtype[np.intp]], ...]
-    #: whether every in-bounds element of the chunk is selected, in order (a write needs no read)
-    is_complete: bool
+    __slots__ = ("chunk_selection", "coords", "is_complete", "out_selection")
+
+    def __init__(
+        self,
+        coords: tuple[int, ...],
+        chunk_selection: tuple[DimSelector, ...],
+        out_selection: tuple[slice | np.ndarray[Any, np.dtype[np.intp]], ...],
+        is_complete: bool,
+    ) -> None:
+        self.coords = coords
+        #: selection inside the chunk (ints drop the dimension)
+        self.chunk_selection = chunk_selection
+        #: where the selected part lands in the output (dropped dims have no entry)
+        self.out_selection = out_selection
+        #: whether every in-bounds element of the chunk is selected, in order (a write needs no read)
+        self.is_complete = is_complete
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(coords={self.coords!r}, chunk_selection={self.chunk_selection!r}, "
+            f"out_selection={self.out_selection!r}, is_complete={self.is_complete!r})"
+        )
 
     def chunk_index(self) -> tuple[Any, ...]:
         """``chunk_selection`` ready for numpy (``ix_`` semantics when several arrays)."""
@@ -255,9 +270,6 @@ def _dim(sel: Any, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     raise SelectionError(f"axis {axis}: unsupported index {sel!r}")
 
 
-_GET_0, _GET_1, _GET_2, _GET_3 = (operator.itemgetter(i) for i in range(4))
-
-
 @dataclass(frozen=True)
 class IndexPlan:
     """A selection resolved against an array's shape and chunk grid."""
@@ -272,14 +284,18 @@ class IndexPlan:
         return math.prod([len(d.parts) for d in self.dims])
 
     def __iter__(self) -> Iterator[ChunkProjection]:
-        # this runs once per chunk of a read: C-level getters instead of generator expressions
-        first, second, third, fourth = _GET_0, _GET_1, _GET_2, _GET_3
-        dropped = None in [d.out_len for d in self.dims]  # integer-indexed dims: no output axis
-        for combo in itertools.product(*(d.parts for d in self.dims)):
-            out = tuple(map(third, combo))
-            if dropped:
-                out = tuple(s for s in out if s is not None)
-            yield ChunkProjection(tuple(map(first, combo)), tuple(map(second, combo)), out, all(map(fourth, combo)))
+        # this runs once per chunk of a read: one C-level zip per chunk splits its axes' parts
+        # into coordinates, chunk selections, output selections and completeness
+        if not self.dims:  # rank 0: the one chunk, whole
+            yield ChunkProjection((), (), (), True)
+            return
+        combos = itertools.starmap(zip, itertools.product(*[d.parts for d in self.dims]))
+        if None in [d.out_len for d in self.dims]:  # integer-indexed dims: no output axis
+            for coords, within, out, complete in combos:
+                yield ChunkProjection(coords, within, tuple([s for s in out if s is not None]), all(complete))
+            return
+        for coords, within, out, complete in combos:
+            yield ChunkProjection(coords, within, out, all(complete))
 
 
 class PlannedSelection:

@@ -27,7 +27,6 @@ __all__ = ["PointPlan", "PointProjection", "PointSelection", "mask_points"]
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 
-@dataclass(frozen=True, slots=True)
 class PointProjection(ChunkProjection):
     """The points of a coordinate selection that fall in one chunk.
 
@@ -37,6 +36,8 @@ class PointProjection(ChunkProjection):
     the points are every in-bounds element of the chunk in its C order (a full mask's chunks),
     so a write needs no read; a read never decodes straight into the output, since
     ``out_selection`` holds arrays, not slices."""
+
+    __slots__ = ()
 
     def chunk_index(self) -> tuple[Any, ...]:
         return self.chunk_selection

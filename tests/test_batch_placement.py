@@ -18,6 +18,7 @@ from zarrio.codecs import ChunkSpec, CodecChain
 from zarrio.engine import placement
 from zarrio.engine.placement import BatchPlacer
 from zarrio.indexing import ChunkProjection
+from zarrio.portal import run
 
 LITTLE = {"name": "bytes", "configuration": {"endian": "little"}}
 CHAINS: dict[str, list[Any]] = {
@@ -136,3 +137,27 @@ def test_the_placer_puts_each_chunk_in_its_block() -> None:
         expected[y : y + 2, x : x + 3] = value
     placer.flush()
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_a_bad_chunk_among_many_is_an_error_naming_it(blocking: bool, tmp_path: Any) -> None:
+    """A read of more chunks than a read shares runs over them as they are planned: a corrupt
+    chunk late in it raises with its key, and in strict mode so does a missing one."""
+    data = _data("int32", -1)
+    z = zarrio.create(zarrio.stores.LocalStore(tmp_path), SHAPE, "int32", chunks=CHUNKS, fill_value=-1)
+    z[...] = data
+    (tmp_path / "c" / "25" / "17").write_bytes(b"not zstd at all")  # among the last chunks planned
+    read = z.__getitem__ if blocking else lambda sel: run(z.aio.getitem(sel))
+    with pytest.raises(zarrio.errors.CorruptChunkError) as caught:
+        read(np.s_[...])
+    assert caught.value.key is not None and caught.value.key.endswith("c/25/17")
+    np.testing.assert_array_equal(read(np.s_[:100, :85]), data[:100, :85])  # the bad chunk is not in it
+
+    strict = zarrio.open_array(zarrio.stores.LocalStore(tmp_path), mode="r", strict=True)
+    (tmp_path / "c" / "25" / "17").unlink()
+    with pytest.raises(zarrio.errors.MissingChunkError):
+        strict[...]
+    got = z[...]  # not strict: the missing chunk reads as fill values
+    expected = data.copy()
+    expected[100:, 85:90] = -1
+    np.testing.assert_array_equal(got, expected)

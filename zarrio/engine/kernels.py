@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import operator
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -180,8 +180,7 @@ class ChunkKernels:
     def units(self, p: IndexPlan) -> list[Unit]:
         """The stored objects a planned selection touches, each with its members."""
         if self.sharding is None:
-            key = self.chunk_key
-            return [(proj.coords, key(proj.coords), [(0, proj)]) for proj in p]
+            return list(self.plain_units(p))
         if self.layout is not None:
             return self.layout.group(p, self.chunk_key)
         cps = self.chunks_per_shard
@@ -193,6 +192,13 @@ class ChunkKernels:
             flat = sum(map(operator.mul, map(operator.mod, coords, cps), strides))
             groups.setdefault(shard, []).append((flat, proj))
         return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
+
+    def plain_units(self, p: IndexPlan) -> Iterator[Unit]:
+        """The chunks an unsharded array's planned selection touches, as they are planned."""
+        key = self.chunk_key
+        for proj in p:
+            coords = proj.coords
+            yield coords, key(coords), [(0, proj)]
 
     def read_plan(self, key: str, members: ShardMembers, *, recheck: bool) -> Runnable[Any]:
         """The codec's plan for reading ``members`` of the object under ``key``; what it returns
@@ -359,7 +365,7 @@ class ChunkKernels:
         self,
         access: BlockingAccess,
         out: np.ndarray[Any, Any],
-        units: Sequence[Unit],
+        units: Iterable[Unit],
         shared: Sequence[SharedRead] | None,
         taken: bool = False,
     ) -> None:

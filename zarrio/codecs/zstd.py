@@ -137,17 +137,16 @@ class ZstdCodec(BytesBytesCodec):
 
     def _one_frame(self, data: Buffer, size: int) -> bytes | None:
         """``data`` decompressed when it is exactly one whole frame that says it holds ``size``
-        bytes (the decompressor checks the frame ends, nothing follows it and, while it decodes,
-        that it holds no more than it says: a bomb is stopped within a block), else None: the
-        caller takes the general path, which also names what is wrong with bad data."""
+        bytes (the one-shot decompression refuses anything after the frame, and stops a frame that
+        holds more than it says within a block), else None: the caller takes the general path,
+        which also names what is wrong with bad data."""
         try:
             if zstandard.frame_content_size(data) != size:
                 return None
-            stream = self._decompressor().decompressobj()
-            decoded: bytes = stream.decompress(data)
+            decoded: bytes = self._decompressor().decompress(data, allow_extra_data=False)
         except zstandard.ZstdError:
             return None
-        return decoded if stream.eof and not stream.unused_data else None
+        return decoded
 
     def decode(self, data: Buffer) -> Buffer:
         """Decompress one or more concatenated frames, with or without a content size."""

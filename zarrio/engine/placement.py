@@ -33,7 +33,7 @@ from ..indexing import ChunkProjection
 
 __all__ = ["BATCH_BYTES", "MAX_CHUNK_BYTES", "BatchPlacer", "batch_placer", "can_batch", "is_view_of", "lend"]
 
-_START, _STOP, _STEP = (operator.attrgetter(name) for name in ("start", "stop", "step"))
+_START, _STOP = operator.attrgetter("start"), operator.attrgetter("stop")
 #: the size of a batch's shared buffer (fewer slots for larger chunks, at most 1024)
 BATCH_BYTES = 1 << 20
 #: the largest chunk batched: a larger one costs more to decode than to place alone, and its
@@ -104,20 +104,18 @@ class BatchPlacer:
         self.slots = [flat[i * nbytes : (i + 1) * nbytes] for i in range(n)]
         self.starts: list[tuple[int, ...]] = []
         self.direct = _direct_codec(chain, spec)
-        self.no_steps = (None,) * len(spec.shape)
 
     def add(self, data: Any, proj: ChunkProjection, key: str) -> bool:
         """Decode ``data`` (one stored chunk) into the next slot, if the chunk is one to batch."""
         if not proj.is_complete:
             return False
-        sel = proj.out_selection  # slices, or index arrays (which have no ``start``)
+        sel = proj.out_selection  # slices without a step (a plan's output runs), or index arrays
         try:  # C-level maps: this runs once per chunk
             starts = tuple(map(_START, sel))
             lengths = tuple(map(operator.sub, map(_STOP, sel), starts))
-            steps = tuple(map(_STEP, sel))
-        except AttributeError:
+        except AttributeError:  # an index array has no ``start``
             return False
-        if lengths != self.cshape or (steps != self.no_steps and any(s not in (None, 1) for s in steps)):
+        if lengths != self.cshape:
             return False
         i = len(self.starts)
         self._decode(data, self.slots[i], i, key)

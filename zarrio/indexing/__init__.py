@@ -79,7 +79,8 @@ class ChunkProjection:
         self.coords = coords
         #: selection inside the chunk (ints drop the dimension)
         self.chunk_selection = chunk_selection
-        #: where the selected part lands in the output (dropped dims have no entry)
+        #: where the selected part lands in the output (dropped dims have no entry): runs of
+        #: positions as slices without a step, or index arrays
         self.out_selection = out_selection
         #: whether every in-bounds element of the chunk is selected, in order (a write needs no read)
         self.is_complete = is_complete

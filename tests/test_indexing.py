@@ -125,3 +125,28 @@ def test_bad_selections_raise_selection_error(selection: tuple[Any, ...]) -> Non
 def test_selection_error_is_an_index_error() -> None:
     with pytest.raises(IndexError):
         plan(12, (10,), (3,))
+
+
+@settings(max_examples=200, deadline=None)
+@given(selections(), st.lists(st.integers(1, 4), min_size=3, max_size=3))
+def test_by_block_groups_projections_as_chunk_by_chunk_grouping_does(
+    case: tuple[tuple[int, ...], tuple[int, ...], tuple[Any, ...]], blocks: list[int]
+) -> None:
+    """A shard's members, grouped per axis, are those of grouping every projection by its
+    block, in the same order, with the same C-order index within the block."""
+    shape, chunks, sel = case
+    blocks = blocks[: len(shape)]
+    p = plan(sel, shape, chunks)
+    expected: dict[tuple[int, ...], list[tuple[int, Any]]] = {}
+    for proj in p:
+        block = tuple(c // n for c, n in zip(proj.coords, blocks, strict=True))
+        flat = int(np.ravel_multi_index(tuple(c % n for c, n in zip(proj.coords, blocks, strict=True)), blocks))
+        expected.setdefault(block, []).append((flat, proj))
+
+    def fields(proj: Any) -> tuple[Any, ...]:
+        return proj.coords, repr(proj.chunk_selection), repr(proj.out_selection), proj.is_complete
+
+    got = list(p.by_block(blocks))
+    assert [block for block, _ in got] == list(expected)
+    for (_, members), want in zip(got, expected.values(), strict=True):
+        assert [(flat, fields(proj)) for flat, proj in members] == [(flat, fields(proj)) for flat, proj in want]

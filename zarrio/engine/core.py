@@ -210,11 +210,11 @@ class ChunkEngine(ChunkKernels):
         jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         cache = self.cache.active()
         one_job = self._unit[1].nbytes < GIL_BOUND_CHUNK_BYTES
-        if one_job and cache is None and self.sharding is None and p.nchunks > SHARED_READ_MAX_CHUNKS:
-            # one job over the chunks as they are planned: what a chunk needs dies once it is placed,
-            # so the collector does not scan every chunk's projection again and again (1 s reads
-            # of 40,000 tiny chunks spent a fifth of their time in it)
-            return [(self.read_units_job, (access, out, self.plain_units(p), None))]
+        if one_job and cache is None and (self.sharding is not None or p.nchunks > SHARED_READ_MAX_CHUNKS):
+            # one job over the units as they are planned (shards are never shared): what a unit needs
+            # dies once it is placed, so the collector does not scan every chunk's projection again
+            # and again (1 s reads of 40,000 tiny chunks spent a fifth of their time in it)
+            return [(self.read_units_job, (access, out, self.iter_units(p), None))]
         units = self.units(p)
         batches = [units] if one_job else split_batches(units)
         taken = inline and len(batches) == 1

@@ -23,7 +23,7 @@ from ..codecs import ChunkSpec, CodecChain, ShardingCodec
 from ..codecs.plan import Read, Runnable
 from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
-from ..indexing import AxisChunks, ChunkProjection, IndexPlan
+from ..indexing import AxisChunks, ChunkProjection, IndexPlan, Members
 from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
@@ -34,7 +34,7 @@ from .shared_reads import SharedRead, SharedReads
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
 
 #: the projections that fall in one stored object, with their flat inner-chunk index (0 unsharded)
-ShardMembers = list[tuple[int, ChunkProjection]]
+ShardMembers = Members
 #: one stored object a read or write touches: its grid coordinates, its key and its members
 Unit = tuple[tuple[int, ...], str, ShardMembers]
 
@@ -179,19 +179,32 @@ class ChunkKernels:
     # ------------------------------------------------------------ units and their plans
     def units(self, p: IndexPlan) -> list[Unit]:
         """The stored objects a planned selection touches, each with its members."""
+        return list(self.iter_units(p))
+
+    def iter_units(self, p: IndexPlan) -> Iterator[Unit]:
+        """:meth:`units` as they are planned: a unit's members are built when it is reached."""
         if self.sharding is None:
-            return list(self.plain_units(p))
+            return self.plain_units(p)
         if self.layout is not None:
-            return self.layout.group(p, self.chunk_key)
-        cps = self.chunks_per_shard
+            return iter(self.layout.group(p, self.chunk_key))
+        return self.shard_units(p)
+
+    def shard_units(self, p: IndexPlan) -> Iterator[Unit]:
+        """The shards a sharded array's planned selection touches (one chunk shape), shard by shard."""
+        key, cps = self.chunk_key, self.chunks_per_shard
+        if type(p) is IndexPlan:  # grouped per axis (see IndexPlan.by_block)
+            for shard, members in p.by_block(cps):
+                yield shard, key(shard), members
+            return
         strides = [math.prod(cps[i + 1 :]) for i in range(len(cps))]  # C order within the shard
         groups: dict[tuple[int, ...], ShardMembers] = {}
-        for proj in p:  # once per inner chunk: C-level maps, not generator expressions
+        for proj in p:  # a plan that makes its own projections (points): grouped chunk by chunk
             coords = proj.coords
             shard = tuple(map(operator.floordiv, coords, cps))
             flat = sum(map(operator.mul, map(operator.mod, coords, cps), strides))
             groups.setdefault(shard, []).append((flat, proj))
-        return [(shard, self.chunk_key(shard), members) for shard, members in groups.items()]
+        for shard, members in groups.items():
+            yield shard, key(shard), members
 
     def plain_units(self, p: IndexPlan) -> Iterator[Unit]:
         """The chunks an unsharded array's planned selection touches, as they are planned."""

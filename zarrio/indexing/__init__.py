@@ -33,6 +33,7 @@ __all__ = [
     "AxisChunks",
     "ChunkProjection",
     "IndexPlan",
+    "Members",
     "PlannedSelection",
     "axis_span",
     "chunk_of",
@@ -98,6 +99,10 @@ class ChunkProjection:
     def out_index(self) -> tuple[Any, ...]:
         """``out_selection`` ready for numpy (``ix_`` semantics when several arrays)."""
         return _orthogonal(self.out_selection)
+
+
+#: a block's chunks (a shard's inner chunks): each projection with its C-order index in the block
+Members: TypeAlias = list[tuple[int, ChunkProjection]]
 
 
 def _orthogonal(sel: Sequence[Any]) -> tuple[Any, ...]:
@@ -297,6 +302,33 @@ class IndexPlan:
             return
         for coords, within, out, complete in combos:
             yield ChunkProjection(coords, within, out, all(complete))
+
+    def by_block(self, blocks: Sequence[int]) -> Iterator[tuple[tuple[int, ...], Members]]:
+        """The projections grouped by the block of ``blocks`` chunks per axis that holds them (a
+        shard's inner chunks): each touched block's coordinates, in C order, with its members, each
+        with its C-order index within the block, in C order. The grouping is done per axis, so it
+        costs nothing per chunk, and a block's members are built only when it is reached."""
+        if not self.dims:  # rank 0: the one chunk, whole, in the one block
+            yield (), [(0, ChunkProjection((), (), (), True))]
+            return
+        dropped = None in [d.out_len for d in self.dims]
+        strides = [math.prod(blocks[axis + 1 :]) for axis in range(len(blocks))]
+        per_axis = []
+        for d, n, stride in zip(self.dims, blocks, strides, strict=True):
+            groups: dict[int, list[tuple[Any, ...]]] = {}
+            for part in d.parts:  # sorted by chunk, so each block's parts are a run
+                groups.setdefault(part[0] // n, []).append(((part[0] % n) * stride, *part))
+            per_axis.append(list(groups.items()))
+        for combo in itertools.product(*per_axis):
+            members: Members = []
+            add = members.append
+            for offsets, coords, within, out, complete in itertools.starmap(
+                zip, itertools.product(*[parts for _, parts in combo])
+            ):
+                if dropped:
+                    out = tuple([s for s in out if s is not None])
+                add((sum(offsets), ChunkProjection(coords, within, out, all(complete))))
+            yield tuple([block for block, _ in combo]), members
 
 
 class PlannedSelection:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import operator
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
 from .layout import VaryingLayout
-from .placement import batch_placer, is_view_of, lend
+from .placement import batch_placer, direct_target, is_view_of, lend, scratch_buffer
 from .shared_reads import SharedRead, SharedReads
 
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
@@ -37,40 +36,6 @@ __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
 ShardMembers = Members
 #: one stored object a read or write touches: its grid coordinates, its key and its members
 Unit = tuple[tuple[int, ...], str, ShardMembers]
-
-
-class _ThreadScratch(threading.local):
-    buffer: bytearray | None = None
-
-
-_scratch_local = _ThreadScratch()
-
-
-def _scratch(nbytes: int) -> memoryview:
-    """A per-thread buffer of ``nbytes`` for decompressing one chunk before it is placed."""
-    buffer = _scratch_local.buffer
-    if buffer is None or len(buffer) < nbytes:
-        buffer = _scratch_local.buffer = bytearray(nbytes)
-    return memoryview(buffer)[:nbytes]
-
-
-def _direct_target(
-    out: np.ndarray[Any, Any], proj: ChunkProjection, chain: CodecChain, spec: ChunkSpec
-) -> np.ndarray[Any, Any] | None:
-    """The output region of a fully covered chunk when it is one contiguous block of memory and the
-    chain's last decompression yields the chunk itself: no array->array codec (a transpose, a delta
-    filter) reshapes or rewrites the bytes after it, so decoding into the region is the whole decode."""
-    if not proj.is_complete or out.dtype.hasobject or chain.array_array:
-        return None
-    shape = spec.shape
-    if out.ndim == len(shape) and shape and shape[0] > 1 and out.shape[1:] != shape[1:]:
-        return None  # rows of the chunk are apart in the output: the common case of a large read, decided cheaply
-    if not all(isinstance(s, slice) for s in proj.out_selection):
-        return None
-    region: np.ndarray[Any, Any] = out[(*proj.out_index(), ...)]  # a view, also for rank 0
-    if region.shape != spec.shape or not region.flags.c_contiguous:
-        return None
-    return region
 
 
 def _same_bits(value: Any, fill: Any, dtype: np.dtype[Any]) -> bool:
@@ -263,8 +228,8 @@ class ChunkKernels:
             self.fill(out, proj, key)
             return
         chain, spec = self.layout.unit(proj.coords) if self._varying_units else self._unit  # type: ignore[union-attr]
-        target = _direct_target(out, proj, chain, spec)
-        scratch = _scratch if target is None else lend(target, _scratch)
+        target = direct_target(out, proj, chain, spec)
+        scratch = scratch_buffer if target is None else lend(target, scratch_buffer)
         try:
             chunk = chain.decode(data, spec, scratch=scratch)
         except CodecError as e:
@@ -361,7 +326,7 @@ class ChunkKernels:
                 return
             chain, spec = self.chunk_codec(entry.targets[0][1].coords)
             try:
-                chunk = chain.decode(data, spec, scratch=_scratch)
+                chunk = chain.decode(data, spec, scratch=scratch_buffer)
             except CodecError as e:
                 raise e.with_key(key) from e.__cause__
             for out, proj in entry.targets:

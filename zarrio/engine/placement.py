@@ -1,4 +1,6 @@
-"""Placing many whole chunks of one regular grid at once (issue 18: tiny chunks).
+"""Placing decoded chunks into a read's output: one at a time (a per-thread scratch buffer, and
+the output region a whole chunk can be decoded straight into), and many whole chunks of one
+regular grid at once (issue 18: tiny chunks).
 
 A read of many small chunks spent a few microseconds per chunk on placing it alone: finding
 whether it could be decoded straight into the output, slicing a scratch buffer and the output,
@@ -21,6 +23,7 @@ chain decodes it (into the slot when its last decompression can) and the result 
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +34,17 @@ from ..codecs import BytesCodec, ChunkSpec, CodecChain
 from ..errors import CodecError
 from ..indexing import ChunkProjection
 
-__all__ = ["BATCH_BYTES", "MAX_CHUNK_BYTES", "BatchPlacer", "batch_placer", "can_batch", "is_view_of", "lend"]
+__all__ = [
+    "BATCH_BYTES",
+    "MAX_CHUNK_BYTES",
+    "BatchPlacer",
+    "batch_placer",
+    "can_batch",
+    "direct_target",
+    "is_view_of",
+    "lend",
+    "scratch_buffer",
+]
 
 _START, _STOP = operator.attrgetter("start"), operator.attrgetter("stop")
 #: the size of a batch's shared buffer (fewer slots for larger chunks, at most 1024)
@@ -39,6 +52,40 @@ BATCH_BYTES = 1 << 20
 #: the largest chunk batched: a larger one costs more to decode than to place alone, and its
 #: slot would be a new allocation per job where the per-chunk path reuses a per-thread buffer
 MAX_CHUNK_BYTES = 1 << 16
+
+
+class _ThreadScratch(threading.local):
+    buffer: bytearray | None = None
+
+
+_scratch_local = _ThreadScratch()
+
+
+def scratch_buffer(nbytes: int) -> memoryview:
+    """A per-thread buffer of ``nbytes`` for decompressing one chunk before it is placed."""
+    buffer = _scratch_local.buffer
+    if buffer is None or len(buffer) < nbytes:
+        buffer = _scratch_local.buffer = bytearray(nbytes)
+    return memoryview(buffer)[:nbytes]
+
+
+def direct_target(
+    out: np.ndarray[Any, Any], proj: ChunkProjection, chain: CodecChain, spec: ChunkSpec
+) -> np.ndarray[Any, Any] | None:
+    """The output region of a fully covered chunk when it is one contiguous block of memory and the
+    chain's last decompression yields the chunk itself: no array->array codec (a transpose, a delta
+    filter) reshapes or rewrites the bytes after it, so decoding into the region is the whole decode."""
+    if not proj.is_complete or out.dtype.hasobject or chain.array_array:
+        return None
+    shape = spec.shape
+    if out.ndim == len(shape) and shape and shape[0] > 1 and out.shape[1:] != shape[1:]:
+        return None  # rows of the chunk are apart in the output: the common case of a large read, decided cheaply
+    if not all(isinstance(s, slice) for s in proj.out_selection):
+        return None
+    region: np.ndarray[Any, Any] = out[(*proj.out_index(), ...)]  # a view, also for rank 0
+    if region.shape != spec.shape or not region.flags.c_contiguous:
+        return None
+    return region
 
 
 def is_view_of(chunk: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:

@@ -1,5 +1,6 @@
-"""Where the work of tiny chunks runs (issue 18): a write of chunks that encode in mostly Python
-is one job, which the blocking facade runs in the calling thread; larger chunks keep the pool."""
+"""Where the work of tiny chunks runs (issue 18): a write of shards whose inner chunks encode in
+mostly Python is one job, which the blocking facade runs in the calling thread; larger inner
+chunks, and unsharded chunks (a file each, whose system calls run side by side), keep the pool."""
 
 from __future__ import annotations
 
@@ -16,17 +17,19 @@ SHAPE = (103, 95)  # edge chunks on both axes
 CHUNKS = (4, 5)  # 26 x 19 = 494 chunks of 80 bytes
 
 
-@pytest.mark.parametrize("shards", [None, (20, 25)])
-@pytest.mark.parametrize(("chunks", "jobs"), [(CHUNKS, 1), ((103, 95), None)])
-def test_small_chunk_writes_run_as_one_job_in_the_callers_thread(
+@pytest.mark.parametrize(
+    ("chunks", "shards", "jobs"), [(CHUNKS, (20, 25), 1), (CHUNKS, None, None), ((103, 95), (103, 190), None)]
+)
+def test_shards_of_small_chunks_are_written_as_one_job_in_the_callers_thread(
     shards: tuple[int, int] | None,
     chunks: tuple[int, int],
     jobs: int | None,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Writes of chunks that encode in mostly Python run as one job, so the blocking facade runs
-    them in the calling thread (no GIL handovers between workers); larger chunks keep the pool."""
+    """Shards of inner chunks that encode in mostly Python are written as one job, so the blocking
+    facade runs it in the calling thread (no GIL handovers between workers); larger inner chunks
+    and unsharded chunks keep the pool."""
     threads: list[int] = []
     write_units = core.write_units_blocking
 
@@ -35,10 +38,8 @@ def test_small_chunk_writes_run_as_one_job_in_the_callers_thread(
         write_units(*args)
 
     monkeypatch.setattr(core, "write_units_blocking", recording)
-    big = chunks != CHUNKS
-    shape = (206, 190) if big else SHAPE  # 4 chunks of 103 x 95 int32 (39 KiB each): over the bound
-    if big and shards is not None:
-        shards = (103, 190)  # two shards of two inner chunks: two jobs
+    # the large case: 4 inner chunks of 103 x 95 int32 (39 KiB each, over the bound) in 2 shards
+    shape = SHAPE if chunks == CHUNKS else (206, 190)
     data = np.arange(np.prod(shape), dtype="int32").reshape(shape)
     z = zarrio.create(zarrio.stores.LocalStore(tmp_path), shape, "int32", chunks=chunks, shards=shards)
     z[...] = data

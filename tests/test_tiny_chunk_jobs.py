@@ -38,6 +38,7 @@ def test_shards_of_small_chunks_are_written_as_one_job_in_the_callers_thread(
         write_units(*args)
 
     monkeypatch.setattr(core, "write_units_blocking", recording)
+    monkeypatch.setattr(core, "codec_workers", lambda: 2)  # the pool's split, also on a one-core machine
     # the large case: 4 inner chunks of 103 x 95 int32 (39 KiB each, over the bound) in 2 shards
     shape = SHAPE if chunks == CHUNKS else (206, 190)
     data = np.arange(np.prod(shape), dtype="int32").reshape(shape)

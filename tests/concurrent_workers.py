@@ -7,6 +7,7 @@ read-modify-writes of one chunk really overlap.
 
 from __future__ import annotations
 
+import faulthandler
 from typing import Any
 
 import zarrio
@@ -39,6 +40,9 @@ def make_store(spec: dict[str, Any]) -> Store:
 
 
 def write_rows(spec: dict[str, Any], writer: int, barrier: Any) -> None:
+    # a child that dies of a signal (one aborted once, -6, on 3.13 under the load of three suites)
+    # prints every thread's Python stack to the test's captured stderr
+    faulthandler.enable()
     z = zarrio.open_array(make_store(spec), path=spec["path"])
     for rnd in range(z.shape[0]):
         barrier.wait(timeout=20)

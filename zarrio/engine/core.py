@@ -182,11 +182,10 @@ class ChunkEngine(ChunkKernels):
                 f"a {what} of shape {shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes "
                 "(max_read_bytes)"
             )
-        chain, unit = self._unit
-        largest = chain.largest_nbytes(unit)
+        largest = self._unit_peak_bytes
         if largest > self.max_read_bytes:
             raise ResourceLimitError(
-                f"a chunk of shape {unit.shape} ({largest} bytes while decoding) exceeds the limit of "
+                f"a chunk of shape {self._unit[1].shape} ({largest} bytes while decoding) exceeds the limit of "
                 f"{self.max_read_bytes} bytes (max_read_bytes)"
             )
 
@@ -203,30 +202,33 @@ class ChunkEngine(ChunkKernels):
         return out
 
     def _blocking_read_jobs(
-        self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess, inline: bool = False
+        self, p: IndexPlan, out: np.ndarray[Any, Any], access: BlockingAccess, *, alone: bool = False
     ) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        """The jobs of a blocking-store read; ``inline``: a single job runs at once in the calling
-        thread (``read_blocking``), so it takes its chunks' shared reads as it joins them."""
-        jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        """The jobs of a blocking-store read, each reading, decoding and placing a batch of units.
+
+        ``alone``: a blocking caller's read (``read_blocking``), whose one job runs in its own thread.
+        Such a read shares no chunk with other readers: it would never wait for one, and would serve
+        none, as small reads from many threads pass the SmallReadGate one at a time."""
         cache = self.cache.active()
         one_job = self._unit[1].nbytes < GIL_BOUND_CHUNK_BYTES
-        if one_job and cache is None and (self.sharding is not None or p.nchunks > SHARED_READ_MAX_CHUNKS):
+        if cache is None and (
+            (alone and (one_job or p.nchunks == 1))
+            or (one_job and (self.sharding is not None or p.nchunks > SHARED_READ_MAX_CHUNKS))
+        ):
             # one job over the units as they are planned (shards are never shared): what a unit needs
             # dies once it is placed, so the collector does not scan every chunk's projection again
             # and again (1 s reads of 40,000 tiny chunks spent a fifth of their time in it)
             return [(self.read_units_job, (access, out, self.iter_units(p), None))]
         units = self.units(p)
         batches = [units] if one_job else split_batches(units)
-        taken = inline and len(batches) == 1
+        if cache is not None:
+            return [(cache.read_units_job, (access, out, batch)) for batch in batches]
+        jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for batch in batches:
-            if cache is not None:
-                jobs.append((cache.read_units_job, (access, out, batch)))
-                continue
             shared = None
             if self.sharding is None and len(batch) <= SHARED_READ_MAX_CHUNKS:
-                wanted = [(key, members[0][1]) for _, key, members in batch]
-                shared = self.shared_reads.join(out, wanted, take=taken)
-            jobs.append((self.read_units_job, (access, out, batch, shared, taken)))
+                shared = self.shared_reads.join(out, [(key, members[0][1]) for _, key, members in batch])
+            jobs.append((self.read_units_job, (access, out, batch, shared)))
         return jobs
 
     async def read(self, selection: Any) -> Any:
@@ -262,7 +264,7 @@ class ChunkEngine(ChunkKernels):
     def _read_region_blocking(self, selection: Any, access: BlockingAccess) -> Any:
         p, out = self._plan_read(selection)
         if p.nchunks:
-            run_jobs_blocking(self._blocking_read_jobs(p, out, access, inline=True))
+            run_jobs_blocking(self._blocking_read_jobs(p, out, access, alone=True))
         return self._result(p, out)
 
     async def _read_unit(self, key: str, members: ShardMembers, batcher: _Batcher, cache: ArrayCache | None) -> None:

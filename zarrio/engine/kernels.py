@@ -99,6 +99,8 @@ class ChunkKernels:
         self.shared_reads = SharedReads()
         self._whole_read = Read.whole(max_read_bytes)
         chain_of_unit, spec_of_unit = self._unit
+        #: the most bytes decoding one unit holds at once (checked against max_read_bytes per read)
+        self._unit_peak_bytes = chain_of_unit.largest_nbytes(spec_of_unit)
         #: the encoded size of every stored chunk when the codecs fix it (``bytes`` alone, ...)
         fixed = None if self._varying_units else chain_of_unit.compute_encoded_size(spec_of_unit)
         self._fixed_unit_size = fixed
@@ -345,7 +347,6 @@ class ChunkKernels:
         out: np.ndarray[Any, Any],
         units: Iterable[Unit],
         shared: Sequence[SharedRead] | None,
-        taken: bool = False,
     ) -> None:
         """Read, decode and place a batch of units.
 
@@ -357,7 +358,7 @@ class ChunkKernels:
         for i, (_, key, members) in enumerate(units):
             if shared is not None:
                 entry = shared[i]
-                if not taken and not self.shared_reads.take(entry):  # taken: when joined
+                if not self.shared_reads.take(entry):
                     taken_by_others.append(entry)
                     continue
                 if len(entry.targets) > 1:

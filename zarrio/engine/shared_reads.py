@@ -45,24 +45,12 @@ class SharedReads:
         self._pending: weakref.WeakValueDictionary[str, SharedRead] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
-    def join(
-        self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]], *, take: bool = False
-    ) -> list[SharedRead] | None:
+    def join(self, out: np.ndarray[Any, Any], wanted: Sequence[tuple[str, ChunkProjection]]) -> list[SharedRead]:
         """Join each chunk's pending read (or start a new one), for ``(chunk key, projection)``
         pairs: many concurrent reads of regions in the same chunk (``gather`` of small windows)
-        then read and decode it once.
-
-        ``take``: the caller reads the chunks at once (a small blocking read in its own thread):
-        every entry is taken as it is joined (:meth:`take` in the same locked step, one lock
-        round instead of two per chunk); readers that joined an entry before wait for the caller.
-        Such a caller does not wait for the table either: while another thread holds it, the answer
-        is ``None`` and the caller reads on its own. (Many threads making small reads queued on this
-        lock, each holder liable to lose the GIL inside it: 16 threads of one-element reads spent
-        half their time waiting here.)"""
-        if not self._lock.acquire(blocking=not take):
-            return None
+        then read and decode it once."""
         shared = []
-        try:
+        with self._lock:
             for key, proj in wanted:
                 entry = self._pending.get(key)
                 if entry is None or entry.started:
@@ -70,11 +58,7 @@ class SharedReads:
                 elif entry.done is None:
                     entry.done = threading.Event()
                 entry.targets.append((out, proj))
-                if take:
-                    entry.started = True
                 shared.append(entry)
-        finally:
-            self._lock.release()
         return shared
 
     def take(self, entry: SharedRead) -> bool:

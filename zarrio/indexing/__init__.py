@@ -134,13 +134,24 @@ def _orthogonal(sel: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
 class _Dim:
-    """The selection along one dimension, split by chunk."""
+    """The selection along one dimension, split by chunk (read-only by convention; a plain slotted
+    class, as every read builds one per axis)."""
 
-    # per touched chunk: (chunk index, selector within chunk, selector within output, complete?)
-    parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]]
-    out_len: int | None  # None: the dimension is dropped (integer index)
+    __slots__ = ("out_len", "parts")
+
+    def __init__(
+        self,
+        parts: list[tuple[int, DimSelector, slice | np.ndarray[Any, np.dtype[np.intp]] | None, bool]],
+        out_len: int | None,
+    ) -> None:
+        #: per touched chunk: (chunk index, selector within chunk, selector within output, complete?)
+        self.parts = parts
+        #: None: the dimension is dropped (integer index)
+        self.out_len = out_len
+
+    def __repr__(self) -> str:
+        return f"_Dim(parts={self.parts!r}, out_len={self.out_len!r})"
 
 
 def _int_dim(i: int, size: int, chunk: AxisChunks, axis: int) -> _Dim:

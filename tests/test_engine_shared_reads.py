@@ -12,7 +12,6 @@ reach every reader that shared the read; a missing chunk is fill values for all 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from typing import Any
 

@@ -22,6 +22,7 @@ chain decodes it (into the slot when its last decompression can) and the result 
 
 from __future__ import annotations
 
+import math
 import operator
 import threading
 from collections.abc import Callable
@@ -145,12 +146,19 @@ class BatchPlacer:
         self.cshape = spec.shape
         nbytes = spec.nbytes
         self.nbytes = nbytes
-        n = max(1, min(1024, BATCH_BYTES // max(nbytes, 1)))
-        self.buffer = np.empty((n, *spec.shape), dtype=spec.dtype)
-        flat = self.buffer.reshape(-1).view(np.uint8).data
-        self.slots = [flat[i * nbytes : (i + 1) * nbytes] for i in range(n)]
+        #: slots for at most as many whole chunks as the output holds (a read of one element
+        #: needs none), allocated when the first chunk is taken
+        self.capacity = max(1, min(1024, BATCH_BYTES // max(nbytes, 1), out.size // max(1, math.prod(spec.shape))))
+        self.buffer: np.ndarray[Any, Any] | None = None
+        self.slots: list[memoryview] = []
         self.starts: list[tuple[int, ...]] = []
         self.direct = _direct_codec(chain, spec)
+
+    def _allocate(self) -> None:
+        n, nbytes = self.capacity, self.nbytes
+        self.buffer = np.empty((n, *self.spec.shape), dtype=self.spec.dtype)
+        flat = self.buffer.reshape(-1).view(np.uint8).data
+        self.slots = [flat[i * nbytes : (i + 1) * nbytes] for i in range(n)]
 
     def add(self, data: Any, proj: ChunkProjection, key: str) -> bool:
         """Decode ``data`` (one stored chunk) into the next slot, if the chunk is one to batch."""
@@ -165,6 +173,8 @@ class BatchPlacer:
         if lengths != self.cshape:
             return False
         i = len(self.starts)
+        if self.buffer is None:
+            self._allocate()
         self._decode(data, self.slots[i], i, key)
         self.starts.append(starts)
         if i + 1 == len(self.slots):
@@ -191,6 +201,7 @@ class BatchPlacer:
             chunk = self.chain.decode(data, self.spec, scratch=lend_slot)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
+        assert self.buffer is not None  # allocated before the first decode
         target = self.buffer[i]
         if not is_view_of(chunk, target):
             target[...] = chunk
@@ -201,6 +212,7 @@ class BatchPlacer:
         if not n:
             return
         out, cshape = self.out, self.cshape
+        assert self.buffer is not None  # a chunk was taken
         starts = np.array(self.starts, dtype=np.intp).reshape(n, len(cshape))
         size = np.array(cshape, dtype=np.intp)
         offsets = starts % size

@@ -44,9 +44,12 @@ def test_quick_reads_run_one_at_a_time(monkeypatch: Any) -> None:
     assert gate.open_until == 0.0
 
 
-def test_slow_reads_open_the_gate_and_then_run_side_by_side() -> None:
+def test_slow_reads_open_the_gate_and_then_run_side_by_side(monkeypatch: Any) -> None:
+    monkeypatch.setattr(small_reads, "WINDOW", 3)
     gate = SmallReadGate()
-    gate.run(time.sleep, (SLOW_READ * 3,))  # a read that waits on I/O
+    for _ in range(3):  # reads that wait on I/O, every one of the window
+        assert gate.open_until == 0.0
+        gate.run(time.sleep, (SLOW_READ * 3,))
     assert gate.open_until > time.monotonic()
     second_in = threading.Event()
 
@@ -61,15 +64,30 @@ def test_slow_reads_open_the_gate_and_then_run_side_by_side() -> None:
     assert not t.is_alive()
 
 
-def test_the_gate_looks_again_after_a_while(monkeypatch: Any) -> None:
+def test_one_slow_read_among_quick_ones_keeps_the_gate_closed(monkeypatch: Any) -> None:
+    """A quick read is slow only when the machine or another thread held it up: an average of the
+    reads' times let one such read open the gate (for every read, for a second at a time)."""
+    monkeypatch.setattr(small_reads, "SLOW_READ", 0.02)  # a no-op read stays under it on a loaded machine
     gate = SmallReadGate()
+    for i in range(3 * small_reads.WINDOW):
+        gate.run(time.sleep, (0.15,) if i % small_reads.WINDOW == 3 else (0,))
+        assert gate.open_until == 0.0, f"read {i} opened the gate"
+    assert gate.typical < 0.02
+
+
+def test_the_gate_looks_again_after_a_while(monkeypatch: Any) -> None:
     monkeypatch.setattr(small_reads, "RECHECK", 0.05)
     monkeypatch.setattr(small_reads, "SLOW_READ", 0.05)  # a no-op read stays under it on a loaded machine
+    monkeypatch.setattr(small_reads, "WINDOW", 2)
+    gate = SmallReadGate()
+    gate.run(time.sleep, (0.15,))
     gate.run(time.sleep, (0.15,))
     assert gate.open_until > time.monotonic()
     time.sleep(0.06)
-    for _ in range(40):  # quick reads again: the typical time falls below the bound and it closes
-        gate.run(lambda: None, ())
+    gate.run(lambda: None, ())  # the gate closed again: this read went through it, and is quick
+    assert gate.open_until == 0.0
+    assert gate.typical < 0.05  # the slow reads before the gate opened are no longer counted
+    gate.run(time.sleep, (0.15,))  # one slow read of a fresh window opens nothing
     assert gate.open_until == 0.0
 
 

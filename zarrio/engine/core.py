@@ -171,17 +171,21 @@ class ChunkEngine(ChunkKernels):
         self.small_reads = SmallReadGate()
         #: stores that do not pin a value's version across reads get a shard's index checked again
         self._recheck = store.consistency == "mutable"
+        #: the whole array fits the memory limit (so does any basic selection of it)
+        self._array_fits = math.prod(shape) * dtype.itemsize <= max_read_bytes
 
     # ------------------------------------------------------------------ reads
     def _check_size(self, selection: Any, what: str) -> None:
         """Refuse, before any planning or allocation, work that would not fit the memory limit."""
-        shape = selection_shape(selection, self.shape)
-        nbytes = math.prod(shape) * self.dtype.itemsize
-        if nbytes > self.max_read_bytes:
-            raise ResourceLimitError(
-                f"a {what} of shape {shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes "
-                "(max_read_bytes)"
-            )
+        basic = type(selection) is tuple and all(type(x) is slice or type(x) is int for x in selection)
+        if not (basic and self._array_fits):  # one slice or int per axis selects at most the whole array
+            shape = selection_shape(selection, self.shape)
+            nbytes = math.prod(shape) * self.dtype.itemsize
+            if nbytes > self.max_read_bytes:
+                raise ResourceLimitError(
+                    f"a {what} of shape {shape} ({nbytes} bytes) exceeds the limit of {self.max_read_bytes} bytes "
+                    "(max_read_bytes)"
+                )
         largest = self._unit_peak_bytes
         if largest > self.max_read_bytes:
             raise ResourceLimitError(

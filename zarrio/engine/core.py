@@ -222,7 +222,7 @@ class ChunkEngine(ChunkKernels):
             # one job over the units as they are planned (shards are never shared): what a unit needs
             # dies once it is placed, so the collector does not scan every chunk's projection again
             # and again (1 s reads of 40,000 tiny chunks spent a fifth of their time in it)
-            return [(self.read_units_job, (access, out, self.iter_units(p), None, p.nchunks > 1))]
+            return [(self.read_units_job, (access, out, self.iter_units(p), None))]
         units = self.units(p)
         batches = [units] if one_job else split_batches(units)
         if cache is not None:

@@ -347,19 +347,15 @@ class ChunkKernels:
         out: np.ndarray[Any, Any],
         units: Iterable[Unit],
         shared: Sequence[SharedRead] | None,
-        batched: bool = True,
     ) -> None:
         """Read, decode and place a batch of units.
 
         ``shared`` (unsharded arrays, from :meth:`SharedReads.join`): a chunk that other reads want
         too is read once by whichever worker takes it first; this job then waits, at its end,
         for the chunks other workers took (they are being read right now, never waiting on it).
-        Without ``shared``, whole chunks are placed through a batch placer unless not ``batched``
-        (a read of one chunk, which has nothing to batch)."""
+        Without ``shared``, whole chunks are placed through a batch placer where one can batch."""
         taken_by_others: list[SharedRead] = []
-        placer = None
-        if shared is None and batched:
-            placer = batch_placer(out, *self._unit, self.layout is None)
+        placer = None if shared is not None else batch_placer(out, *self._unit, self.layout is None)
         for i, (_, key, members) in enumerate(units):
             if shared is not None:
                 entry = shared[i]

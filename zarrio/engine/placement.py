@@ -240,5 +240,8 @@ class BatchPlacer:
 
 
 def batch_placer(out: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec, regular: bool) -> BatchPlacer | None:
-    """A placer for a read into ``out`` of chunks of one ``regular`` grid, or None when it cannot batch."""
-    return BatchPlacer(out, chain, spec) if regular and can_batch(out, chain, spec) else None
+    """A placer for a read into ``out`` of chunks of one ``regular`` grid, or None when it cannot
+    batch, or when ``out`` cannot take two whole chunks (a read of one chunk has nothing to batch)."""
+    if not regular or out.size < 2 * math.prod(spec.shape):
+        return None
+    return BatchPlacer(out, chain, spec) if can_batch(out, chain, spec) else None

@@ -175,11 +175,6 @@ def _slice_dim(s: slice, size: int, chunk: AxisChunks) -> _Dim:
     last = start + (n - 1) * step
     if not isinstance(chunk, int):
         return _varying_slice_dim(start, step, last, n, size, chunk)
-    c = start // chunk
-    if c == last // chunk:  # inside one chunk (a tile, an element): that chunk's part alone
-        lo = start - c * chunk
-        complete = step == 1 and lo == 0 and n == min(chunk, size - c * chunk)
-        return _Dim([(c, slice(lo, last - c * chunk + 1, step), slice(0, n), complete)], n)
     out_pos = 0
     for c in range(start // chunk, last // chunk + 1):
         c0 = c * chunk

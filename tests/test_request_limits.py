@@ -1,5 +1,5 @@
-"""One request limiter per request (issue 14): the engine bounds the store calls of stores that do
-not bound their own, and adds none in front of HttpStore, whose transport holds ``max_concurrency``
+"""One request limiter per request (issue 14), in the store layer (``zarrio.stores.limits``): the
+store calls of stores that do not bound their own wait in it, and HttpStore gets none, whose transport holds ``max_concurrency``
 (hedges included); each HTTP request waits in that one queue."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from servers.faults import FaultServer
 
 import zarrio
 from zarrio import aio
-from zarrio.engine import executor
-from zarrio.stores import MemoryStore, Store
+from zarrio.stores import MemoryStore, Store, limits
 from zarrio.stores.http import HttpStore
 from zarrio.testing import ForwardingStore
 
@@ -27,8 +26,8 @@ def _serve(server: FaultServer) -> np.ndarray[Any, Any]:
     return values
 
 
-def _engine_limiters_of(store: Store) -> int:
-    per_loop = executor._limiters.get(store)
+def _limiters_of(store: Store) -> int:
+    per_loop = limits._limiters.get(store)
     return 0 if per_loop is None else len(per_loop)
 
 
@@ -45,8 +44,8 @@ async def test_an_http_read_waits_in_the_stores_limiter_only(limit: int) -> None
             await store.close()
     assert np.array_equal(np.concatenate(got), values)
     assert server.max_in_flight == limit  # 64 chunks, never more than max_concurrency at once
-    assert isinstance(executor.store_limiter(store), executor._NoLimit)
-    assert _engine_limiters_of(store) == 0  # the engine kept no limiter of its own for it
+    assert isinstance(limits.request_limiter(store), limits.NoLimit)
+    assert _limiters_of(store) == 0  # no limiter in front of its own
 
 
 async def test_the_engine_bounds_a_store_that_does_not_limit_itself() -> None:
@@ -81,4 +80,4 @@ async def test_the_engine_bounds_a_store_that_does_not_limit_itself() -> None:
     a = await aio.open_array(store, mode="r")
     assert np.array_equal(await a.getitem(...), values)
     assert store.most == 2
-    assert _engine_limiters_of(store) == 1
+    assert _limiters_of(store) == 1

@@ -1,9 +1,10 @@
 """The engine's executor: the codec thread pool (and the loop-wide queue that batches the
-jobs of one loop iteration into a few thread hops), per-store request limiters, and
-uninitialised outputs for large reads.
+jobs of one loop iteration into a few thread hops) and uninitialised outputs for large
+reads. The request limiters are the store layer's (:mod:`zarrio.stores.limits`);
+:func:`store_limiter` gives a store's under ``zarrio.config``'s cap.
 
 Everything here is fork-safe: a child process starts with a fresh pool and
-fresh limiters (the parent's threads and loops do not exist in the child).
+fresh queues (the parent's threads and loops do not exist in the child).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from .._config import config
 from .._tasks import pick_error
+from ..stores.limits import NoLimit, request_limiter
 
 __all__ = [
     "codec_pool",
@@ -39,9 +41,6 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _workers: int | None = None
-_limiters: weakref.WeakKeyDictionary[
-    Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]]
-] = weakref.WeakKeyDictionary()
 
 
 def codec_workers() -> int:
@@ -175,42 +174,10 @@ def run_jobs_blocking(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) ->
         raise pick_error(errors)
 
 
-class _NoLimit:
-    """``async with`` that waits for nothing: the limiter of a store that limits itself."""
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LIMIT = _NoLimit()
-
-
-def store_limiter(store: Any) -> asyncio.Semaphore | _NoLimit:
-    """The request limiter of ``store`` on the running loop (none for a store with
-    ``limits_requests``: its requests wait in its own limiter only).
-
-    One per store and event loop, shared by every caller on that loop, so many
-    threads using the sync facade (which share its one loop) cannot multiply it.
-    """
-    if getattr(store, "limits_requests", False):
-        return _NO_LIMIT  # the store's own limiter is the one a request waits in
-    loop = asyncio.get_running_loop()
-    with _lock:
-        per_loop = _limiters.get(store)
-        if per_loop is None:
-            per_loop = weakref.WeakKeyDictionary()
-            _limiters[store] = per_loop
-        limit = max(1, int(getattr(store, "max_concurrency", 64)))
-        cap = config.get("async.concurrency")
-        if cap is not None:
-            limit = min(limit, int(cap))
-        entry = per_loop.get(loop)
-        if entry is None or entry[0] != limit:  # first use, or zarrio.config changed the cap
-            entry = per_loop[loop] = (limit, asyncio.Semaphore(limit))
-    return entry[1]
+def store_limiter(store: Any) -> asyncio.Semaphore | NoLimit:
+    """The store layer's request limiter of ``store`` (:mod:`zarrio.stores.limits`), under
+    ``zarrio.config``'s ``async.concurrency``: every store call the engine makes waits in it."""
+    return request_limiter(store, config.get("async.concurrency"))
 
 
 #: outputs at least this large are backed by huge pages where the OS offers them
@@ -239,7 +206,6 @@ def _reset_after_fork() -> None:
     _pool = None
     _workers = None
     _lock = threading.Lock()
-    _limiters.clear()
     _queues.clear()
 
 

@@ -60,15 +60,15 @@ class Store(LegacyConsistencyFlags, ABC):
     * ``partial_reads``: ``get_partial``/``get_suffix`` read only the range
       (the defaults fetch the whole value and slice it).
 
-    ``max_concurrency`` bounds the requests the engine keeps in flight on this
-    store at once, shared by every caller. A store that bounds its own requests
-    (HttpStore: ``max_concurrency`` per event loop, hedges included) sets
-    ``limits_requests = True``, and the engine then adds no limiter of its own:
+    ``max_concurrency`` bounds the requests in flight on this store at once, shared
+    by every caller (:func:`~zarrio.stores.limits.request_limiter`). A store that
+    bounds its own requests (HttpStore: ``max_concurrency`` per event loop, hedges
+    included) sets ``limits_requests = True`` and gets no limiter in front of it:
     each request waits in one queue.
     """
 
     read_only: bool = False
-    #: the store bounds its own requests in flight; the engine adds no limiter (see above)
+    #: the store bounds its own requests in flight; it gets no limiter in front of it (see above)
     limits_requests: bool = False
     listable: bool = True
     partial_reads: bool = False

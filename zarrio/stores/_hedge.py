@@ -263,8 +263,8 @@ class _Watch(Generic[T]):
             return  # still waiting for a request slot: no clock runs yet (``on_start`` calls again)
         if self.hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
             lasts.append(self.hedge_sent)
-        last = max(lasts) + self.forgiven
-        stall_at = last + self.inactivity()
+        last = max(lasts)
+        stall_at = last + self.forgiven + self.inactivity()
         hedger = self.hedger
         hedge_delay = hedger.delay() if self.may_still_hedge and hedger is not None else None
         hedge_at = last + hedge_delay if hedge_delay is not None else stall_at

@@ -165,3 +165,50 @@ async def test_the_clock_starts_when_the_attempt_takes_its_slot() -> None:
         return "answer"
 
     assert await run_watched(attempt, None, lambda: 0.1, "http://u") == "answer"
+
+
+async def read_overtaken(later: int, earlier: int) -> tuple[str, float, StatsRecorder]:
+    """A read whose first attempt is silent for 0.6 s, while ``earlier`` requests sent before it and
+    ``later`` requests sent after it finish within 20 ms. The time-based hedge delay is 5 s."""
+    stats = StatsRecorder()
+    hedger = Hedger(stats, share=1.0, min_delay=0.05, initial_delay=5.0)
+    for _ in range(4):
+        hedger.earn()  # a budget of four hedges
+    loop = asyncio.get_running_loop()
+    in_flight_before = [hedger.earn() for _ in range(earlier)]
+
+    async def others() -> None:
+        await asyncio.sleep(0.02)  # the read's first attempt is sent before these
+        for seq in in_flight_before:
+            hedger.request_finished(seq)
+        for _ in range(later):
+            hedger.request_finished(hedger.earn())
+
+    async def attempt(progress: Progress) -> str:
+        if not progress.hedge:
+            progress.seq = hedger.earn()
+        progress.mark(loop.time())
+        if progress.hedge:
+            return "hedge"
+        await asyncio.sleep(0.6)
+        return "first"
+
+    started = loop.time()
+    finishing = asyncio.ensure_future(others())
+    answer = await run_watched(attempt, hedger, lambda: 5.0, "http://u")
+    await finishing
+    return answer, loop.time() - started, stats
+
+
+async def test_a_read_overtaken_by_later_requests_is_hedged_long_before_the_hedge_delay() -> None:
+    answer, took, stats = await read_overtaken(later=4, earlier=0)
+    assert answer == "hedge"
+    assert took < 0.4  # the hedge delay (5 s) and the silence (0.6 s) were not waited out
+    assert (stats.hedges, stats.hedges_won) == (1, 1)
+
+
+async def test_requests_sent_before_a_read_do_not_overtake_it() -> None:
+    answer, took, stats = await read_overtaken(later=3, earlier=20)
+    assert answer == "first"  # 20 earlier answers and 3 later ones: not overtaken
+    assert took >= 0.6
+    assert stats.hedges == 0

@@ -9,6 +9,12 @@ its progress (request slot taken, headers, body bytes) with a timer:
   to first byte, at least ``min_delay``) it starts a second identical request,
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
+* sooner when it is *overtaken*: silent for longer than the recent median time
+  to first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after it have already
+  finished. That needs no time bound, so it holds on a loop so busy that every
+  answer takes long: the p95 a first burst of requests measures is then several
+  times a stall's real cost, but order still tells a stalled request from the
+  rest (:meth:`Hedger.overtaken`);
 * after ``inactivity()`` seconds without progress of any of them (counted from
   the hedge, once one is sent) it cancels them and raises a :class:`Retryable`
   failure (the caller retries). The hedge is tried first even when both bounds
@@ -35,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -54,6 +61,10 @@ STORM_FAILURE_RATE = 0.5
 WAKE_EVERY = 0.25
 #: a wake-up later than this (the loop was busy) is not held against the server
 LOOP_LAG_FORGIVEN = 0.02
+#: requests sent after a slow one that must have finished before it is hedged as overtaken
+OVERTAKEN_BY = 4
+#: finished requests remembered for that
+FINISHED_KEPT = 512
 
 
 @dataclass(slots=True)
@@ -67,6 +78,8 @@ class Progress:
     hedge: bool = False
     #: called once, when the attempt takes its request slot (the watcher's clock starts then)
     on_start: Callable[[], None] | None = None
+    #: the request's number in the order sent (``Hedger.earn``), set before it is marked started
+    seq: int | None = None
 
     def mark(self, now: float) -> None:
         first = self.last is None
@@ -95,6 +108,9 @@ class Hedger:
         self.multiplier = multiplier
         self.max_outstanding = max_outstanding
         self.outstanding = 0
+        #: ordinary requests sent, and the numbers of those finished lately (answered or failed)
+        self.sent = 0
+        self._finished: deque[int] = deque(maxlen=FINISHED_KEPT)
         self._tokens = 0.0
         self._lock = threading.Lock()
 
@@ -111,16 +127,35 @@ class Hedger:
             return max(self.min_delay, self.initial_delay)
         return max(self.min_delay, self.multiplier * quantiles[1])
 
+    def overtake_wait(self) -> float:
+        """Seconds without progress after which an overtaken read is hedged (the recent median time to first byte)."""
+        quantiles = self.stats.ttfb_quantiles
+        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[0])
+
+    def overtaken(self, seq: int) -> bool:
+        """Whether ``OVERTAKEN_BY`` requests sent after request ``seq`` have finished (the newest
+        finished are looked at: a request overtaken long ago was looked at then)."""
+        later = 0
+        for finished in reversed(self._finished):
+            if finished > seq:
+                later += 1
+                if later >= OVERTAKEN_BY:
+                    return True
+        return False
+
     @property
     def banked(self) -> float:
         """The hedges the budget holds now (a fraction: ``share`` per request sent)."""
         return self._tokens
 
-    def earn(self) -> None:
-        """One ordinary request was sent: it earns ``share`` of a hedge."""
+    def earn(self) -> int:
+        """One ordinary request is being sent: it earns ``share`` of a hedge. Its number, in the order sent."""
+        seq = self.sent
+        self.sent = seq + 1  # (two threads may take one number: ``overtaken`` then only waits longer)
         if self.share > 0:
             with self._lock:
                 self._tokens = min(BANK_CAP, self._tokens + self.share)
+        return seq
 
     def may_hedge(self) -> bool:
         """Whether a hedge can be sent now; spends one from the budget if so."""
@@ -134,8 +169,13 @@ class Hedger:
         return True
 
     def finished(self) -> None:
+        """A hedge ended."""
         with self._lock:
             self.outstanding -= 1
+
+    def request_finished(self, seq: int) -> None:
+        """Ordinary request ``seq`` ended, answered or failed."""
+        self._finished.append(seq)
 
 
 def run_watched(
@@ -261,13 +301,22 @@ class _Watch(Generic[T]):
         lasts = [progress.last for progress in watched if progress.last is not None]
         if not lasts:
             return  # still waiting for a request slot: no clock runs yet (``on_start`` calls again)
+        hedger = self.hedger
         if self.hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
             lasts.append(self.hedge_sent)
         last = max(lasts)
         stall_at = last + self.forgiven + self.inactivity()
-        hedger = self.hedger
         hedge_delay = hedger.delay() if self.may_still_hedge and hedger is not None else None
         hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
+        look_at = stall_at  # when being overtaken is looked at again
+        if hedge_delay is not None and hedger is not None and self.first_running and self.second is None:
+            overtake_at = last + hedger.overtake_wait()
+            if now < overtake_at:
+                look_at = overtake_at
+            elif self.first.seq is not None and hedger.overtaken(self.first.seq):
+                hedge_at = now
+            else:  # slow but not overtaken (yet): the next answers may tell
+                look_at = now + hedger.min_delay
         if now >= hedge_at and self.may_still_hedge and hedger is not None:
             # before any cut: a hedge keeps the first attempt running (when both bounds passed
             # while the loop was busy, or the bounds fell as answers came in, it is still tried)
@@ -283,7 +332,7 @@ class _Watch(Generic[T]):
             if self.first_running:
                 self._cancel_caller()
             return
-        self.wake_at = min(stall_at, hedge_at, now + WAKE_EVERY)
+        self.wake_at = min(stall_at, hedge_at, look_at, now + WAKE_EVERY)
         self.timer = self.loop.call_at(self.wake_at, self._check)
 
     def _hedge_running(self) -> bool:

@@ -41,16 +41,21 @@ class HedgedGets:
         async def attempt(progress: Progress) -> tuple[Any, bytes]:
             loop = asyncio.get_running_loop()
             started = loop.time()
+            if not progress.hedge:
+                progress.seq = self.hedger.earn()
             progress.mark(started)
             self.stats.count("requests")
-            result = await obstore.get_async(backend, key, options=options)
-            progress.mark(loop.time())
-            ttfb = loop.time() - started
-            data = bytes(await result.bytes_async())
+            try:
+                result = await obstore.get_async(backend, key, options=options)
+                progress.mark(loop.time())
+                ttfb = loop.time() - started
+                data = bytes(await result.bytes_async())
+            finally:
+                if progress.seq is not None:
+                    self.hedger.request_finished(progress.seq)
             self.stats.answered(ttfb, loop.time() - started, len(data))
             return result, data
 
-        self.hedger.earn()
         return await run_watched(attempt, self.hedger, _never, location)
 
     def snapshot(self) -> TransportStats:

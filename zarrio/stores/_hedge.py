@@ -9,8 +9,8 @@ its progress (request slot taken, headers, body bytes) with a timer:
   to first byte, at least ``min_delay``) it starts a second identical request,
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
-* sooner when it is *overtaken*: silent for longer than the recent median time
-  to first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after it have already
+* sooner when it is *overtaken*: silent for longer than the recent p95 time to
+  first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after it have already
   finished. That needs no time bound, so it holds on a loop so busy that every
   answer takes long: the p95 a first burst of requests measures is then several
   times a stall's real cost, but order still tells a stalled request from the
@@ -128,9 +128,9 @@ class Hedger:
         return max(self.min_delay, self.multiplier * quantiles[1])
 
     def overtake_wait(self) -> float:
-        """Seconds without progress after which an overtaken read is hedged (the recent median time to first byte)."""
+        """Seconds without progress after which an overtaken read is hedged (the recent p95 time to first byte)."""
         quantiles = self.stats.ttfb_quantiles
-        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[0])
+        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[1])
 
     def overtaken(self, seq: int) -> bool:
         """Whether ``OVERTAKEN_BY`` requests sent after request ``seq`` have finished (the newest

@@ -167,26 +167,27 @@ async def test_the_clock_starts_when_the_attempt_takes_its_slot() -> None:
     assert await run_watched(attempt, None, lambda: 0.1, "http://u") == "answer"
 
 
-async def read_overtaken(later: int, earlier: int) -> tuple[str, float, StatsRecorder]:
-    """A read whose first attempt is silent for 0.6 s, while ``earlier`` requests sent before it and
-    ``later`` requests sent after it finish within 20 ms. The time-based hedge delay is 5 s."""
+async def read_overtaken(later: int, earlier: int = 0, alongside: int = 0) -> tuple[str, float, StatsRecorder]:
+    """A read whose first attempt is silent for 0.6 s. Meanwhile ``earlier`` requests sent before
+    it, ``alongside`` requests sent with it and ``later`` requests sent 70 ms after it finish, 70 ms
+    into the read. The time-based hedge delay is 5 s; the overtaking margin is ``min_delay``, 50 ms."""
     stats = StatsRecorder()
     hedger = Hedger(stats, share=1.0, min_delay=0.05, initial_delay=5.0)
     for _ in range(4):
         hedger.earn()  # a budget of four hedges
     loop = asyncio.get_running_loop()
-    in_flight_before = [hedger.earn() for _ in range(earlier)]
+    sent_before = loop.time() - 0.01
 
     async def others() -> None:
-        await asyncio.sleep(0.02)  # the read's first attempt is sent before these
-        for seq in in_flight_before:
-            hedger.request_finished(seq)
+        await asyncio.sleep(0.07)
+        for _ in range(earlier):
+            hedger.request_finished(sent_before)
+        for _ in range(alongside):
+            hedger.request_finished(started)
         for _ in range(later):
-            hedger.request_finished(hedger.earn())
+            hedger.request_finished(loop.time())
 
     async def attempt(progress: Progress) -> str:
-        if not progress.hedge:
-            progress.seq = hedger.earn()
         progress.mark(loop.time())
         if progress.hedge:
             return "hedge"
@@ -201,14 +202,15 @@ async def read_overtaken(later: int, earlier: int) -> tuple[str, float, StatsRec
 
 
 async def test_a_read_overtaken_by_later_requests_is_hedged_long_before_the_hedge_delay() -> None:
-    answer, took, stats = await read_overtaken(later=4, earlier=0)
+    answer, took, stats = await read_overtaken(later=4)
     assert answer == "hedge"
     assert took < 0.4  # the hedge delay (5 s) and the silence (0.6 s) were not waited out
     assert (stats.hedges, stats.hedges_won) == (1, 1)
 
 
-async def test_requests_sent_before_a_read_do_not_overtake_it() -> None:
-    answer, took, stats = await read_overtaken(later=3, earlier=20)
-    assert answer == "first"  # 20 earlier answers and 3 later ones: not overtaken
+async def test_requests_sent_before_or_with_a_read_do_not_overtake_it() -> None:
+    # 20 sent before it, 20 sent with it (a burst is in no order), 3 sent later: not overtaken
+    answer, took, stats = await read_overtaken(later=3, earlier=20, alongside=20)
+    assert answer == "first"
     assert took >= 0.6
     assert stats.hedges == 0

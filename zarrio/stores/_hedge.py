@@ -10,11 +10,11 @@ its progress (request slot taken, headers, body bytes) with a timer:
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
 * sooner when it is *overtaken*: silent for longer than the recent p95 time to
-  first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after it have already
-  finished. That needs no time bound, so it holds on a loop so busy that every
-  answer takes long: the p95 a first burst of requests measures is then several
-  times a stall's real cost, but order still tells a stalled request from the
-  rest (:meth:`Hedger.overtaken`);
+  first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after
+  it (by the median time to first byte or more) have already finished. Order
+  tells a stalled request from the rest even on a loop so busy that every answer
+  takes long, where the p95 that a first burst of requests measures is several
+  times what a stall really costs (:meth:`Hedger.overtaken`);
 * after ``inactivity()`` seconds without progress of any of them (counted from
   the hedge, once one is sent) it cancels them and raises a :class:`Retryable`
   failure (the caller retries). The hedge is tried first even when both bounds
@@ -78,14 +78,16 @@ class Progress:
     hedge: bool = False
     #: called once, when the attempt takes its request slot (the watcher's clock starts then)
     on_start: Callable[[], None] | None = None
-    #: the request's number in the order sent (``Hedger.earn``), set before it is marked started
-    seq: int | None = None
+    #: when the attempt took its request slot (its first mark)
+    started: float | None = None
 
     def mark(self, now: float) -> None:
         first = self.last is None
         self.last = now
-        if first and self.on_start is not None:
-            self.on_start()
+        if first:
+            self.started = now
+            if self.on_start is not None:
+                self.on_start()
 
 
 class Hedger:
@@ -108,9 +110,8 @@ class Hedger:
         self.multiplier = multiplier
         self.max_outstanding = max_outstanding
         self.outstanding = 0
-        #: ordinary requests sent, and the numbers of those finished lately (answered or failed)
-        self.sent = 0
-        self._finished: deque[int] = deque(maxlen=FINISHED_KEPT)
+        #: when the ordinary requests finished lately (answered or failed) were sent, in the order they finished
+        self._finished: deque[float] = deque(maxlen=FINISHED_KEPT)
         self._tokens = 0.0
         self._lock = threading.Lock()
 
@@ -132,12 +133,14 @@ class Hedger:
         quantiles = self.stats.ttfb_quantiles
         return self.min_delay if quantiles is None else max(self.min_delay, quantiles[1])
 
-    def overtaken(self, seq: int) -> bool:
-        """Whether ``OVERTAKEN_BY`` requests sent after request ``seq`` have finished (the newest
-        finished are looked at: a request overtaken long ago was looked at then)."""
+    def overtaken(self, started: float) -> bool:
+        """Whether ``OVERTAKEN_BY`` requests sent clearly after a request sent at ``started`` (by at
+        least the median time to first byte: a burst sent at once is in no order) have finished."""
+        quantiles = self.stats.ttfb_quantiles
+        after = started + (self.min_delay if quantiles is None else max(self.min_delay, quantiles[0]))
         later = 0
-        for finished in reversed(self._finished):
-            if finished > seq:
+        for sent in reversed(self._finished):  # the newest first: one overtaken long ago was looked at then
+            if sent >= after:
                 later += 1
                 if later >= OVERTAKEN_BY:
                     return True
@@ -148,14 +151,11 @@ class Hedger:
         """The hedges the budget holds now (a fraction: ``share`` per request sent)."""
         return self._tokens
 
-    def earn(self) -> int:
-        """One ordinary request is being sent: it earns ``share`` of a hedge. Its number, in the order sent."""
-        seq = self.sent
-        self.sent = seq + 1  # (two threads may take one number: ``overtaken`` then only waits longer)
+    def earn(self) -> None:
+        """One ordinary request was sent: it earns ``share`` of a hedge."""
         if self.share > 0:
             with self._lock:
                 self._tokens = min(BANK_CAP, self._tokens + self.share)
-        return seq
 
     def may_hedge(self) -> bool:
         """Whether a hedge can be sent now; spends one from the budget if so."""
@@ -173,9 +173,9 @@ class Hedger:
         with self._lock:
             self.outstanding -= 1
 
-    def request_finished(self, seq: int) -> None:
-        """Ordinary request ``seq`` ended, answered or failed."""
-        self._finished.append(seq)
+    def request_finished(self, started: float) -> None:
+        """An ordinary request sent at ``started`` (loop time) ended, answered or failed."""
+        self._finished.append(started)
 
 
 def run_watched(
@@ -313,10 +313,10 @@ class _Watch(Generic[T]):
             overtake_at = last + hedger.overtake_wait()
             if now < overtake_at:
                 look_at = overtake_at
-            elif self.first.seq is not None and hedger.overtaken(self.first.seq):
+            elif self.first.started is not None and hedger.overtaken(self.first.started):
                 hedge_at = now
             else:  # slow but not overtaken (yet): the next answers may tell
-                look_at = now + hedger.min_delay
+                look_at = now + hedger.min_delay / 2
         if now >= hedge_at and self.may_still_hedge and hedger is not None:
             # before any cut: a hedge keeps the first attempt running (when both bounds passed
             # while the loop was busy, or the bounds fell as answers came in, it is still tried)

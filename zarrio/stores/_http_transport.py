@@ -177,10 +177,10 @@ class HttpTransport:
         async with state.limiter.held(urgent=progress.urgent):
             state.in_flight += 1
             started = loop.time()
-            if not progress.hedge:
-                progress.seq = self.hedger.earn()  # when it is sent, not queued (see ``_hedge``)
             progress.mark(started)
             self.stats.count("requests")
+            if not progress.hedge:
+                self.hedger.earn()  # when it is sent, not queued (see ``_hedge``)
             try:
                 async with session.request(
                     method,
@@ -202,8 +202,8 @@ class HttpTransport:
                 raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
             finally:
                 state.in_flight -= 1
-                if progress.seq is not None:
-                    self.hedger.request_finished(progress.seq)
+                if not progress.hedge:
+                    self.hedger.request_finished(started)
         status = reply.status
         self.stats.answered(ttfb, loop.time() - started, len(body), ok=status not in RETRY_STATUSES)
         if status in RETRY_STATUSES:

@@ -41,18 +41,18 @@ class HedgedGets:
         async def attempt(progress: Progress) -> tuple[Any, bytes]:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            if not progress.hedge:
-                progress.seq = self.hedger.earn()
             progress.mark(started)
             self.stats.count("requests")
+            if not progress.hedge:
+                self.hedger.earn()
             try:
                 result = await obstore.get_async(backend, key, options=options)
                 progress.mark(loop.time())
                 ttfb = loop.time() - started
                 data = bytes(await result.bytes_async())
             finally:
-                if progress.seq is not None:
-                    self.hedger.request_finished(progress.seq)
+                if not progress.hedge:
+                    self.hedger.request_finished(started)
             self.stats.answered(ttfb, loop.time() - started, len(data))
             return result, data
 

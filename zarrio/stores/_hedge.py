@@ -9,8 +9,8 @@ its progress (request slot taken, headers, body bytes) with a timer:
   to first byte, at least ``min_delay``) it starts a second identical request,
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
-* sooner when it is *overtaken*: silent for longer than the recent p95 time to
-  first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after
+* sooner when it is *overtaken*: silent for longer than the recent median time
+  to first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after
   it (by the median time to first byte or more) have already finished. Order
   tells a stalled request from the rest even on a loop so busy that every answer
   takes long, where the p95 that a first burst of requests measures is several
@@ -129,9 +129,9 @@ class Hedger:
         return max(self.min_delay, self.multiplier * quantiles[1])
 
     def overtake_wait(self) -> float:
-        """Seconds without progress after which an overtaken read is hedged (the recent p95 time to first byte)."""
+        """Seconds without progress after which an overtaken read is hedged (the recent median time to first byte)."""
         quantiles = self.stats.ttfb_quantiles
-        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[1])
+        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[0])
 
     def overtaken(self, started: float) -> bool:
         """Whether ``OVERTAKEN_BY`` requests sent clearly after a request sent at ``started`` (by at

@@ -9,12 +9,6 @@ its progress (request slot taken, headers, body bytes) with a timer:
   to first byte, at least ``min_delay``) it starts a second identical request,
   if the budget allows; the first of the two to succeed wins, the other is
   cancelled;
-* sooner when it is *overtaken*: silent for longer than the recent median time
-  to first byte (at least ``min_delay``) while ``OVERTAKEN_BY`` requests sent after
-  it (by the median time to first byte or more) have already finished. Order
-  tells a stalled request from the rest even on a loop so busy that every answer
-  takes long, where the p95 that a first burst of requests measures is several
-  times what a stall really costs (:meth:`Hedger.overtaken`);
 * after ``inactivity()`` seconds without progress of any of them (counted from
   the hedge, once one is sent) it cancels them and raises a :class:`Retryable`
   failure (the caller retries). The hedge is tried first even when both bounds
@@ -41,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -61,10 +54,6 @@ STORM_FAILURE_RATE = 0.5
 WAKE_EVERY = 0.25
 #: a wake-up later than this (the loop was busy) is not held against the server
 LOOP_LAG_FORGIVEN = 0.02
-#: requests sent after a slow one that must have finished before it is hedged as overtaken
-OVERTAKEN_BY = 4
-#: finished requests remembered for that
-FINISHED_KEPT = 512
 
 
 @dataclass(slots=True)
@@ -78,16 +67,12 @@ class Progress:
     hedge: bool = False
     #: called once, when the attempt takes its request slot (the watcher's clock starts then)
     on_start: Callable[[], None] | None = None
-    #: when the attempt took its request slot (its first mark)
-    started: float | None = None
 
     def mark(self, now: float) -> None:
         first = self.last is None
         self.last = now
-        if first:
-            self.started = now
-            if self.on_start is not None:
-                self.on_start()
+        if first and self.on_start is not None:
+            self.on_start()
 
 
 class Hedger:
@@ -110,8 +95,6 @@ class Hedger:
         self.multiplier = multiplier
         self.max_outstanding = max_outstanding
         self.outstanding = 0
-        #: when the ordinary requests finished lately (answered or failed) were sent, in the order they finished
-        self._finished: deque[float] = deque(maxlen=FINISHED_KEPT)
         self._tokens = 0.0
         self._lock = threading.Lock()
 
@@ -127,24 +110,6 @@ class Hedger:
         if quantiles is None:
             return max(self.min_delay, self.initial_delay)
         return max(self.min_delay, self.multiplier * quantiles[1])
-
-    def overtake_wait(self) -> float:
-        """Seconds without progress after which an overtaken read is hedged (the recent median time to first byte)."""
-        quantiles = self.stats.ttfb_quantiles
-        return self.min_delay if quantiles is None else max(self.min_delay, quantiles[0])
-
-    def overtaken(self, started: float) -> bool:
-        """Whether ``OVERTAKEN_BY`` requests sent clearly after a request sent at ``started`` (by at
-        least the median time to first byte: a burst sent at once is in no order) have finished."""
-        quantiles = self.stats.ttfb_quantiles
-        after = started + (self.min_delay if quantiles is None else max(self.min_delay, quantiles[0]))
-        later = 0
-        for sent in reversed(self._finished):  # the newest first: one overtaken long ago was looked at then
-            if sent >= after:
-                later += 1
-                if later >= OVERTAKEN_BY:
-                    return True
-        return False
 
     @property
     def banked(self) -> float:
@@ -169,13 +134,8 @@ class Hedger:
         return True
 
     def finished(self) -> None:
-        """A hedge ended."""
         with self._lock:
             self.outstanding -= 1
-
-    def request_finished(self, started: float) -> None:
-        """An ordinary request sent at ``started`` (loop time) ended, answered or failed."""
-        self._finished.append(started)
 
 
 def run_watched(
@@ -301,22 +261,13 @@ class _Watch(Generic[T]):
         lasts = [progress.last for progress in watched if progress.last is not None]
         if not lasts:
             return  # still waiting for a request slot: no clock runs yet (``on_start`` calls again)
-        hedger = self.hedger
         if self.hedge_sent is not None:  # a hedge gets a whole inactivity window, slot or not yet
             lasts.append(self.hedge_sent)
         last = max(lasts)
         stall_at = last + self.forgiven + self.inactivity()
+        hedger = self.hedger
         hedge_delay = hedger.delay() if self.may_still_hedge and hedger is not None else None
         hedge_at = last + hedge_delay if hedge_delay is not None else stall_at
-        look_at = stall_at  # when being overtaken is looked at again
-        if hedge_delay is not None and hedger is not None and self.first_running and self.second is None:
-            overtake_at = last + hedger.overtake_wait()
-            if now < overtake_at:
-                look_at = overtake_at
-            elif self.first.started is not None and hedger.overtaken(self.first.started):
-                hedge_at = now
-            else:  # slow but not overtaken (yet): the next answers may tell
-                look_at = now + hedger.min_delay / 2
         if now >= hedge_at and self.may_still_hedge and hedger is not None:
             # before any cut: a hedge keeps the first attempt running (when both bounds passed
             # while the loop was busy, or the bounds fell as answers came in, it is still tried)
@@ -332,7 +283,7 @@ class _Watch(Generic[T]):
             if self.first_running:
                 self._cancel_caller()
             return
-        self.wake_at = min(stall_at, hedge_at, look_at, now + WAKE_EVERY)
+        self.wake_at = min(stall_at, hedge_at, now + WAKE_EVERY)
         self.timer = self.loop.call_at(self.wake_at, self._check)
 
     def _hedge_running(self) -> bool:

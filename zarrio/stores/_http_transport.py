@@ -202,8 +202,6 @@ class HttpTransport:
                 raise Retryable(TransportError(f"{method} failed ({what})", location=url)) from error
             finally:
                 state.in_flight -= 1
-                if not progress.hedge:
-                    self.hedger.request_finished(started)
         status = reply.status
         self.stats.answered(ttfb, loop.time() - started, len(body), ok=status not in RETRY_STATUSES)
         if status in RETRY_STATUSES:

@@ -43,19 +43,14 @@ class HedgedGets:
             started = loop.time()
             progress.mark(started)
             self.stats.count("requests")
-            if not progress.hedge:
-                self.hedger.earn()
-            try:
-                result = await obstore.get_async(backend, key, options=options)
-                progress.mark(loop.time())
-                ttfb = loop.time() - started
-                data = bytes(await result.bytes_async())
-            finally:
-                if not progress.hedge:
-                    self.hedger.request_finished(started)
+            result = await obstore.get_async(backend, key, options=options)
+            progress.mark(loop.time())
+            ttfb = loop.time() - started
+            data = bytes(await result.bytes_async())
             self.stats.answered(ttfb, loop.time() - started, len(data))
             return result, data
 
+        self.hedger.earn()
         return await run_watched(attempt, self.hedger, _never, location)
 
     def snapshot(self) -> TransportStats:

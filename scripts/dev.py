@@ -353,6 +353,10 @@ def run_tests(env: dict[str, str], pythons: Sequence[SuitePython], pytest_args: 
             for suite in pythons
         ]
 
+    # the runs cache bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE): the
+    # suite starts hundreds of Pythons that import zarrio (the CLI, writer processes), and compiling
+    # it afresh costs each of them about 150 ms; pytest, too, keeps its rewritten test modules then
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if pytest_args:
         status, _ = dev_suites.run_suites(suites(""), pytest_args, cwd=REPO, env=env, jobs=jobs, log=log)
         return status

@@ -11,13 +11,11 @@ and ``blosc`` codecs are all accepted and stored as the numcodecs configuration.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import numcodecs
-import numcodecs.abc
-import numcodecs.errors
 import numpy as np
 
 from .codecs import BloscCodec, Codec, GzipCodec, ZstdCodec
@@ -36,6 +34,9 @@ _NUMCODECS_WRAPPERS = (NumcodecsArrayArrayCodec, NumcodecsArrayBytesCodec, Numco
 
 def _normalized(config: Mapping[str, Any], field: str) -> dict[str, Any]:
     """The configuration numcodecs gives back for ``config`` (defaults filled in, as zarr-python stores it)."""
+    import numcodecs  # imported on first use: it costs a fifth of `import zarrio`
+    import numcodecs.errors
+
     try:
         out: dict[str, Any] = dict(numcodecs.get_codec(dict(config)).get_config())
     except numcodecs.errors.UnknownCodecError as e:
@@ -49,7 +50,8 @@ def _normalized(config: Mapping[str, Any], field: str) -> dict[str, Any]:
 
 def numcodec_config(codec: object, field: str) -> dict[str, Any]:
     """The numcodecs configuration (with ``id``) of one filter or compressor, in any accepted form."""
-    if isinstance(codec, numcodecs.abc.Codec):
+    codec_abc = sys.modules.get("numcodecs.abc")  # a numcodecs object means numcodecs is imported
+    if codec_abc is not None and isinstance(codec, codec_abc.Codec):
         return _normalized(codec.get_config(), field)
     if isinstance(codec, _NUMCODECS_WRAPPERS):
         return _normalized({"id": codec.codec_id, **codec.configuration}, field)

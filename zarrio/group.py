@@ -137,17 +137,21 @@ class AsyncGroup(_paths.NamedNode):
         _, prefixes = await self.store.list_dir(_paths.prefix_of(self.path))
         return sorted(prefixes)
 
-    async def members(self) -> list[tuple[str, AsyncArray | AsyncGroup]]:
-        """``(name, node)`` for every direct child, sorted by name."""
+    async def _child_metadata(self) -> list[tuple[str, NodeMetadata]]:
+        """``(name, metadata)`` for every direct child, sorted by name (no node is built)."""
         names = await self._child_names()
         if self.consolidated is not None:
-            return [(n, self._make_node(n, self.consolidated[n])) for n in names]
+            return [(n, self.consolidated[n]) for n in names]
         zarr_format = self.metadata.zarr_format
         metas = await gather_typed(
             read_node_metadata(self.store, _paths.child_path(self.path, n), zarr_format) for n in names
         )
         # a prefix without zarr.json is not a node (e.g. a chunk directory)
-        return [(n, self._make_node(n, m)) for n, m in zip(names, metas, strict=True) if m is not None]
+        return [(n, m) for n, m in zip(names, metas, strict=True) if m is not None]
+
+    async def members(self) -> list[tuple[str, AsyncArray | AsyncGroup]]:
+        """``(name, node)`` for every direct child, sorted by name."""
+        return [(n, self._make_node(n, m)) for n, m in await self._child_metadata()]
 
     async def array_keys(self) -> list[str]:
         return [n for n, node in await self.members() if isinstance(node, AsyncArray)]
@@ -162,13 +166,15 @@ class AsyncGroup(_paths.NamedNode):
         found: dict[str, NodeMetadata] = {}
 
         async def visit(group: AsyncGroup, rel: str) -> None:
-            children = await group.members()
+            # metadata only: an array's node (its engine, codecs and caches) is never built here
             subgroups = []
-            for name, node in children:
+            for name, meta in await group._child_metadata():
                 key = f"{rel}/{name}" if rel else name
-                found[key] = node.metadata
-                if isinstance(node, AsyncGroup):
-                    subgroups.append(visit(node, key))
+                found[key] = meta
+                if not isinstance(meta, ArrayMetadata):
+                    child = group._make_node(name, meta)
+                    assert isinstance(child, AsyncGroup)
+                    subgroups.append(visit(child, key))
             await gather_typed(subgroups)
 
         await visit(self, "")

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-import numcodecs
 import numpy as np
 
 from ..errors import CorruptChunkError
@@ -82,6 +81,8 @@ class BloscCodec(BytesBytesCodec):
 
     @cached_property
     def _numcodec(self) -> Any:
+        import numcodecs  # imported on first use: it costs a fifth of `import zarrio`
+
         typesize = self.typesize or 1
         return numcodecs.Blosc(
             cname=self.cname,

@@ -16,8 +16,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numcodecs
-import numcodecs.errors
 import numpy as np
 
 from ..errors import ChecksumError, CodecError, CorruptChunkError, UnsupportedError
@@ -68,6 +66,9 @@ class _NumcodecsMixin:
         # else: built on first use, after evolve() has filled the missing key from the data type
 
     def _build(self) -> Any:
+        import numcodecs  # imported on first use: it costs a fifth of `import zarrio`
+        import numcodecs.errors
+
         try:
             return numcodecs.get_codec({"id": self.codec_id, **self.configuration})
         except numcodecs.errors.UnknownCodecError as e:

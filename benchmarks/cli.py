@@ -81,6 +81,20 @@ def merged(previous: dict[str, Any], runs: list[dict[str, Any]]) -> list[dict[st
     return kept + runs
 
 
+def merged_results(previous: dict[str, Any], new: dict[str, Any], libraries: list[str]) -> dict[str, Any]:
+    """``new``'s runs merged into ``previous`` (:func:`merged`). The table stays the earlier run's
+    (its date, commit and whole-run time), and its meta lists each run merged into it since."""
+    rerun = {
+        "workloads": sorted({r["workload"] for r in new["runs"]}),
+        "libraries": libraries,
+        "zarrio": new["meta"]["zarrio"],
+        "date": new["meta"]["date"],
+        "repeats": new["meta"]["repeats"],
+    }
+    meta = {**previous["meta"], "merged": [*previous["meta"].get("merged", []), rerun]}
+    return {"meta": meta, "runs": merged(previous, new["runs"])}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     mode = "quick" if args.quick else "full"
@@ -135,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.merge and output.is_file():
         previous = json.loads(output.read_text(encoding="utf-8"))
         if previous.get("meta", {}).get("sizes_digest") == sizes.digest():
-            results["runs"] = merged(previous, runs)
+            results = merged_results(previous, results, libraries)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     write_report(results, docs_dir)

@@ -187,6 +187,18 @@ def versions(outcomes: Outcomes) -> str:
     return ", ".join(dict.fromkeys(ordered))
 
 
+def merge_notes(meta: dict[str, Any]) -> list[str]:
+    """One line per later run merged into the table (``--merge``): its workloads, date and code."""
+    lines = []
+    for m in meta.get("merged", []):
+        lines += [
+            "",
+            f"Re-run into this table (`--merge`) on {m['date']}: {', '.join(m['workloads'])} "
+            f"({', '.join(m['libraries'])}; {m['repeats']} repeats; zarrio {m['zarrio']}).",
+        ]
+    return lines
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     outcomes = summarize(results["runs"])
@@ -210,6 +222,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"zarrio code measured: {', '.join(f'`{x}`' for x in states) or 'not recorded'} (a snapshot of that "
         "commit, unless it says working tree).",
+        *merge_notes(meta),
         "",
         "![results](results.png)",
         "",

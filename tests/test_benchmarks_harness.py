@@ -303,6 +303,28 @@ def test_report_renders_every_section_and_marks_slower_ratios() -> None:
     assert "## Failed runs" in text and "Boom" in text
 
 
+def test_a_merged_rerun_keeps_the_tables_run_and_is_named_in_the_report() -> None:
+    from benchmarks.cli import merged_results
+
+    meta = {"mode": "full", "repeats": 5, "date": "monday", "commit": "abc", "zarrio": "abc", "machine": {}}
+    previous = {"meta": meta, "runs": fake_run("L3-read-c64", "zarrio", [1.0]) + fake_run("G1-x", "zarrio", [9.0])}
+    new_meta = {**meta, "repeats": 3, "date": "tuesday", "commit": "def", "zarrio": "working tree (def)"}
+    new = {"meta": new_meta, "runs": fake_run("G1-x", "zarrio", [4.0])}
+    out = merged_results(previous, new, ["zarrio", "zarr-python"])
+    assert out["meta"]["date"] == "monday" and out["meta"]["commit"] == "abc" and out["meta"]["repeats"] == 5
+    assert [(r["workload"], r["phases"]["read"]["seconds"]) for r in out["runs"]] == [
+        ("L3-read-c64", 1.0),
+        ("G1-x", 4.0),
+    ]
+    again = merged_results(out, new, ["zarrio"])
+    assert [m["date"] for m in again["meta"]["merged"]] == ["tuesday", "tuesday"]
+    text = report.render_markdown(out)
+    assert (
+        "Re-run into this table (`--merge`) on tuesday: G1-x (zarrio, zarr-python; 3 repeats; zarrio working tree (def))."
+        in text
+    )
+
+
 def test_every_report_row_names_a_real_workload_and_phase() -> None:
     for row in rows.ROWS:
         assert row.workload in WORKLOADS

@@ -88,7 +88,6 @@ class ChunkKernels:
         if self.sharding is not None:
             self.inner_shape = tuple(self.sharding.chunk_shape)
             self.chunks_per_shard = tuple(self.sharding.chunks_per_shard(chunk_shape))
-            self.n_inner = math.prod(self.chunks_per_shard)
             self.inner_spec = self.sharding.inner_spec(self.spec)
         #: chunks (or shards) of their own sizes; None for one chunk shape, the fast path
         self.layout: VaryingLayout | None = None

@@ -10,7 +10,6 @@ on it as on any sharded array, and each shard has its own count of inner chunks.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -100,6 +99,3 @@ class VaryingLayout:
                 flat = flat * n + i
             groups.setdefault(shard, []).append((flat, proj))
         return [(shard, key(shard), members) for shard, members in groups.items()]
-
-    def n_inner(self, shard: tuple[int, ...]) -> int:
-        return math.prod(self.chunks_per_shard(shard))

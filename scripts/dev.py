@@ -226,6 +226,7 @@ def setup_suite_venv(suite: SuitePython) -> bool:
     if stamp_matches(suite.venv, expected) and python_version(venv_python(suite.venv)) == suite.version:
         log(f"{name} (Python {suite.label}) is up to date")
         return True
+    started = time.monotonic()
     existing = python_version(venv_python(suite.venv)) if venv_python(suite.venv).exists() else None
     base = None if existing == suite.version else find_python(suite.version)
     if existing != suite.version and base is None:
@@ -238,7 +239,7 @@ def setup_suite_venv(suite: SuitePython) -> bool:
     with EDITABLE_BUILD:
         run([venv_python(suite.venv), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."], cwd=REPO)
     write_stamp(suite.venv, expected)
-    log(f"{name} (Python {suite.label}) ready")
+    log(f"{name} (Python {suite.label}) ready in {time.monotonic() - started:.0f} s")
     return True
 
 
@@ -249,6 +250,7 @@ def _setup_reference(venv: Path, requirements: Sequence[str], minimum: tuple[int
     if stamp_matches(venv, expected):
         log(f"{venv.name} is up to date")
         return True
+    started = time.monotonic()
     existing = python_version(venv_python(venv)) if venv_python(venv).exists() else None
     usable = existing is not None and existing >= minimum
     base = None if usable else find_python(minimum)
@@ -259,7 +261,7 @@ def _setup_reference(venv: Path, requirements: Sequence[str], minimum: tuple[int
     log(f"installing {', '.join(requirements[:2])} ... into {venv.name} (a first install takes a minute)")
     run([venv_python(venv), "-m", "pip", "install", "--quiet", *requirements])
     write_stamp(venv, expected)
-    log(f"{venv.name} ready")
+    log(f"{venv.name} ready in {time.monotonic() - started:.0f} s")
     return True
 
 

@@ -25,14 +25,15 @@ TALLY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
 
 
 def run_verifier(script: Path, *args: str, env: dict[str, str] | None = None) -> list[str]:
-    """Run one verifier with this interpreter (the one with zarrio); return its non-empty output lines."""
+    """Run one verifier with this interpreter (the one with zarrio); return its non-empty output lines.
+    Neither it nor the reference interpreter it starts writes bytecode into the corpus's directory."""
     try:
         done = subprocess.run(
             [sys.executable, str(script), *args],
             capture_output=True,
             text=True,
             timeout=VERIFIER_TIMEOUT_S,
-            env=env,
+            env={**(os.environ if env is None else env), "PYTHONDONTWRITEBYTECODE": "1"},
             check=False,
         )
     except subprocess.TimeoutExpired as error:

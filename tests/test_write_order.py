@@ -406,3 +406,33 @@ def test_with_a_store_failing_every_fifth_set_no_raised_write_is_visible(through
     assert seen <= ok | {0}
     assert all(len(set(row.tolist())) == 1 for row in got), "a row mixes writes"
     assert len(QUEUE) == 0
+
+
+@pytest.mark.parametrize(
+    ("dtype", "fill", "other"),
+    [
+        ("uint8", 0, 1),
+        (">i4", 7, 8),
+        ("int64", -1, 2**40),
+        ("bool", True, False),
+        ("float64", float("nan"), 0.0),
+        ("float64", -0.0, 0.0),
+        ("float64", 0.0, -0.0),
+        ("complex64", 1 + 2j, 1 - 2j),
+        ("<U3", "", "x"),
+        ("M8[s]", "NaT", "2020-01-01"),
+    ],
+)
+def test_a_chunk_is_fill_only_when_every_element_has_the_fills_bits(dtype: str, fill: Any, other: Any) -> None:
+    # the check that skips storing empty chunks; the kept key (per array and dtype) must decide as the fill does
+    from zarrio.engine.kernels import fill_key, is_fill
+
+    dt = np.dtype(dtype)
+    for key in (None, fill_key(fill, dt)):
+        full = np.full((3, 4), fill, dtype=dt)
+        assert is_fill(full, fill, key) and is_fill(full[:, ::2], fill, key)  # also a strided part of an array
+        for flat in (0, 7):  # the first element decides at once; a later one needs the scan
+            changed = full.copy()
+            changed.flat[flat] = np.array(other, dtype=dt)
+            assert not is_fill(changed, fill, key), (flat, changed)
+    assert is_fill(np.zeros(0, dtype=dt), fill)

@@ -38,19 +38,30 @@ ShardMembers = Members
 Unit = tuple[tuple[int, ...], str, ShardMembers]
 
 
-def _same_bits(value: Any, fill: Any, dtype: np.dtype[Any]) -> bool:
-    return np.asarray(value, dtype=dtype).tobytes() == np.asarray(fill, dtype=dtype).tobytes()
+def fill_key(fill: Any, dtype: np.dtype[Any]) -> Any:
+    """What :func:`is_fill` compares a chunk's first element with: ``fill`` as a Python int for
+    integer and bool types (equal integers are equal bits), else its bytes in ``dtype``."""
+    value = np.asarray(fill, dtype=dtype)
+    return value.item() if dtype.kind in "biu" else value.tobytes()
 
 
-def is_fill(chunk: np.ndarray[Any, Any], fill: Any) -> bool:
-    """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0)."""
-    if chunk.dtype == object:
+def is_fill(chunk: np.ndarray[Any, Any], fill: Any, key: Any = None) -> bool:
+    """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0);
+    ``key``: :func:`fill_key` of ``fill`` in the chunk's dtype, when the caller keeps it."""
+    dtype = chunk.dtype
+    if dtype.kind == "O":
         return all(x == fill for x in chunk.ravel())
-    if chunk.size and not _same_bits(chunk.flat[0], fill, chunk.dtype):
-        return False  # the common case, decided without scanning the chunk
-    if chunk.dtype.kind in "fcSUVMm" or chunk.dtype.fields is not None:
-        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, chunk.dtype.itemsize)
-        pattern = np.frombuffer(np.asarray(fill, dtype=chunk.dtype).tobytes(), dtype=np.uint8)
+    if chunk.size:  # the common case is decided by the first element, without scanning the chunk
+        if key is None:
+            key = fill_key(fill, dtype)
+        if dtype.kind in "biu":
+            if chunk.item(0) != key:
+                return False
+        elif np.asarray(chunk.flat[0], dtype=dtype).tobytes() != key:
+            return False
+    if dtype.kind in "fcSUVMm" or dtype.fields is not None:
+        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, dtype.itemsize)
+        pattern = np.frombuffer(np.asarray(fill, dtype=dtype).tobytes(), dtype=np.uint8)
         return bool(np.all(raw == pattern))
     return bool(np.all(chunk == fill))
 
@@ -96,6 +107,7 @@ class ChunkKernels:
         #: whether each chunk decodes with its own spec (unsharded varying chunks)
         self._varying_units = self.layout is not None and self.sharding is None
         self.shared_reads = SharedReads()
+        self._fill_keys: dict[np.dtype[Any], Any] = {}
         self._whole_read = Read.whole(max_read_bytes)
         chain_of_unit, spec_of_unit = self._unit
         #: the most bytes decoding one unit holds at once (checked against max_read_bytes per read)
@@ -264,8 +276,15 @@ class ChunkKernels:
         covered = {flat for flat, proj in members if proj.is_complete}
         return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(coords)))
 
+    def fill_key_of(self, dtype: np.dtype[Any]) -> Any:
+        """:func:`fill_key` of the fill value in ``dtype``, kept per dtype (None for objects)."""
+        key = self._fill_keys.get(dtype)
+        if key is None and dtype.kind != "O":
+            key = self._fill_keys[dtype] = fill_key(self.fill_value, dtype)
+        return key
+
     def _encode_or_none(self, chunk: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bytes | None:
-        if not self.write_empty_chunks and is_fill(chunk, self.fill_value):
+        if not self.write_empty_chunks and is_fill(chunk, self.fill_value, self.fill_key_of(chunk.dtype)):
             return None
         return chain.encode(chunk, spec)
 

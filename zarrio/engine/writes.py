@@ -85,7 +85,7 @@ def _merge_chunk(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change])
                 chunk = np.array(decoded, dtype=spec.dtype, copy=True, order="C")
         chunk[proj.chunk_index()] = value[proj.out_index()]
     assert chunk is not None
-    if not k.write_empty_chunks and is_fill(chunk, k.fill_value):
+    if not k.write_empty_chunks and is_fill(chunk, k.fill_value, k.fill_key_of(chunk.dtype)):
         return None
     return chain.encode(chunk, spec)
 

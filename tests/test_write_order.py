@@ -425,7 +425,7 @@ def test_with_a_store_failing_every_fifth_set_no_raised_write_is_visible(through
 )
 def test_a_chunk_is_fill_only_when_every_element_has_the_fills_bits(dtype: str, fill: Any, other: Any) -> None:
     # the check that skips storing empty chunks; the kept key (per array and dtype) must decide as the fill does
-    from zarrio.engine.kernels import fill_key, is_fill
+    from zarrio.engine.fill_check import fill_key, is_fill
 
     dt = np.dtype(dtype)
     for key in (None, fill_key(fill, dt)):

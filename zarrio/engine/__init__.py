@@ -6,6 +6,6 @@ worker threads; results scattered straight into the output array.
 """
 
 from .core import DEFAULT_MAX_READ_BYTES, ChunkEngine
-from .kernels import is_fill
+from .fill_check import is_fill
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine", "is_fill"]

@@ -26,44 +26,17 @@ from ..indexing import AxisChunks, ChunkProjection, IndexPlan, Members
 from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
+from .fill_check import fill_key, is_fill
 from .layout import VaryingLayout
 from .placement import batch_placer, direct_target, is_view_of, lend, scratch_buffer
 from .shared_reads import SharedRead, SharedReads
 
-__all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit", "is_fill"]
+__all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit"]
 
 #: the projections that fall in one stored object, with their flat inner-chunk index (0 unsharded)
 ShardMembers = Members
 #: one stored object a read or write touches: its grid coordinates, its key and its members
 Unit = tuple[tuple[int, ...], str, ShardMembers]
-
-
-def fill_key(fill: Any, dtype: np.dtype[Any]) -> Any:
-    """What :func:`is_fill` compares a chunk's first element with: ``fill`` as a Python int for
-    integer and bool types (equal integers are equal bits), else its bytes in ``dtype``."""
-    value = np.asarray(fill, dtype=dtype)
-    return value.item() if dtype.kind in "biu" else value.tobytes()
-
-
-def is_fill(chunk: np.ndarray[Any, Any], fill: Any, key: Any = None) -> bool:
-    """Whether every element of ``chunk`` equals ``fill`` bit for bit (NaN == NaN, -0.0 != 0.0);
-    ``key``: :func:`fill_key` of ``fill`` in the chunk's dtype, when the caller keeps it."""
-    dtype = chunk.dtype
-    if dtype.kind == "O":
-        return all(x == fill for x in chunk.ravel())
-    if chunk.size:  # the common case is decided by the first element, without scanning the chunk
-        if key is None:
-            key = fill_key(fill, dtype)
-        if dtype.kind in "biu":
-            if chunk.item(0) != key:
-                return False
-        elif np.asarray(chunk.flat[0], dtype=dtype).tobytes() != key:
-            return False
-    if dtype.kind in "fcSUVMm" or dtype.fields is not None:
-        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, dtype.itemsize)
-        pattern = np.frombuffer(np.asarray(fill, dtype=dtype).tobytes(), dtype=np.uint8)
-        return bool(np.all(raw == pattern))
-    return bool(np.all(chunk == fill))
 
 
 class ChunkKernels:

@@ -39,7 +39,8 @@ from ..stores.base import Store
 from ..stores.blocking import BlockingAccess
 from .commits import commit_async, commit_blocking, failed_whole_async, failed_whole_blocking, key_lock, key_lock_async
 from .executor import run_in_pool, store_limiter
-from .kernels import ChunkKernels, Unit, is_fill
+from .fill_check import is_fill
+from .kernels import ChunkKernels, Unit
 from .shard_append import append_async, append_blocking, appendable
 from .write_queue import QUEUE, BaseFailed, Batch, Update
 

@@ -324,12 +324,15 @@ def test_a_users_mypy_strict_sees_the_signatures(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- start-up
-def test_importing_zarrio_leaves_numcodecs_and_aiohttp_for_their_first_use() -> None:
+def test_importing_zarrio_leaves_optional_and_slow_packages_for_their_first_use() -> None:
     # every `zarrio` command pays its imports: numcodecs alone was a fifth of `import zarrio`
     code = (
-        "import sys, zarrio, zarrio.cli\n"
-        "slow = [m for m in ('numcodecs', 'aiohttp') if m in sys.modules]\n"
-        "assert not slow, slow\n"
+        "import sys, zarrio, zarrio.cli, zarrio.stores\n"
+        "later = [m for m in ('dask', 'distributed', 'xarray', 'obstore', 'numcodecs', 'aiohttp') if m in sys.modules]\n"
+        "assert not later, later\n"
+        "x = zarrio.to_dask(zarrio.create(zarrio.stores.MemoryStore(), 4, 'int8'))\n"
+        "assert 'dask' in sys.modules and x.compute().tolist() == [0, 0, 0, 0]\n"
+        "assert zarrio.stores.ObjectStore.__name__ == 'ObjectStore' and 'obstore' in sys.modules\n"
         "z = zarrio.create(zarrio.stores.MemoryStore(), 8, 'int16', codecs=[{'name': 'blosc'}])\n"
         "z[:] = range(8)\n"
         "assert z[:].tolist() == list(range(8)) and 'numcodecs' in sys.modules\n"

@@ -198,19 +198,3 @@ def test_pickled_array_does_not_carry_the_engine(tmp_path: Path) -> None:
     payload = pickle.dumps(z)
     assert b"ChunkEngine" not in payload
     assert b"Thread" not in payload and b"loop" not in payload.lower()
-
-
-def test_importing_zarrio_imports_no_optional_package() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, zarrio, zarrio.stores\n"
-        "optional = ('dask', 'distributed', 'xarray', 'obstore')\n"
-        "assert not [m for m in optional if m in sys.modules], [m for m in optional if m in sys.modules]\n"
-        "x = zarrio.to_dask(zarrio.create(zarrio.stores.MemoryStore(), 4, 'int8'))\n"
-        "assert 'dask' in sys.modules and x.compute().tolist() == [0, 0, 0, 0]\n"
-        "assert zarrio.stores.ObjectStore.__name__ == 'ObjectStore' and 'obstore' in sys.modules\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]

@@ -11,7 +11,6 @@ and ``blosc`` codecs are all accepted and stored as the numcodecs configuration.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -50,8 +49,9 @@ def _normalized(config: Mapping[str, Any], field: str) -> dict[str, Any]:
 
 def numcodec_config(codec: object, field: str) -> dict[str, Any]:
     """The numcodecs configuration (with ``id``) of one filter or compressor, in any accepted form."""
-    codec_abc = sys.modules.get("numcodecs.abc")  # a numcodecs object means numcodecs is imported
-    if codec_abc is not None and isinstance(codec, codec_abc.Codec):
+    import numcodecs.abc  # imported on first use, as in _normalized
+
+    if isinstance(codec, numcodecs.abc.Codec):
         return _normalized(codec.get_config(), field)
     if isinstance(codec, _NUMCODECS_WRAPPERS):
         return _normalized({"id": codec.codec_id, **codec.configuration}, field)

@@ -81,12 +81,11 @@ class BytesCodec(ArrayBytesCodec):
         """The elements' bytes, as a view of the chunk when it is already contiguous in the stored order."""
         if chunk.shape != spec.shape:
             raise CodecError(f"chunk of shape {chunk.shape} does not match {spec.shape}", codec=self.name)
-        stored_dtype = self.stored_dtype(spec.dtype)
-        if type(chunk) is np.ndarray and chunk.dtype == stored_dtype and not chunk.flags.c_contiguous:
-            return chunk.tobytes()  # one copy in C order, the cheapest way (a part of a larger array)
         # np.asarray: a rank-0 chunk may arrive as a NumPy scalar, whose astype keeps native byte order
-        stored = np.ascontiguousarray(np.asarray(chunk).astype(stored_dtype, copy=False))
-        return stored.reshape(-1).view(np.uint8).data
+        stored = np.asarray(chunk).astype(self.stored_dtype(spec.dtype), copy=False)
+        if stored.flags.c_contiguous:
+            return stored.reshape(-1).view(np.uint8).data
+        return stored.tobytes()  # one copy in C order (a part of a larger array)
 
     def decode(self, data: Buffer, spec: ChunkSpec) -> np.ndarray[Any, Any]:
         stored = self.stored_dtype(spec.dtype)

@@ -249,17 +249,19 @@ class ChunkKernels:
         covered = {flat for flat, proj in members if proj.is_complete}
         return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(coords)))
 
-    def fill_key_of(self, dtype: np.dtype[Any]) -> Any:
-        """:func:`fill_key` of the fill value in ``dtype``, kept per dtype (None for objects)."""
+    def stores_nothing(self, chunk: np.ndarray[Any, Any]) -> bool:
+        """Whether writing ``chunk`` stores nothing: only fill values, and empty chunks are not written.
+        The fill value's key for :func:`is_fill` is kept per dtype."""
+        if self.write_empty_chunks:
+            return False
+        dtype = chunk.dtype
         key = self._fill_keys.get(dtype)
         if key is None and dtype.kind != "O":
             key = self._fill_keys[dtype] = fill_key(self.fill_value, dtype)
-        return key
+        return is_fill(chunk, self.fill_value, key)
 
     def _encode_or_none(self, chunk: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bytes | None:
-        if not self.write_empty_chunks and is_fill(chunk, self.fill_value, self.fill_key_of(chunk.dtype)):
-            return None
-        return chain.encode(chunk, spec)
+        return None if self.stores_nothing(chunk) else chain.encode(chunk, spec)
 
     def merge(
         self, old: Any, proj: ChunkProjection, value: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec, key: str

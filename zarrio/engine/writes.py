@@ -39,7 +39,6 @@ from ..stores.base import Store
 from ..stores.blocking import BlockingAccess
 from .commits import commit_async, commit_blocking, failed_whole_async, failed_whole_blocking, key_lock, key_lock_async
 from .executor import run_in_pool, store_limiter
-from .fill_check import is_fill
 from .kernels import ChunkKernels, Unit
 from .shard_append import append_async, append_blocking, appendable
 from .write_queue import QUEUE, BaseFailed, Batch, Update
@@ -86,9 +85,7 @@ def _merge_chunk(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change])
                 chunk = np.array(decoded, dtype=spec.dtype, copy=True, order="C")
         chunk[proj.chunk_index()] = value[proj.out_index()]
     assert chunk is not None
-    if not k.write_empty_chunks and is_fill(chunk, k.fill_value, k.fill_key_of(chunk.dtype)):
-        return None
-    return chain.encode(chunk, spec)
+    return None if k.stores_nothing(chunk) else chain.encode(chunk, spec)
 
 
 def _merge_shard(k: ChunkKernels, key: str, old: Any, changes: Sequence[Change]) -> bytes | None:

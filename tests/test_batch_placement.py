@@ -54,15 +54,16 @@ def _data(dtype: str, fill: Any) -> np.ndarray[Any, Any]:
 
 @pytest.fixture
 def placed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many chunks each batch flush placed."""
+    """How many chunks each batch wrote into the output (a flush of chunks taken one by one, or a
+    share of a block's whole chunks)."""
     counts: list[int] = []
-    flush = BatchPlacer.flush
+    place = BatchPlacer._place
 
-    def counting(self: BatchPlacer) -> None:
-        counts.append(len(self.starts))
-        flush(self)
+    def counting(self: BatchPlacer, values: np.ndarray[Any, Any], starts: np.ndarray[Any, Any]) -> None:
+        counts.append(len(values))
+        place(self, values, starts)
 
-    monkeypatch.setattr(BatchPlacer, "flush", counting)
+    monkeypatch.setattr(BatchPlacer, "_place", counting)
     return counts
 
 
@@ -161,3 +162,134 @@ def test_a_bad_chunk_among_many_is_an_error_naming_it(blocking: bool, tmp_path: 
     expected = data.copy()
     expected[100:, 85:90] = -1
     np.testing.assert_array_equal(got, expected)
+
+
+def _frames(data: bytes, how: str) -> bytes:
+    """``data`` as a zstd stream of another valid shape (``how``), or one with bytes after its frame."""
+    import zstandard
+
+    with_size = zstandard.ZstdCompressor(level=1, write_content_size=True)
+    if how == "two frames":
+        half = len(data) // 2
+        return with_size.compress(data[:half]) + with_size.compress(data[half:])
+    if how == "no content size":
+        return zstandard.ZstdCompressor(level=1, write_content_size=False).compress(data)
+    if how == "skippable frame first":
+        return b"\x50\x2a\x4d\x18\x02\x00\x00\x00zz" + with_size.compress(data)
+    if how == "checksummed":
+        return zstandard.ZstdCompressor(level=1, write_checksum=True).compress(data)
+    assert how == "bytes after the frame"
+    return with_size.compress(data) + b"\x00\x01"
+
+
+HOWS = ["two frames", "no content size", "skippable frame first", "checksummed"]
+
+
+def test_a_batch_decodes_every_valid_stream_and_refuses_a_bad_one(placed: list[int]) -> None:
+    """A batch is decoded by the compressor's ``decode_many`` only when each stored chunk is one
+    whole frame of the chunk's size. Streams of other valid shapes among the batch decode through
+    the chunk-by-chunk path; a frame with bytes after it is an error naming its chunk, as alone."""
+    data = _data("int32", -1)
+    store = zarrio.stores.MemoryStore()
+    z = zarrio.create(store, SHAPE, "int32", chunks=CHUNKS, fill_value=-1)
+    z[...] = data
+    for i, how in enumerate(HOWS):
+        chunk = data[(3 + i) * 4 : (4 + i) * 4, (7 + i) * 5 : (8 + i) * 5]
+        store.set_sync(f"c/{3 + i}/{7 + i}", _frames(np.ascontiguousarray(chunk, "<i4").tobytes(), how))
+    _check(z, data, np.s_[...], placed)
+    chunk = np.ascontiguousarray(data[80:84, 50:55], "<i4").tobytes()
+    store.set_sync("c/20/10", _frames(chunk, "bytes after the frame"))
+    with pytest.raises(zarrio.errors.CorruptChunkError) as caught:
+        z[...]
+    assert caught.value.key is not None and caught.value.key.endswith("c/20/10")
+
+
+def test_zstd_decode_many_takes_only_whole_frames_of_the_size() -> None:
+    """On frames as a shard holds them (memoryviews of one buffer), and the streams it leaves to
+    ``decode_into``: every other valid shape, bytes after a frame, and a frame of another size."""
+    from zarrio.codecs.zstd import ZstdCodec
+
+    codec = ZstdCodec(level=1)
+    pieces = [np.full(20, i, "<i4").tobytes() for i in range(len(HOWS) + 1)]
+    good = codec.encode(pieces[0])
+    joined = memoryview(good * 3)
+    frames = [joined[i * len(good) : (i + 1) * len(good)] for i in range(3)]
+    assert codec.decode_many(frames, 80) == pieces[0] * 3
+    for how, piece in zip(HOWS, pieces[1:], strict=True):
+        taken = codec.decode_many([good, _frames(piece, how)], 80)
+        assert taken == (pieces[0] + piece if how == "checksummed" else None), how  # one whole frame, checked
+    damaged = bytearray(_frames(pieces[1], "checksummed"))
+    damaged[-1] ^= 0xFF
+    assert codec.decode_many([good, bytes(damaged)], 80) is None  # decode_into raises the ChecksumError
+    assert codec.decode_many([good, _frames(pieces[0], "bytes after the frame")], 80) is None
+    assert codec.decode_many([good, codec.encode(pieces[0][:76])], 80) is None
+
+
+BLOCK_SELECTIONS = [
+    np.s_[...],
+    np.s_[6:101, 3:90],  # partial inner chunks around whole ones, in every shard
+    np.s_[:, np.r_[0:5, 7, 10:15, 21:30, 33:90]],  # whole chunks at several output offsets
+    np.s_[np.r_[40:44, 0:4, 80:88], :],  # index-array runs out of order
+    np.s_[::-1, :],  # no step-1 slice: nothing whole
+    np.s_[17, :],  # an integer-indexed axis: no output axis, nothing whole
+    np.s_[:, 50:95],  # the last shard column only, its edge chunks too
+]
+
+
+@pytest.mark.parametrize("codecs", ["zstd", "raw", "zstd+crc32c"])
+def test_the_whole_chunks_of_a_large_shard_are_placed_a_block_at_a_time(
+    codecs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards of 100 inner chunks (more than BLOCK_MEMBERS), with edge and missing inner chunks:
+    every selection reads what NumPy does, and whole reads go through the per-block path."""
+    blocks: list[int] = []
+    place_whole = BatchPlacer._place_whole
+
+    def counting(self: BatchPlacer, parts: Any, members: Any, *rest: Any) -> Any:
+        left = place_whole(self, parts, members, *rest)
+        blocks.append(len(members) - len(left))
+        return left
+
+    monkeypatch.setattr(BatchPlacer, "_place_whole", counting)
+    data = _data("int32", -1)
+    store = zarrio.stores.MemoryStore()
+    z = zarrio.create(store, SHAPE, "int32", chunks=CHUNKS, shards=(40, 50), fill_value=-1, codecs=CHAINS[codecs])
+    z[...] = data
+    for i, selection in enumerate(BLOCK_SELECTIONS):
+        blocks.clear()
+        np.testing.assert_array_equal(z[selection], data[selection])
+        if i < 2:  # the whole array, and a region inside it
+            assert sum(blocks) > 300, selection  # most inner chunks were placed by blocks
+    strict = zarrio.open_array(store, mode="r", strict=True)
+    with pytest.raises(zarrio.errors.MissingChunkError):
+        strict[...]  # data[8:16, 10:20] is fill: those inner chunks are not stored
+
+
+def test_block_members_answer_as_their_projections_do() -> None:
+    """``flats`` and ``whole_chunks`` of every block of a plan agree with the members' projections."""
+    from zarrio.indexing import plan
+    from zarrio.indexing.blocks import BlockMembers
+
+    cshape = (4, 5)
+    for selection in BLOCK_SELECTIONS:
+        p = plan(np.s_[selection] if selection is not Ellipsis else (slice(None),) * 2, SHAPE, cshape)
+        for _, members in p.by_block((10, 10)):
+            assert isinstance(members, BlockMembers)
+            listed = list(members)
+            assert len(members) == len(listed) and members.flats() == [flat for flat, _ in listed]
+            whole = members.whole_chunks(cshape)
+            expected = [
+                (i, tuple(s.start for s in proj.out_selection))
+                for i, (_, proj) in enumerate(listed)
+                if proj.is_complete
+                and len(proj.out_selection) == 2
+                and all(
+                    isinstance(s, slice) and s.stop - s.start == c
+                    for s, c in zip(proj.out_selection, cshape, strict=True)
+                )
+            ]
+            if whole is None:
+                assert expected == []
+            else:
+                picked, starts = whole
+                assert list(zip(picked.tolist(), map(tuple, starts.tolist()), strict=True)) == expected

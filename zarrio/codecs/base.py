@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
@@ -139,6 +139,13 @@ class BytesBytesCodec(Codec):
         decoded size must be exactly ``out.nbytes`` (else CorruptChunkError). Returns
         False when this codec has no such path (the caller then uses ``decode``)."""
         return False
+
+    def decode_many(self, frames: Sequence[Buffer], nbytes: int) -> bytes | None:
+        """The decoded ``frames``, each exactly ``nbytes``, joined in order, when the codec can
+        decode a batch with less work per frame than one ``decode`` each. None when it cannot
+        (no such path, or a frame it does not take: the caller then decodes them one by one,
+        which also names what is wrong with a bad one)."""
+        return None
 
 
 _REGISTRY: dict[str, type[Codec]] = {}

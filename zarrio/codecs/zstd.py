@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import zstandard
 
@@ -134,6 +134,21 @@ class ZstdCodec(BytesBytesCodec):
             got = f"more than {out.nbytes}" if extra else str(filled)
             raise CorruptChunkError(f"zstd data decodes to {got} bytes, expected {out.nbytes}", codec=self.name)
         return True
+
+    def decode_many(self, frames: Sequence[Buffer], nbytes: int) -> bytes | None:
+        """Each of ``frames`` decompressed in one C call per frame, joined: a batch of tiny chunks
+        skips the per-chunk checks of ``decode_into``. Only whole single frames that hold exactly
+        ``nbytes`` are taken (a frame with bytes after it, or none, fails the one-shot call, which
+        refuses both); anything else is None, and ``decode_into`` decodes the batch and names what
+        is wrong."""
+        decompress = self._decompressor().decompress
+        try:
+            decoded = [decompress(frame, allow_extra_data=False) for frame in frames]
+        except zstandard.ZstdError:
+            return None
+        if list(map(len, decoded)).count(nbytes) != len(decoded):
+            return None
+        return b"".join(decoded)
 
     def _one_frame(self, data: Buffer, size: int) -> bytes | None:
         """``data`` decompressed when it is exactly one whole frame that says it holds ``size``

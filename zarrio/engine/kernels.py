@@ -23,6 +23,7 @@ from ..codecs.plan import Read, Runnable
 from ..codecs.sharding import Parts
 from ..errors import CodecError, CorruptChunkError, MissingChunkError, ResourceLimitError
 from ..indexing import AxisChunks, ChunkProjection, IndexPlan, Members
+from ..indexing.blocks import BlockMembers
 from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
@@ -148,7 +149,7 @@ class ChunkKernels:
                 yield shard, key(shard), members
             return
         strides = [math.prod(cps[i + 1 :]) for i in range(len(cps))]  # C order within the shard
-        groups: dict[tuple[int, ...], ShardMembers] = {}
+        groups: dict[tuple[int, ...], list[tuple[int, ChunkProjection]]] = {}
         for proj in p:  # a plan that makes its own projections (points): grouped chunk by chunk
             coords = proj.coords
             shard = tuple(map(operator.floordiv, coords, cps))
@@ -175,7 +176,8 @@ class ChunkKernels:
             self.check_stored_size(nbytes, key)
 
         cps = self.chunks_per_shard if self.layout is None else self.layout.members_cps(members)
-        wanted, limit = sorted({flat for flat, _ in members}), self.max_read_bytes
+        wanted = members.flats() if isinstance(members, BlockMembers) else sorted({flat for flat, _ in members})
+        limit = self.max_read_bytes
         return self.sharding.read_plan(cps, wanted, limit=limit, check_part=check_part, recheck=recheck, picks=members)
 
     def parts_of(self, key: str, result: Any) -> Parts | None:

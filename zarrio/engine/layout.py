@@ -10,7 +10,7 @@ on it as on any sharded array, and each shard has its own count of inner chunks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,7 +76,7 @@ class VaryingLayout:
     def chunks_per_shard(self, shard: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(axis_span(axis, s)[1] for axis, s in zip(self.inner_axes, shard, strict=True))
 
-    def members_cps(self, members: Members) -> tuple[int, ...]:
+    def members_cps(self, members: Sequence[tuple[int, ChunkProjection]]) -> tuple[int, ...]:
         """The inner-chunk counts of the shard that ``members`` (not empty) belong to."""
         return self.chunks_per_shard(self.shard_of(members[0][1].coords)[0])
 

@@ -293,3 +293,34 @@ def test_block_members_answer_as_their_projections_do() -> None:
             else:
                 picked, starts = whole
                 assert list(zip(picked.tolist(), map(tuple, starts.tolist()), strict=True)) == expected
+
+
+@pytest.mark.parametrize("codecs", ["raw", "zstd"])
+def test_a_read_of_many_whole_chunks_takes_them_a_batch_at_a_time(
+    codecs: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unsharded, on a local directory: the whole-chunk reader runs, reads what NumPy does (edge,
+    partial and missing chunks among them), and a stored chunk of the wrong size is an error
+    naming it, as on the per-chunk path."""
+    from zarrio.engine import core, whole_chunks
+
+    runs: list[int] = []
+
+    def counting(k: Any, access: Any, out: Any, p: Any) -> None:
+        runs.append(p.nchunks)
+        whole_chunks.read_whole_chunks(k, access, out, p)
+
+    monkeypatch.setattr(core, "read_whole_chunks", counting)
+    data = _data("int32", -1)
+    z = zarrio.create(
+        zarrio.stores.LocalStore(tmp_path), SHAPE, "int32", chunks=CHUNKS, fill_value=-1, codecs=CHAINS[codecs]
+    )
+    z[...] = data
+    for selection in (np.s_[...], np.s_[6:101, 3:90], np.s_[:, np.r_[0:5, 7, 10:15, 21:30, 33:90]]):
+        runs.clear()
+        np.testing.assert_array_equal(z[selection], data[selection])
+        assert runs and runs[0] > 256
+    (tmp_path / "c" / "20" / "10").write_bytes(b"\x00" * 79)  # one byte short (raw), or no zstd frame
+    with pytest.raises(zarrio.errors.CorruptChunkError) as caught:
+        z[...]
+    assert caught.value.key is not None and caught.value.key.endswith("c/20/10")

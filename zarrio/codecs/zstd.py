@@ -140,7 +140,9 @@ class ZstdCodec(BytesBytesCodec):
         skips the per-chunk checks of ``decode_into``. Only whole single frames that hold exactly
         ``nbytes`` are taken (a frame with bytes after it, or none, fails the one-shot call, which
         refuses both); anything else is None, and ``decode_into`` decodes the batch and names what
-        is wrong."""
+        is wrong. Chunks larger than ``ONE_SHOT_BYTES`` are not taken: they stream into place."""
+        if nbytes > ONE_SHOT_BYTES:
+            return None
         decompress = self._decompressor().decompress
         try:
             decoded = [decompress(frame, allow_extra_data=False) for frame in frames]

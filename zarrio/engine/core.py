@@ -35,7 +35,9 @@ from .cached_reads import ArrayCache
 from .drivers import AsyncDriver
 from .executor import codec_workers, empty_output, run_in_pool, run_jobs_blocking, submit_to_pool
 from .kernels import ChunkKernels, Parts, ShardMembers, Unit
+from .placement import BLOCK_MEMBERS
 from .small_reads import SmallReadGate
+from .whole_chunks import read_whole_chunks
 from .writes import erase_key_async, write_unit_async, write_units_blocking
 
 __all__ = ["DEFAULT_MAX_READ_BYTES", "ChunkEngine"]
@@ -222,6 +224,8 @@ class ChunkEngine(ChunkKernels):
             # one job over the units as they are planned (shards are never shared): what a unit needs
             # dies once it is placed, so the collector does not scan every chunk's projection again
             # and again (1 s reads of 40,000 tiny chunks spent a fifth of their time in it)
+            if self.sharding is None and self.layout is None and p.nchunks >= BLOCK_MEMBERS:
+                return [(read_whole_chunks, (self, access, out, p))]  # many chunks: a batch at a time
             return [(self.read_units_job, (access, out, self.iter_units(p), None))]
         units = self.units(p)
         batches = [units] if one_job else split_batches(units)

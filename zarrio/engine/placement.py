@@ -271,6 +271,13 @@ class BatchPlacer:
             if data is None or not self.add(data, proj, key):
                 place(self.out, data, proj, key)
 
+    def place_stored(self, frames: Sequence[Any], keys: Sequence[str], starts: np.ndarray[Any, Any]) -> None:
+        """Decode whole stored chunks (``keys``: theirs, for errors) and write them into the output
+        at ``starts`` (``(n, ndim)``), ``capacity`` at a time."""
+        for i in range(0, len(frames), self.capacity):
+            j = i + self.capacity
+            self._place(self._decoded(frames[i:j], keys[i:j]), starts[i:j])
+
     def _place_whole(
         self, parts: Any, members: BlockMembers, picked: np.ndarray[Any, Any], starts: np.ndarray[Any, Any], key: str
     ) -> list[tuple[int, ChunkProjection]]:
@@ -282,9 +289,7 @@ class BatchPlacer:
         if not stored.all():
             frames = [frame for frame in frames if frame is not None]
             starts = starts[stored]
-        for i in range(0, len(frames), self.capacity):
-            batch = frames[i : i + self.capacity]
-            self._place(self._decoded(batch, [key] * len(batch)), starts[i : i + self.capacity])
+        self.place_stored(frames, [key] * len(frames), starts)
         left = np.ones(len(flats), dtype=bool)
         left[picked[stored]] = False
         return [members[i] for i in np.flatnonzero(left).tolist()] if left.any() else []

@@ -244,6 +244,14 @@ class IndexPlan:
         for coords, within, out, complete in combos:
             yield ChunkProjection(coords, within, out, all(complete))
 
+    def as_block(self) -> BlockMembers | None:
+        """Every chunk of the plan as the members of one block (their flat indexes are not
+        meaningful); None for a plan of rank 0, or one that makes its own projections."""
+        if not self.dims or type(self) is not IndexPlan:
+            return None
+        dropped = None in [d.out_len for d in self.dims]
+        return BlockMembers([[(0, *part) for part in d.parts] for d in self.dims], dropped)
+
     def by_block(self, blocks: Sequence[int]) -> Iterator[tuple[tuple[int, ...], Members]]:
         """The projections grouped by the block of ``blocks`` chunks per axis that holds them (a
         shard's inner chunks): each touched block's coordinates, in C order, with its members, each

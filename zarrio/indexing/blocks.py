@@ -60,6 +60,23 @@ class BlockMembers(Sequence[tuple[int, ChunkProjection]]):
                 add((sum(offsets), ChunkProjection(coords, within, out, all(complete))))
         return items
 
+    def member(self, i: int) -> tuple[int, ChunkProjection]:
+        """The ``i``-th member alone, without making the others."""
+        if self._items is not None:
+            return self._items[i]
+        picks = []
+        for parts in reversed(self._axes):
+            i, at = divmod(i, len(parts))
+            picks.append(parts[at])
+        offsets, coords, within, out, complete = zip(*reversed(picks), strict=True)
+        if self._dropped:
+            out = tuple([s for s in out if s is not None])
+        return sum(offsets), ChunkProjection(coords, within, out, all(complete))
+
+    def coords(self) -> list[tuple[int, ...]]:
+        """The members' chunk coordinates, in C order."""
+        return list(itertools.product(*[[part[1] for part in parts] for parts in self._axes]))
+
     def flats(self) -> list[int]:
         """The members' flat indexes in the block, ascending (C order)."""
         offsets = [np.array([part[0] for part in parts], dtype=np.intp) for parts in self._axes]

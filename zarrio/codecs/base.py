@@ -140,6 +140,10 @@ class BytesBytesCodec(Codec):
         False when this codec has no such path (the caller then uses ``decode``)."""
         return False
 
+    def encode_many(self, buffers: Sequence[Buffer]) -> list[bytes]:
+        """``encode`` of each of ``buffers``, in order (a codec may do it with less work per buffer)."""
+        return [self.encode(buffer) for buffer in buffers]
+
     def decode_many(self, frames: Sequence[Buffer], nbytes: int) -> bytes | None:
         """The decoded ``frames``, each exactly ``nbytes``, joined in order, when the codec can
         decode a batch with less work per frame than one ``decode`` each. None when it cannot

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fill_key", "is_fill"]
+__all__ = ["fill_key", "fill_rows", "is_fill"]
 
 
 def fill_key(fill: Any, dtype: np.dtype[Any]) -> Any:
@@ -37,3 +37,12 @@ def is_fill(chunk: np.ndarray[Any, Any], fill: Any, key: Any = None) -> bool:
         pattern = np.frombuffer(np.asarray(fill, dtype=dtype).tobytes(), dtype=np.uint8)
         return bool(np.all(raw == pattern))
     return bool(np.all(chunk == fill))
+
+
+def fill_rows(chunks: np.ndarray[Any, Any], fill: Any, key: Any = None) -> list[bool]:
+    """:func:`is_fill` of each chunk of ``chunks`` (``(n, *chunk_shape)``); for integer and bool
+    types one comparison of them all."""
+    if chunks.dtype.kind in "biu" and chunks.size:
+        key = fill_key(fill, chunks.dtype) if key is None else key
+        return [bool(x) for x in (chunks.reshape(len(chunks), -1) == key).all(axis=1)]
+    return [is_fill(chunk, fill, key) for chunk in chunks]

@@ -27,10 +27,11 @@ from ..indexing.blocks import BlockMembers
 from ..metadata.chunk_grids import ChunkGrid
 from ..stores.blocking import BlockingAccess
 from .drivers import run_blocking
-from .fill_check import fill_key, is_fill
+from .fill_check import fill_key, fill_rows, is_fill
 from .layout import VaryingLayout
-from .placement import batch_placer, direct_target, is_view_of, lend, scratch_buffer
+from .placement import BLOCK_MEMBERS, batch_placer, direct_target, is_view_of, lend, scratch_buffer
 from .shared_reads import SharedRead, SharedReads
+from .whole_writes import encode_whole_chunks
 
 __all__ = ["ChunkKernels", "Parts", "ShardMembers", "Unit"]
 
@@ -248,19 +249,28 @@ class ChunkKernels:
         """Whether writing ``members`` must keep stored data they do not cover (a read-modify-write)."""
         if self.sharding is None:
             return not members[0][1].is_complete
-        covered = {flat for flat, proj in members if proj.is_complete}
+        if isinstance(members, BlockMembers):
+            covered = set(members.complete_flats())
+        else:
+            covered = {flat for flat, proj in members if proj.is_complete}
         return any(inside and flat not in covered for flat, inside in enumerate(self.inner_in_bounds(coords)))
 
     def stores_nothing(self, chunk: np.ndarray[Any, Any]) -> bool:
-        """Whether writing ``chunk`` stores nothing: only fill values, and empty chunks are not written.
-        The fill value's key for :func:`is_fill` is kept per dtype."""
+        """Whether writing ``chunk`` stores nothing: only fill values, and empty chunks are not written."""
+        return False if self.write_empty_chunks else is_fill(chunk, self.fill_value, self._fill_key(chunk.dtype))
+
+    def stores_nothing_many(self, chunks: np.ndarray[Any, Any]) -> list[bool]:
+        """:meth:`stores_nothing` of each of ``chunks`` (``(n, *chunk_shape)``)."""
         if self.write_empty_chunks:
-            return False
-        dtype = chunk.dtype
+            return [False] * len(chunks)
+        return fill_rows(chunks, self.fill_value, self._fill_key(chunks.dtype))
+
+    def _fill_key(self, dtype: np.dtype[Any]) -> Any:
+        """The fill value's key for :func:`is_fill` in ``dtype``, kept per dtype (None for objects)."""
         key = self._fill_keys.get(dtype)
         if key is None and dtype.kind != "O":
             key = self._fill_keys[dtype] = fill_key(self.fill_value, dtype)
-        return is_fill(chunk, self.fill_value, key)
+        return key
 
     def _encode_or_none(self, chunk: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> bytes | None:
         return None if self.stores_nothing(chunk) else chain.encode(chunk, spec)
@@ -299,7 +309,10 @@ class ChunkKernels:
                 parts = list(self.sharding.split_shard(old, cps))
             except CodecError as e:
                 raise e.with_key(key) from e.__cause__
-        for flat, proj in members:
+        rest = members
+        if isinstance(members, BlockMembers) and len(members) >= BLOCK_MEMBERS and self.layout is None:
+            rest = encode_whole_chunks(members, value, parts, inner, spec, self.stores_nothing_many)
+        for flat, proj in rest:
             parts[flat] = self.merge(parts[flat], proj, value, inner, spec, key)
         return self.sharding.encode_shard(parts, cps)
 

@@ -42,6 +42,9 @@ __all__ = [
     "MAX_CHUNK_BYTES",
     "BatchPlacer",
     "batch_placer",
+    "blocked_view",
+    "direct_codec",
+    "place_blocks",
     "can_batch",
     "direct_target",
     "is_view_of",
@@ -126,7 +129,7 @@ def can_batch(out: np.ndarray[Any, Any], chain: CodecChain, spec: ChunkSpec) -> 
     return not (out.shape[1:] == shape[1:] and out.flags.c_contiguous)
 
 
-def _direct_codec(chain: CodecChain, spec: ChunkSpec) -> Any:
+def direct_codec(chain: CodecChain, spec: ChunkSpec) -> Any:
     """The compressor that can decode straight into a slot when the rest of the chain only
     reinterprets its bytes (``bytes`` in the native order); ``False`` when there is none, ``None``
     when the chain has no compressor at all (the stored bytes are the chunk)."""
@@ -136,6 +139,30 @@ def _direct_codec(chain: CodecChain, spec: ChunkSpec) -> Any:
     if len(chain.bytes_bytes) > 1:
         return False
     return chain.bytes_bytes[0] if chain.bytes_bytes else None
+
+
+def blocked_view(array: np.ndarray[Any, Any], offset: np.ndarray[Any, Any], cshape: tuple[int, ...]) -> Any:
+    """``array`` from ``offset`` on, seen as ``(G0, ..., Gk, c0, ..., ck)``: its whole blocks of
+    ``cshape`` there (block indices, then the element within the block)."""
+    base = array[tuple(slice(int(o), None) for o in offset)]
+    grid = tuple((n - int(o)) // c for n, o, c in zip(array.shape, offset, cshape, strict=True))
+    strides = tuple(s * c for s, c in zip(base.strides, cshape, strict=True)) + base.strides
+    return as_strided(base, shape=grid + cshape, strides=strides, writeable=base.flags.writeable)
+
+
+def place_blocks(out: np.ndarray[Any, Any], values: np.ndarray[Any, Any], starts: np.ndarray[Any, Any]) -> None:
+    """Write ``values`` (``(n, *chunk_shape)``) into ``out`` at ``starts`` (``(n, ndim)``): one
+    assignment through a blocked view of ``out`` per common offset of the starts."""
+    cshape = values.shape[1:]
+    size = np.array(cshape, dtype=np.intp)
+    offsets = starts % size
+    first = offsets[0]
+    same = (offsets == first).all(axis=1)
+    if not same.all():  # chunks at other offsets (an index array's runs): one at a time
+        for i in np.flatnonzero(~same).tolist():
+            out[tuple(slice(a, a + c) for a, c in zip(starts[i].tolist(), cshape, strict=True))] = values[i]
+        starts, values = starts[same], values[same]
+    blocked_view(out, first, cshape)[tuple(((starts - first) // size).T)] = values
 
 
 class BatchPlacer:
@@ -160,7 +187,7 @@ class BatchPlacer:
         #: the stored chunks taken since the last flush, with their keys: decoded together at the flush
         self.frames: list[Any] = []
         self.keys: list[str] = []
-        self.direct = _direct_codec(chain, spec)
+        self.direct = direct_codec(chain, spec)
 
     def _allocate(self) -> None:
         n, nbytes = self.capacity, self.nbytes
@@ -239,22 +266,7 @@ class BatchPlacer:
             self._place(self._decoded(frames, keys), np.array(starts, dtype=np.intp).reshape(len(starts), -1))
 
     def _place(self, values: np.ndarray[Any, Any], starts: np.ndarray[Any, Any]) -> None:
-        """Write decoded chunks into the output at ``starts`` (``(n, ndim)``): one assignment
-        through a blocked view of the output per common offset of the starts."""
-        out, cshape = self.out, self.cshape
-        size = np.array(cshape, dtype=np.intp)
-        offsets = starts % size
-        first = offsets[0]
-        same = (offsets == first).all(axis=1)
-        if not same.all():  # chunks at other offsets (an index array's runs): one at a time
-            for i in np.flatnonzero(~same).tolist():
-                out[tuple(slice(a, a + c) for a, c in zip(starts[i].tolist(), cshape, strict=True))] = values[i]
-            starts, values = starts[same], values[same]
-        base = out[tuple(slice(int(o), None) for o in first)]
-        grid = tuple((n_ - int(o)) // c for n_, o, c in zip(out.shape, first, cshape, strict=True))
-        strides = tuple(s * c for s, c in zip(base.strides, cshape, strict=True)) + base.strides
-        blocks = as_strided(base, shape=grid + cshape, strides=strides, writeable=True)
-        blocks[tuple(((starts - first) // size).T)] = values
+        place_blocks(self.out, values, starts)
 
     def place_unit(self, parts: Any, members: Any, key: str, place: Callable[..., None]) -> None:
         """Place one unit's members (``parts``: its stored chunks by flat index, None: missing),

@@ -82,6 +82,13 @@ class BlockMembers(Sequence[tuple[int, ChunkProjection]]):
         offsets = [np.array([part[0] for part in parts], dtype=np.intp) for parts in self._axes]
         return [int(x) for x in np.ravel(functools.reduce(np.add.outer, offsets))]
 
+    def complete_flats(self) -> list[int]:
+        """The flat indexes of the members that are complete (every axis), ascending."""
+        offsets = [np.array([part[0] for part in parts], dtype=np.intp) for parts in self._axes]
+        masks = [np.array([part[4] for part in parts], dtype=bool) for parts in self._axes]
+        flats = np.ravel(functools.reduce(np.add.outer, offsets))
+        return [int(x) for x in flats[np.ravel(functools.reduce(np.logical_and.outer, masks))]]
+
     def whole_chunks(self, chunk_shape: Sequence[int]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
         """The members that are whole chunks placed as they are: complete on every axis, their
         output a step-1 run of the chunk's length. Their positions among the members (ascending)

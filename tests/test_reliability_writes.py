@@ -334,6 +334,38 @@ def test_local_store_fsync_setting_calls_fsync(tmp_path: Path, monkeypatch: pyte
     assert len(calls) == 2  # the file, then its directory (so the rename itself is durable)
 
 
+def test_a_durable_write_of_many_chunks_syncs_each_directory_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An array write is a write batch: every chunk file is synced before its rename, and each
+    directory the renames went into once, before the write returns (a single write, outside a
+    batch, still syncs its directory itself)."""
+    synced: list[str] = []
+    real = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append("dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real(fd)
+
+    store = LocalStore(tmp_path / "durable", fsync=True)
+    a = zarrio.create(store, (40, 30), "int32", chunks=(4, 5), fill_value=-1, write_empty_chunks=True)
+    monkeypatch.setattr(os, "fsync", recording)
+    a[...] = np.arange(1200, dtype="int32").reshape(40, 30)
+    assert synced.count("file") == 60  # 10 x 6 chunks
+    # 10 directories (c/<row>), each synced once per write batch that renamed into it, not per chunk
+    assert 10 <= synced.count("dir") < 60
+    np.testing.assert_array_equal(a[...], np.arange(1200, dtype="int32").reshape(40, 30))
+    synced.clear()
+    with store.write_batch_sync():
+        store.set_sync("x/a", b"1")
+        store.set_sync("x/b", b"2")
+        assert synced == ["file", "file"]  # no directory synced inside the batch
+    assert synced == ["file", "file", "dir"]  # once, at its exit
+    synced.clear()
+    store.set_sync("x/c", b"3")
+    assert synced == ["file", "dir"]
+
+
 class RecordingStore(ForwardingStore):
     def __init__(self, inner: Any) -> None:
         super().__init__(inner)

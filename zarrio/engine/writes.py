@@ -129,7 +129,15 @@ def _store_blocking(access: BlockingAccess, key: str, encoded: bytes | None) -> 
 def write_units_blocking(
     k: ChunkKernels, store: Store, access: BlockingAccess, value: np.ndarray[Any, Any], units: Sequence[Unit]
 ) -> None:
-    """Build, encode and store a batch of units, one at a time (a worker thread or the caller's)."""
+    """Build, encode and store a batch of units, one at a time (a worker thread or the caller's),
+    inside the store's write batch (``BlockingStore.write_batch_sync``)."""
+    with access.write_batch():
+        _write_units(k, store, access, value, units)
+
+
+def _write_units(
+    k: ChunkKernels, store: Store, access: BlockingAccess, value: np.ndarray[Any, Any], units: Sequence[Unit]
+) -> None:
     for unit in units:
         coords, key, members = unit
         if not k.needs_old(coords, members):

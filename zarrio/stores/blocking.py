@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Protocol, TypeVar
@@ -172,6 +173,13 @@ class BlockingStore(Store):
     def close_sync(self) -> None:
         """Release resources; idempotent. The default does nothing."""
 
+    def write_batch_sync(self) -> contextlib.AbstractContextManager[None]:
+        """A context around a batch of ``set_sync`` calls made by one thread (the engine's write of
+        many chunks): a store may finish work there once per batch that it would otherwise finish
+        once per write, as long as every write is done when the context exits. ``LocalStore(fsync=True)``
+        syncs each directory it renamed files into once, at the exit. The default does nothing."""
+        return contextlib.nullcontext()
+
     def append_sync(self, key: str, data: bytes, expected_size: int) -> bool:
         """:meth:`~zarrio.stores.base.Store.append`, blocking; only where ``appends``."""
         raise NotImplementedError(f"{type(self).__name__} cannot append")
@@ -251,6 +259,8 @@ class BlockingAccess(Protocol):
 
     def append(self, key: str, data: bytes, expected_size: int) -> bool: ...
 
+    def write_batch(self) -> contextlib.AbstractContextManager[None]: ...
+
 
 class _Access:
     """A BlockingStore's methods for the engine, with the checks its async methods make."""
@@ -280,6 +290,9 @@ class _Access:
         validate_key(key)
         self._store.check_writable()
         return self._store.append_sync(key, data, expected_size)
+
+    def write_batch(self) -> contextlib.AbstractContextManager[None]:
+        return self._store.write_batch_sync()
 
 
 def blocking_access(store: Store) -> BlockingAccess | None:

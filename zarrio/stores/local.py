@@ -29,6 +29,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ def _unsafe_on_windows(segment: str) -> bool:
     names (``NUL``, ``COM1.txt``) to devices."""
     stem = segment.split(".", 1)[0].rstrip(" ").upper()
     return segment.endswith((".", " ")) or ":" in segment or stem in _WINDOWS_DEVICES
+
+
+class _WriteBatch(threading.local):
+    #: the directories this thread's durable writes renamed files into since its batch began
+    directories: set[str] | None = None
+
+
+_batch = _WriteBatch()
 
 
 class LocalStore(BlockingStore):
@@ -283,7 +292,27 @@ class LocalStore(BlockingStore):
                 os.remove(temp)
             raise
         if self.fsync:
-            self._fsync_directory(directory)
+            pending = _batch.directories
+            if pending is None:
+                self._fsync_directory(directory)
+            else:
+                pending.add(directory)  # synced once, when the batch ends (write_batch_sync)
+
+    @contextlib.contextmanager
+    def write_batch_sync(self) -> Iterator[None]:
+        """Durable writes (``fsync=True``) of this thread inside the context sync each directory
+        they renamed a file into once, at the exit, not once per write; each file is synced
+        before its rename as always. Nested contexts sync at the outermost exit."""
+        if not self.fsync or _batch.directories is not None:
+            yield
+            return
+        _batch.directories = set()
+        try:
+            yield
+        finally:
+            directories, _batch.directories = _batch.directories, None
+            for directory in sorted(directories):
+                self._fsync_directory(directory)
 
     @staticmethod
     def _fsync_directory(directory: str) -> None:

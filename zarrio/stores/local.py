@@ -64,8 +64,7 @@ def _unsafe_on_windows(segment: str) -> bool:
 
 
 class _WriteBatch(threading.local):
-    #: the directories this thread's durable writes renamed files into since its batch began
-    directories: set[str] | None = None
+    directories: set[str] | None = None  # where this thread's durable writes renamed files, in its batch
 
 
 _batch = _WriteBatch()
@@ -305,7 +304,7 @@ class LocalStore(BlockingStore):
         before its rename as always. Nested contexts sync at the outermost exit."""
         if not self.fsync or _batch.directories is not None:
             yield
-            return
+            return  # nothing to defer, or an outer batch syncs
         _batch.directories = set()
         try:
             yield

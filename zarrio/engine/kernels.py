@@ -93,7 +93,7 @@ class ChunkKernels:
         #: the size a stored object most likely has at most (its decoded size plus a compressor's
         #: worst expansion), what a blocking whole-value read asks for first; at most 64 KiB, as
         #: asking for 1 MiB costs a 1 MiB allocation (165 µs, against 14 for fstat and pread)
-        self._read_hint = min(chain.largest_nbytes(self.spec) * 65 // 64 + 512, 1 << 16)
+        self.read_hint = min(chain.largest_nbytes(self.spec) * 65 // 64 + 512, 1 << 16)
 
     @property
     def plan_chunks(self) -> tuple[AxisChunks, ...]:
@@ -320,7 +320,7 @@ class ChunkKernels:
     def _read_blocking(self, access: BlockingAccess, key: str, members: ShardMembers) -> Parts | None:
         """Run one unit's plan through the store's blocking access."""
         try:
-            result = run_blocking(self.read_plan(key, members, recheck=False), access, key, self._read_hint)
+            result = run_blocking(self.read_plan(key, members, recheck=False), access, key, self.read_hint)
         except CodecError as e:
             raise e.with_key(key) from e.__cause__
         return self.parts_of(key, result)

@@ -36,7 +36,7 @@ def read_whole_chunks(k: ChunkKernels, access: BlockingAccess, out: np.ndarray[A
     picked, starts = whole
     coords = block.coords()
     key_of, get = k.chunk_key, access.get_bounded
-    limit, hint = k.max_read_bytes, k._read_hint
+    limit, hint = k.max_read_bytes, k.read_hint
     left = np.ones(len(coords), dtype=bool)
     for i in range(0, len(picked), placer.capacity):
         batch = picked[i : i + placer.capacity].tolist()

@@ -15,6 +15,7 @@ from typing import Any, TypeAlias
 from . import _paths
 from ._missing import missing_node
 from ._node_files import erase_node_metadata, read_node_files, write_consolidated, write_node_metadata
+from ._node_walk import walk as walk_nodes
 from ._tasks import gather_typed
 from .array import AsyncArray
 from .engine.chunk_cache import CHUNK_CACHE
@@ -126,28 +127,19 @@ class AsyncGroup(_paths.NamedNode):
             return False
         return True
 
-    async def _child_names(self) -> list[str]:
-        if self.consolidated is not None:
-            return sorted(k for k in self.consolidated if "/" not in k)
+    def _check_listable(self) -> None:
         if not getattr(self.store, "listable", True):
             raise ListingNotSupportedError(
                 f"{self.store!r} cannot list keys, so browsing group {self.name} needs consolidated metadata: "
                 "run zarrio.consolidate_metadata() on the hierarchy (direct opens by path always work)",
             )
-        _, prefixes = await self.store.list_dir(_paths.prefix_of(self.path))
-        return sorted(prefixes)
 
     async def _child_metadata(self) -> list[tuple[str, NodeMetadata]]:
         """``(name, metadata)`` for every direct child, sorted by name (no node is built)."""
-        names = await self._child_names()
         if self.consolidated is not None:
-            return [(n, self.consolidated[n]) for n in names]
-        zarr_format = self.metadata.zarr_format
-        metas = await gather_typed(
-            read_node_metadata(self.store, _paths.child_path(self.path, n), zarr_format) for n in names
-        )
-        # a prefix without zarr.json is not a node (e.g. a chunk directory)
-        return [(n, m) for n, m in zip(names, metas, strict=True) if m is not None]
+            return sorted(((n, m) for n, m in self.consolidated.items() if "/" not in n), key=lambda item: item[0])
+        self._check_listable()
+        return list((await walk_nodes(self.store, self.path, self.metadata.zarr_format, depth=1)).items())
 
     async def members(self) -> list[tuple[str, AsyncArray | AsyncGroup]]:
         """``(name, node)`` for every direct child, sorted by name."""
@@ -160,25 +152,12 @@ class AsyncGroup(_paths.NamedNode):
         return [n for n, node in await self.members() if isinstance(node, AsyncGroup)]
 
     async def walk(self) -> dict[str, NodeMetadata]:
-        """Every node below this group, keyed by relative path (concurrent reads level by level)."""
+        """Every node below this group, keyed by relative path, sorted (read level by level:
+        :mod:`zarrio._node_walk`; no array's node is built)."""
         if self.consolidated is not None:
             return dict(sorted(self.consolidated.items()))
-        found: dict[str, NodeMetadata] = {}
-
-        async def visit(group: AsyncGroup, rel: str) -> None:
-            # metadata only: an array's node (its engine, codecs and caches) is never built here
-            subgroups = []
-            for name, meta in await group._child_metadata():
-                key = f"{rel}/{name}" if rel else name
-                found[key] = meta
-                if not isinstance(meta, ArrayMetadata):
-                    child = group._make_node(name, meta)
-                    assert isinstance(child, AsyncGroup)
-                    subgroups.append(visit(child, key))
-            await gather_typed(subgroups)
-
-        await visit(self, "")
-        return dict(sorted(found.items()))
+        self._check_listable()
+        return dict(sorted((await walk_nodes(self.store, self.path, self.metadata.zarr_format)).items()))
 
     async def tree(self) -> str:
         """The hierarchy below this group as indented text, with shapes and data types."""

@@ -24,7 +24,7 @@ from .array import ArrayMetadata
 if TYPE_CHECKING:
     from .group import GroupMetadata
 
-__all__ = ["ConsolidatedMetadata"]
+__all__ = ["ConsolidatedMetadata", "MemberDocuments"]
 
 FIELD = "consolidated_metadata"
 
@@ -86,13 +86,12 @@ class ConsolidatedMetadata:
                 raise MetadataError(f"entry {key!r} has node_type {node_type!r}", field=FIELD, path=path)
         return cls(metadata)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, lazy: bool = False) -> dict[str, Any]:
+        """The ``consolidated_metadata`` document; ``lazy``: its members' documents are made one at
+        a time as they are read (:class:`MemberDocuments`), not all held at once."""
         ordered = sorted(self.metadata, key=_depth_then_name)
-        return {
-            "kind": "inline",
-            "must_understand": False,
-            "metadata": {key: self.metadata[key].to_json() for key in ordered},
-        }
+        members = MemberDocuments(self.metadata, ordered)
+        return {"kind": "inline", "must_understand": False, "metadata": members if lazy else dict(members)}
 
     def get(self, path: str) -> ArrayMetadata | GroupMetadata | None:
         """The metadata of the node at ``path`` (relative to the consolidating group)."""
@@ -122,3 +121,22 @@ class ConsolidatedMetadata:
 
     def __contains__(self, path: object) -> bool:
         return path in self.metadata
+
+
+class MemberDocuments(Mapping[str, Any]):
+    """Path -> document of consolidated members, each document made when it is read. Written
+    out one by one, a hierarchy of 20,000 nodes never holds 20,000 documents (some 200,000 dicts
+    for the garbage collector to walk again at every full collection)."""
+
+    def __init__(self, metadata: Mapping[str, ArrayMetadata | GroupMetadata], ordered: list[str]) -> None:
+        self._metadata = metadata
+        self._ordered = ordered
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._metadata[key].to_json()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ordered)
+
+    def __len__(self) -> int:
+        return len(self._ordered)

@@ -57,16 +57,17 @@ class GroupMetadata:
             extra_fields=extra_fields,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, lazy: bool = False) -> dict[str, Any]:
+        """The zarr.json document; ``lazy``: consolidated members' documents made as they are read."""
         document: dict[str, Any] = {"attributes": self.attributes, "zarr_format": 3}
         if self.consolidated_metadata is not None:
-            document["consolidated_metadata"] = self.consolidated_metadata.to_json()
+            document["consolidated_metadata"] = self.consolidated_metadata.to_json(lazy=lazy)
         document["node_type"] = "group"
         document.update(self.extra_fields)
         return document
 
     def to_bytes(self) -> bytes:
-        return dump_json(self.to_json())
+        return dump_json(self.to_json(lazy=True), members_at=("consolidated_metadata", "metadata"))
 
     def update(self, **changes: Any) -> GroupMetadata:
         return dataclasses.replace(self, **changes)

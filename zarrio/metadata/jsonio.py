@@ -52,13 +52,52 @@ def _plain_scalar(value: object) -> Any:
     raise MetadataError(f"{type(value).__name__} values cannot be stored in zarr.json", field="attributes")
 
 
-def dump_json(document: Mapping[str, Any]) -> bytes:
-    """Serialise a metadata document the way zarr-python does."""
+#: stands in for the mapping whose members are written one at a time, until the rest is written
+_MEMBERS_TOKEN = "\u0000zarrio-members\u0000"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, allow_nan=True, default=_plain_scalar)
+
+
+def dump_json(document: Mapping[str, Any], *, members_at: tuple[str, ...] = ()) -> bytes:
+    """Serialise a metadata document the way zarr-python does (two-space indentation).
+
+    ``members_at`` names a mapping inside the document by its keys (a group's
+    ``("consolidated_metadata", "metadata")``) whose members are serialised one at a time, so
+    a lazy mapping (:class:`~zarrio.metadata.consolidated.MemberDocuments`) never has all its
+    documents made at once. The bytes are the same either way."""
     try:
-        text = json.dumps(document, indent=2, allow_nan=True, default=_plain_scalar)
+        taken = _take_members(document, members_at) if members_at else None
+        if taken is None:
+            return _dumps(document).encode("ascii")
+        outer, members = taken
+        text = _dumps(outer)
+        token = _dumps(_MEMBERS_TOKEN)
+        if text.count(token) != 1 or not members:  # the same text elsewhere (in attributes), or nothing to add
+            return _dumps(document).encode("ascii")
+        at = text.index(token)
+        indent = "\n" + " " * (at - text.rindex("\n", 0, at) - 1 - len(_dumps(members_at[-1])) - 2)
+        inner = indent + "  "
+        lines = [f"{inner}{_dumps(str(k))}: {_dumps(v).replace(chr(10), inner)}" for k, v in members.items()]
+        return (text[:at] + "{" + ",".join(lines) + indent + "}" + text[at + len(token) :]).encode("ascii")
     except (TypeError, ValueError, RecursionError) as e:
         raise MetadataError(f"cannot serialise metadata as JSON: {e}", field="attributes") from e
-    return text.encode("ascii")
+
+
+def _take_members(
+    document: Mapping[str, Any], keys: tuple[str, ...]
+) -> tuple[dict[str, Any], Mapping[str, Any]] | None:
+    """A shallow copy of ``document`` with the mapping at ``keys`` replaced by the stand-in, and
+    that mapping; ``None`` when the document has no mapping there."""
+    head, *rest = keys
+    inner = document.get(head)
+    if not isinstance(inner, Mapping):
+        return None
+    if not rest:
+        return {**document, head: _MEMBERS_TOKEN}, inner
+    taken = _take_members(inner, tuple(rest))
+    return None if taken is None else ({**document, head: taken[0]}, taken[1])
 
 
 def to_plain_json(value: Any) -> Any:

@@ -57,8 +57,8 @@ class GroupMetadataV2(GroupMetadata):
         if self.extra_fields:
             raise MetadataError("v2 groups have no extension fields", field="zarr_format")
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``.zgroup`` object."""
+    def to_json(self, *, lazy: bool = False) -> dict[str, Any]:
+        """The ``.zgroup`` object (``lazy`` has nothing to do here: the members go to ``.zmetadata``)."""
         return {"zarr_format": 2}
 
     def to_bytes(self) -> bytes:

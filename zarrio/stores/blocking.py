@@ -247,7 +247,14 @@ class BlockingStore(Store):
 
 
 class BlockingAccess(Protocol):
-    """What the engine's fast path calls, from worker threads or the caller's thread."""
+    """What the engine's fast path (and a group's walk) calls, from worker threads or the caller's thread."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def list_dir(self, prefix: str) -> tuple[list[str], list[str]]: ...
+
+    async def call(self, fn: Callable[[], _T]) -> _T:
+        """``fn()`` in a worker thread (inline for a store whose calls return at once)."""
 
     def open_reader(self, key: str) -> RangeReader | None: ...
 
@@ -269,6 +276,16 @@ class _Access:
 
     def __init__(self, store: BlockingStore) -> None:
         self._store = store
+
+    def get(self, key: str) -> bytes | None:
+        return self._store.get_sync(validate_key(key))
+
+    def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
+        validate_prefix(prefix)
+        return self._store.list_dir_sync(prefix if not prefix or prefix.endswith("/") else prefix + "/")
+
+    async def call(self, fn: Callable[[], _T]) -> _T:
+        return await self._store._hop(fn)
 
     def open_reader(self, key: str) -> RangeReader | None:
         return self._store.open_reader_sync(validate_key(key))

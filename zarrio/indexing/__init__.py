@@ -94,8 +94,8 @@ def _int_dim(i: int, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     return _Dim([(c, i - int(chunk[c]), None, False)], None)
 
 
-def _slice_dim(s: slice, size: int, chunk: AxisChunks) -> _Dim:
-    start, stop, step = s.indices(size)
+def _slice_dim(bounds: tuple[int, int, int], size: int, chunk: AxisChunks) -> _Dim:
+    start, stop, step = bounds
     if step < 0:
         return _array_dim(np.arange(start, stop, step, dtype=np.intp), size, chunk, 0)
     n = len(range(start, stop, step))
@@ -105,6 +105,18 @@ def _slice_dim(s: slice, size: int, chunk: AxisChunks) -> _Dim:
     last = start + (n - 1) * step
     if not isinstance(chunk, int):
         return _varying_slice_dim(start, step, last, n, size, chunk)
+    if step == 1:  # the common case, in fewer steps per chunk: every chunk in the run is touched
+        first_chunk, last_chunk = start // chunk, last // chunk
+        out_pos = 0
+        for c in range(first_chunk, last_chunk + 1):
+            c0 = c * chunk
+            lo = start - c0 if c == first_chunk else 0
+            hi = last - c0 + 1 if c == last_chunk else chunk
+            count = hi - lo
+            complete = not lo and count == min(chunk, size - c0)
+            parts.append((c, slice(lo, hi, 1), slice(out_pos, out_pos + count), complete))
+            out_pos += count
+        return _Dim(parts, n)
     out_pos = 0
     for c in range(start // chunk, last // chunk + 1):
         c0 = c * chunk
@@ -193,12 +205,14 @@ def normalize_selection(selection: Any, ndim: int) -> tuple[Any, ...]:
 
 def _dim(sel: Any, size: int, chunk: AxisChunks, axis: int) -> _Dim:
     if isinstance(sel, slice):
-        for part in (sel.start, sel.stop, sel.step):
-            if part is not None and not isinstance(part, (int, np.integer)):
-                raise SelectionError(f"axis {axis}: slice bounds must be integers, not {part!r}")
-        if sel.step == 0:
-            raise SelectionError(f"axis {axis}: slice step cannot be zero")
-        return _slice_dim(sel, size, chunk)
+        try:  # slice.indices takes ints, NumPy integers and other __index__ types, and refuses the rest
+            bounds = sel.indices(size)
+        except (TypeError, ValueError):
+            for part in (sel.start, sel.stop, sel.step):
+                if part is not None and not isinstance(part, (int, np.integer)):
+                    raise SelectionError(f"axis {axis}: slice bounds must be integers, not {part!r}") from None
+            raise SelectionError(f"axis {axis}: slice step cannot be zero") from None
+        return _slice_dim(bounds, size, chunk)
     if isinstance(sel, (bool, np.bool_)):
         raise SelectionError(f"axis {axis}: a bare boolean is not a valid index")
     if isinstance(sel, (int, np.integer)):

@@ -79,6 +79,13 @@ def test_projections_reassemble_the_numpy_result(
     np.testing.assert_array_equal(got, expected)
     for proj in plan(sel, shape, chunks):  # the batch placer relies on output runs having no step
         assert all(s.step is None for s in proj.out_selection if isinstance(s, slice))
+        # complete (a write needs no read): every axis selects each in-bounds element of the chunk, in order
+        covers = []
+        for c, within, n, edge in zip(proj.coords, proj.chunk_selection, shape, chunks, strict=True):
+            in_bounds = min(edge, n - c * edge)
+            picked = None if isinstance(within, int) else np.arange(in_bounds)[within].tolist()
+            covers.append(picked == list(range(in_bounds)))
+        assert proj.is_complete == all(covers), proj
 
 
 def test_ellipsis_and_scalars() -> None:

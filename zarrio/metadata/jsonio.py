@@ -79,7 +79,7 @@ def dump_json(document: Mapping[str, Any], *, members_at: tuple[str, ...] = ()) 
         at = text.index(token)
         indent = "\n" + " " * (at - text.rindex("\n", 0, at) - 1 - len(_dumps(members_at[-1])) - 2)
         inner = indent + "  "
-        lines = [f"{inner}{_dumps(str(k))}: {_dumps(v).replace(chr(10), inner)}" for k, v in members.items()]
+        lines = [inner + _dumps(str(k)) + ": " + _dumps(v).replace("\n", inner) for k, v in members.items()]
         return (text[:at] + "{" + ",".join(lines) + indent + "}" + text[at + len(token) :]).encode("ascii")
     except (TypeError, ValueError, RecursionError) as e:
         raise MetadataError(f"cannot serialise metadata as JSON: {e}", field="attributes") from e

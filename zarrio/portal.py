@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import sys
 import threading
 from collections.abc import Coroutine
+from time import sleep as _sleep
 from typing import Any, TypeVar
 
 from ._tasks import start_task
@@ -204,6 +206,22 @@ def shutdown() -> None:
     _portal.stop()
 
 
-atexit.register(shutdown)
+#: at exit, how long the GIL is let go after the loop stopped (see :func:`_at_exit`)
+EXIT_GRACE = 0.02
+
+
+def _at_exit() -> None:
+    """Stop the loop, then let the GIL go for a moment when obstore is loaded. Its runtime's
+    threads hand each result to the loop with ``call_soon_threadsafe``, whose wake-up write lets
+    the GIL go; a thread still waiting to take it back when the interpreter finalizes is ended
+    by CPython (3.13: ``pthread_exit``), and unwinding through its Rust frames aborts the process
+    (exit -6 after a script's last read; seen as a rare failure of the suite's child processes)."""
+    had_loop = _portal.loop is not None
+    _portal.stop()
+    if had_loop and "obstore" in sys.modules:
+        _sleep(EXIT_GRACE)
+
+
+atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_portal.after_fork)

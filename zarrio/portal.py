@@ -216,9 +216,8 @@ def _at_exit() -> None:
     the GIL go; a thread still waiting to take it back when the interpreter finalizes is ended
     by CPython (3.13: ``pthread_exit``), and unwinding through its Rust frames aborts the process
     (exit -6 after a script's last read; seen as a rare failure of the suite's child processes)."""
-    had_loop = _portal.loop is not None
     _portal.stop()
-    if had_loop and "obstore" in sys.modules:
+    if "obstore" in sys.modules:  # loaded through zarrio or not, used from this loop or from asyncio.run
         _sleep(EXIT_GRACE)
 
 

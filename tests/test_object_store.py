@@ -261,7 +261,8 @@ def test_pickle_is_configuration_and_one_instance_per_process(s3: S3Server) -> N
         "print(a[...].tolist(), type(a.store.store).__name__, a.store.store.read_only)\n"
     )
     # faulthandler: a child that dies of a signal prints every thread's stack (one aborted at its exit,
-    # exit -6 with nothing on stderr, once on 3.13 in a whole run of the suite; it did not recur in 140 runs)
+    # exit -6 with nothing on stderr, on 3.13: an obstore thread ended during finalization; see
+    # zarrio.portal._at_exit and tests/test_facade.py)
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     done = subprocess.run(
         [sys.executable, "-c", code], input=payload, capture_output=True, timeout=60, check=False, env=env

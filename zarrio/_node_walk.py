@@ -18,7 +18,7 @@ directory) is not a node.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from functools import partial
 from typing import Any, Literal, TypeAlias
 
@@ -79,6 +79,17 @@ def walk_plan(path: str, zarr_format: int, *, depth: int | None = None) -> Plan:
     return found
 
 
+async def _drive(plan: Plan, answer_all: Callable[[str, list[str]], Awaitable[list[Any]]]) -> dict[str, NodeMetadata]:
+    """Run ``plan`` to its end, each of its requests answered by ``answer_all(kind, items)``."""
+    try:
+        kind, items = next(plan)
+        while True:
+            kind, items = plan.send(await answer_all(kind, items))
+    except StopIteration as done:
+        found: dict[str, NodeMetadata] = done.value
+        return found
+
+
 async def walk_async(store: Store, plan: Plan) -> dict[str, NodeMetadata]:
     """Run ``plan`` through ``store``'s coroutines, each level's requests concurrently."""
     limiter = request_limiter(store, config.get("async.concurrency"))
@@ -87,34 +98,27 @@ async def walk_async(store: Store, plan: Plan) -> dict[str, NodeMetadata]:
         async with limiter:
             return await (store.list_dir(item) if kind == "list" else store.get(item))
 
-    try:
-        kind, items = next(plan)
-        while True:
-            kind, items = plan.send(await gather_typed(answer(kind, item) for item in items))
-    except StopIteration as done:
-        found: dict[str, NodeMetadata] = done.value
-        return found
+    async def answer_all(kind: str, items: list[str]) -> list[Any]:
+        return await gather_typed(answer(kind, item) for item in items)
+
+    return await _drive(plan, answer_all)
 
 
-def _answer_all(access: BlockingAccess, kind: str, items: Sequence[str]) -> list[Any]:
-    if kind == "list":
-        return [access.list_dir(prefix) for prefix in items]
-    return [access.get(key) for key in items]
+def _answer_batch(access: BlockingAccess, kind: str, items: Sequence[str]) -> list[Any]:
+    call = access.list_dir if kind == "list" else access.get
+    return [call(item) for item in items]
 
 
 async def walk_blocking(access: BlockingAccess, plan: Plan) -> dict[str, NodeMetadata]:
     """Run ``plan`` through a BlockingStore's methods, :data:`HOP_REQUESTS` requests per hop."""
-    try:
-        kind, items = next(plan)
-        while True:
-            answers: list[Any] = []
-            for start in range(0, len(items), HOP_REQUESTS):
-                batch = items[start : start + HOP_REQUESTS]
-                answers.extend(await access.call(partial(_answer_all, access, kind, batch)))
-            kind, items = plan.send(answers)
-    except StopIteration as done:
-        found: dict[str, NodeMetadata] = done.value
-        return found
+
+    async def answer_all(kind: str, items: list[str]) -> list[Any]:
+        answers: list[Any] = []
+        for start in range(0, len(items), HOP_REQUESTS):
+            answers += await access.call(partial(_answer_batch, access, kind, items[start : start + HOP_REQUESTS]))
+        return answers
+
+    return await _drive(plan, answer_all)
 
 
 async def walk(store: Store, path: str, zarr_format: int, *, depth: int | None = None) -> dict[str, NodeMetadata]:

@@ -232,10 +232,8 @@ class BlockingStore(Store):
         return await self._hop(lambda: self.list_sync(prefix))
 
     async def list_dir(self, prefix: str = "") -> tuple[builtins.list[str], builtins.list[str]]:
-        validate_prefix(prefix)
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
-        return await self._hop(lambda: self.list_dir_sync(prefix))
+        directory = _directory_prefix(prefix)
+        return await self._hop(lambda: self.list_dir_sync(directory))
 
     async def close(self) -> None:
         await self._hop(self.close_sync)
@@ -281,8 +279,7 @@ class _Access:
         return self._store.get_sync(validate_key(key))
 
     def list_dir(self, prefix: str) -> tuple[list[str], list[str]]:
-        validate_prefix(prefix)
-        return self._store.list_dir_sync(prefix if not prefix or prefix.endswith("/") else prefix + "/")
+        return self._store.list_dir_sync(_directory_prefix(prefix))
 
     async def call(self, fn: Callable[[], _T]) -> _T:
         return await self._store._hop(fn)
@@ -310,6 +307,12 @@ class _Access:
 
     def write_batch(self) -> contextlib.AbstractContextManager[None]:
         return self._store.write_batch_sync()
+
+
+def _directory_prefix(prefix: str) -> str:
+    """A validated listing prefix as ``list_dir_sync`` takes it: ``""`` or ending in ``/``."""
+    validate_prefix(prefix)
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
 def blocking_access(store: Store) -> BlockingAccess | None:

@@ -102,6 +102,11 @@ def test_complete_chunks_are_flagged_including_edges() -> None:
     assert [proj.is_complete for proj in p] == [False, True, True]
     p = plan(slice(0, 10, 2), (10,), (4,))
     assert not any(proj.is_complete for proj in p)
+    # a stepped slice that picks the one in-bounds element of a chunk covers it (found by the property test)
+    assert [proj.is_complete for proj in plan(slice(None, None, 2), (1,), (1,))] == [True]
+    assert [proj.is_complete for proj in plan(slice(0, 9, 4), (9,), (4,))] == [False, False, True]
+    varying = np.array([0, 1, 5], dtype=np.intp)  # chunks of 1 and 4
+    assert [proj.is_complete for proj in plan(slice(0, 5, 3), (5,), (varying,))] == [True, False]
 
 
 def test_only_touched_chunks_are_planned() -> None:

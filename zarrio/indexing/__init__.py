@@ -128,7 +128,7 @@ def _slice_dim(bounds: tuple[int, int, int], size: int, chunk: AxisChunks) -> _D
         count = (end - first) // step + 1
         lo = first - c0
         csel = slice(lo, lo + (count - 1) * step + 1, step)
-        complete = step == 1 and lo == 0 and count == min(chunk, size - c0)
+        complete = lo == 0 and count == min(chunk, size - c0) and (step == 1 or count == 1)
         parts.append((c, csel, slice(out_pos, out_pos + count), complete))
         out_pos += count
     return _Dim(parts, n)
@@ -150,7 +150,7 @@ def _varying_slice_dim(
         count = (end - first) // step + 1
         lo = first - c0
         csel = slice(lo, lo + (count - 1) * step + 1, step)
-        complete = step == 1 and lo == 0 and count == min(c1, size) - c0
+        complete = lo == 0 and count == min(c1, size) - c0 and (step == 1 or count == 1)
         parts.append((c, csel, slice(out_pos, out_pos + count), complete))
         out_pos += count
     return _Dim(parts, n)

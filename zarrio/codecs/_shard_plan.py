@@ -89,7 +89,9 @@ def nested_wants(
 
 def _runs(flat: Sequence[int]) -> int:
     """How many runs of adjacent numbers ``flat`` (sorted) holds: about the requests its ranges need."""
-    return 1 + sum(1 for before, after in itertools.pairwise(flat) if after != before + 1) if flat else 0
+    if len(flat) < 2:
+        return len(flat)
+    return 1 + sum(1 for before, after in itertools.pairwise(flat) if after != before + 1)
 
 
 def _ranges_plan(ranges: tuple[tuple[int, int], ...]) -> Plan[list[Buffer] | None]:

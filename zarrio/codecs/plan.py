@@ -63,9 +63,11 @@ Plan = Generator["Read", Any, T]
 ReadKind = Literal["whole", "range", "suffix", "ranges"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Read:
-    """One request of a plan; build it with the class methods."""
+    """One request of a plan; build it with the class methods, and treat it as immutable (it is
+    hashed, and shared: not frozen only because a frozen dataclass takes three times as long to
+    make, and a sharded tile makes two)."""
 
     kind: ReadKind
     offset: int = 0
@@ -79,19 +81,19 @@ class Read:
 
     @classmethod
     def whole(cls, limit: int, *, fetch_bounded: bool = True) -> Read:
-        return cls("whole", length=limit, fetch_bounded=fetch_bounded)
+        return cls("whole", 0, limit, (), False, 0, fetch_bounded)
 
     @classmethod
     def range(cls, offset: int, length: int, *, cacheable: bool = False, followed_by: int = 0) -> Read:
-        return cls("range", offset=offset, length=length, cacheable=cacheable, followed_by=followed_by)
+        return cls("range", offset, length, (), cacheable, followed_by)
 
     @classmethod
     def suffix(cls, length: int, *, cacheable: bool = False, followed_by: int = 0) -> Read:
-        return cls("suffix", length=length, cacheable=cacheable, followed_by=followed_by)
+        return cls("suffix", 0, length, (), cacheable, followed_by)
 
     @classmethod
     def of_ranges(cls, ranges: tuple[tuple[int, int], ...], *, cacheable: bool = False, followed_by: int = 0) -> Read:
-        return cls("ranges", ranges=ranges, cacheable=cacheable, followed_by=followed_by)
+        return cls("ranges", 0, 0, ranges, cacheable, followed_by)
 
 
 #: what a driver runs: a plan, or one read whose answer is the result (see the module docstring)

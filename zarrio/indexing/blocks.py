@@ -24,6 +24,8 @@ __all__ = ["AxisPart", "BlockMembers"]
 #: one chunk's part along one axis: (flat offset in the block, chunk index, selector within the
 #: chunk, selector within the output or None for a dropped axis, complete along the axis?)
 AxisPart = tuple[int, int, Any, Any, bool]
+#: up to this many members, the flat indexes are summed in Python (fewer than the calls of the array way)
+SMALL_BLOCK = 16
 
 
 class BlockMembers(Sequence[tuple[int, ChunkProjection]]):
@@ -37,7 +39,10 @@ class BlockMembers(Sequence[tuple[int, ChunkProjection]]):
         self._items: list[tuple[int, ChunkProjection]] | None = None
 
     def __len__(self) -> int:
-        return functools.reduce(lambda n, parts: n * len(parts), self._axes, 1)
+        n = 1
+        for parts in self._axes:
+            n *= len(parts)
+        return n
 
     @overload
     def __getitem__(self, i: int) -> tuple[int, ChunkProjection]: ...
@@ -79,7 +84,10 @@ class BlockMembers(Sequence[tuple[int, ChunkProjection]]):
 
     def flats(self) -> list[int]:
         """The members' flat indexes in the block, ascending (C order)."""
-        offsets = [np.array([part[0] for part in parts], dtype=np.intp) for parts in self._axes]
+        axes = self._axes
+        if len(self) <= SMALL_BLOCK:  # a tile's few chunks: Python sums cost less than array calls
+            return [sum(offsets) for offsets in itertools.product(*[[part[0] for part in parts] for parts in axes])]
+        offsets = [np.array([part[0] for part in parts], dtype=np.intp) for parts in axes]
         return [int(x) for x in np.ravel(functools.reduce(np.add.outer, offsets))]
 
     def complete_flats(self) -> list[int]:

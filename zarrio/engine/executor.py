@@ -180,8 +180,11 @@ def store_limiter(store: Any) -> asyncio.Semaphore | NoLimit:
     return request_limiter(store, config.get("async.concurrency"))
 
 
-#: outputs at least this large are backed by huge pages where the OS offers them
-HUGE_OUTPUT_BYTES = 8 * 2**20
+#: outputs at least this large are backed by huge pages where the OS offers them. Below it the
+#: kernel's work to find (compact) 2 MiB pages costs more than the 4 KiB faults it saves: a 16 MiB
+#: whole-shard read over HTTP (H1's window) took 73-81 ms with 4 KiB pages and 85-87 ms with huge
+#: ones, where a 256 MiB read (L3 sharded) took 311-408 ms with them and 383-502 ms without
+HUGE_OUTPUT_BYTES = 64 * 2**20
 
 
 def empty_output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:

@@ -6,6 +6,8 @@ import contextlib
 import gzip as gzip_module
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -391,6 +393,53 @@ def test_numcodecs_kinds_and_json() -> None:
     assert issubclass(kinds["numcodecs.pcodec"], ArrayBytesCodec)
     with pytest.raises(MetadataError):
         codec_from_json({"name": "numcodecs.zlib", "configuration": {"bogus": 1}})
+
+
+def test_numcodecs_zstd_is_read_and_written_without_numcodecs() -> None:
+    """``numcodecs.zstd`` chunks are zstd frames: zarrio's zstd codec reads and writes them, so
+    numcodecs (some 30 ms to import) is never imported for them, and each side reads the other's."""
+    import numcodecs
+
+    data = (np.arange(50_000, dtype="<u4") % 977).tobytes()
+    ours = numcodecs_codec_class("zstd")(level=3, checksum=True)
+    assert numcodecs.Zstd(level=3, checksum=True).decode(ours.encode(data)) == data
+    assert bytes(ours.decode(numcodecs.Zstd(level=5).encode(data))) == data
+    streamed = zstandard.ZstdCompressor(write_content_size=False).compressobj()  # a frame without its size
+    frame = streamed.compress(data) + streamed.flush()
+    assert bytes(ours.decode(frame)) == data
+    out = bytearray(len(data))
+    assert ours.decode_into(numcodecs.Zstd(level=1).encode(data), memoryview(out)) and bytes(out) == data
+    corrupt = bytearray(ours.encode(data))
+    corrupt[-2] ^= 0xFF  # inside the checksum
+    with pytest.raises(CodecError):
+        ours.decode(bytes(corrupt))
+    assert ours._numcodec is None and ours.to_json() == {
+        "name": "numcodecs.zstd",
+        "configuration": {"level": 3, "checksum": True},
+    }
+    with pytest.raises(MetadataError):
+        codec_from_json({"name": "numcodecs.zstd", "configuration": {"level": 1, "bogus": 1}})
+
+
+def test_a_v2_zstd_array_is_read_without_importing_numcodecs(tmp_path: Path) -> None:
+    """Creating a v2 array asks numcodecs for its defaults (the metadata as zarr-python writes it);
+    reading one compressed with zstd needs nothing of numcodecs."""
+    import zarrio
+
+    written = zarrio.create_array(
+        tmp_path, shape=(40,), chunks=(16,), dtype="<i4", zarr_format=2, compressors={"id": "zstd", "level": 1}
+    )
+    written[:] = np.arange(40)
+    script = f"""
+import sys
+import numpy as np
+import zarrio
+assert (zarrio.open_array({str(tmp_path)!r}, mode="r")[:] == np.arange(40)).all()
+print("numcodecs" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 NUMCODECS_CHAINS: list[tuple[str, list[Any], str]] = [

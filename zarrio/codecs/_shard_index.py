@@ -91,7 +91,9 @@ class ShardIndex:
         known = self._decoded.get(memo)
         if known is not None:  # keyed by content: never a stale index
             return known
-        index = self._index_chain(cps).decode(data)
+        # decoded from the key's copy of the index bytes: ``data`` is often a view of the whole
+        # shard, and a kept index that viewed it would keep the shard's bytes alive with it
+        index = self._index_chain(cps).decode(memo[0])
         pairs = index.reshape(-1, 2)
         half_missing = (pairs[:, 0] == MISSING) != (pairs[:, 1] == MISSING)
         if half_missing.any():

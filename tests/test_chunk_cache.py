@@ -358,3 +358,25 @@ def test_sharded_http_reads_check_the_shard_once(nginx: NginxServer, tmp_path: P
     assert np.array_equal(z[0:10, 0:10], DATA[0:10, 0:10])
     assert [e.range for e in nginx.access_log()[mark:]] == ["bytes=0-0"]
     assert stats() == (4, 4)
+
+
+def test_a_kept_chunk_holds_only_its_own_bytes(tmp_path: Path) -> None:
+    """An uncompressed inner chunk decodes to a view of what was read: its whole shard. Kept as
+    it is, a 4 KiB entry held the 1 MiB shard alive (the cache counts 4 KiB)."""
+    import gc
+    import tracemalloc
+
+    z = zarrio.create_array(
+        tmp_path, shape=(1024, 1024), chunks=(64, 64), shards=(1024, 1024), dtype="u1", compressors=None
+    )
+    z[...] = 3
+    cached = zarrio.open_array(tmp_path, mode="r", cache_bytes=64 * 64)  # room for one chunk
+    tracemalloc.start()
+    try:
+        assert (cached[...] == 3).all()  # every inner chunk: the whole shard in one read
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert zarrio.cache_stats().entries == 1
+    assert held < 64 * 1024, f"{held} bytes held by a cache of one 4 KiB chunk"

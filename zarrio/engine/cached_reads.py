@@ -162,12 +162,29 @@ class ArrayCache:
                     chunk = chain.decode(data.data, spec)
                 except CodecError as e:
                     raise e.with_key(key) from e.__cause__
+                chunk = _detached(chunk)
                 if chunk.flags.writeable:
                     chunk.flags.writeable = False  # readers get copies; nobody writes the kept chunk
                 CHUNK_CACHE.put(data.ek, Entry(chunk, data.version, self.store), data.stamp)
                 out[proj.out_index()] = chunk[proj.chunk_index()]
             else:
                 k.place(out, data, proj, key)
+
+
+def _detached(chunk: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``chunk``, or a copy of it when it views a larger buffer (an uncompressed inner chunk views
+    its whole shard, or a multi-range answer): the cache counts a chunk's own bytes, so a kept
+    chunk must hold no others alive."""
+    owner: Any = chunk
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    if isinstance(owner, memoryview):
+        owner = owner.obj
+    try:
+        held = memoryview(owner).nbytes
+    except TypeError:  # not a buffer: nothing larger is held
+        return chunk
+    return chunk.copy() if held > chunk.nbytes else chunk
 
 
 def _label(after: tuple[str | None, int], before: tuple[str | None, int]) -> Any:

@@ -70,3 +70,31 @@ def test_both_drivers_run_a_generator_plan_to_its_result() -> None:
     expected = (VALUE[:2], (VALUE[-2:], len(VALUE)))
     assert run_blocking(_two_reads(), access, "k", 64) == expected
     assert asyncio.run(AsyncDriver(store).run("k", _two_reads())) == expected
+
+
+@pytest.mark.parametrize("kind", ["suffix", "ranges"])
+def test_a_kept_layout_answer_holds_only_its_own_bytes(kind: str) -> None:
+    """A multi-range or coalesced answer's parts are views of the whole response body; a layout
+    answer (a shard's index) is kept, and must not keep that body alive with it."""
+    body = bytes(1 << 20)  # the response an index of 8 bytes came in
+
+    class ViewingStore(MemoryStore):
+        consistency = "immutable"
+
+        async def get_suffix_with_size(self, key: str, length: int) -> tuple[bytes, int | None] | None:
+            return memoryview(body)[:length], len(body)  # type: ignore[return-value]
+
+        async def get_ranges(self, key: str, ranges: Any) -> list[bytes] | None:
+            return [memoryview(body)[offset : offset + length] for offset, length in ranges]  # type: ignore[misc]
+
+    read = Read.suffix(8, cacheable=True) if kind == "suffix" else Read.of_ranges(((0, 8), (64, 8)), cacheable=True)
+
+    async def main() -> Any:
+        driver = AsyncDriver(ViewingStore())
+        first = await driver.run("k", read)
+        again = await driver.run("k", read)  # from what was kept
+        return first, again
+
+    first, again = asyncio.run(main())
+    parts = [first[0], again[0]] if kind == "suffix" else [*first, *again]
+    assert all(type(part) is bytes and len(part) == 8 for part in parts), [type(part) for part in parts]

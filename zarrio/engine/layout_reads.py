@@ -73,12 +73,22 @@ class SharedLayouts:
 
     def _start(self, entry: Entry) -> asyncio.Future[Any]:
         stamp = CHUNK_CACHE.now()  # before the read begins
-        fut = start_task(self._fetch(*entry))
+        fut = start_task(self._fetch_own(*entry) if self._keep else self._fetch(*entry))
         self._reads[entry] = (fut, stamp)
         fut.add_done_callback(lambda done: self._settled(entry, done))
         while len(self._reads) > self._kept:
             self._reads.popitem(last=False)
         return fut
+
+    async def _fetch_own(self, key: str, read: Read) -> Any:
+        """The answer as bytes of its own: a part of a multi-range or coalesced answer is a view
+        of the whole response body, which a kept answer would hold alive."""
+        answer = await self._fetch(key, read)
+        if isinstance(answer, list):
+            return [bytes(part) if isinstance(part, memoryview) else part for part in answer]
+        if isinstance(answer, tuple) and isinstance(answer[0], memoryview):  # (suffix, size)
+            return bytes(answer[0]), answer[1]
+        return bytes(answer) if isinstance(answer, memoryview) else answer
 
     def _settled(self, entry: Entry, done: asyncio.Future[Any]) -> None:
         self._waiters.pop(done, None)

@@ -182,7 +182,7 @@ def _detached(chunk: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         owner = owner.obj
     try:
         held = memoryview(owner).nbytes
-    except TypeError:  # not a buffer: nothing larger is held
+    except (TypeError, ValueError, BufferError):  # no buffer to share (objects, StringDType): nothing larger held
         return chunk
     return chunk.copy() if held > chunk.nbytes else chunk
 

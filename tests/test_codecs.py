@@ -421,13 +421,28 @@ def test_numcodecs_zstd_is_read_and_written_without_numcodecs() -> None:
         codec_from_json({"name": "numcodecs.zstd", "configuration": {"level": 1, "bogus": 1}})
 
 
-def test_a_v2_zstd_array_is_read_without_importing_numcodecs(tmp_path: Path) -> None:
+def test_numcodecs_zlib_is_read_and_written_without_numcodecs() -> None:
+    import numcodecs
+
+    data = (np.arange(50_000, dtype="<u4") % 977).tobytes()
+    ours = numcodecs_codec_class("zlib")(level=6)
+    assert ours.encode(data) == numcodecs.Zlib(level=6).encode(data)  # the same call, the same bytes
+    assert bytes(ours.decode(numcodecs.Zlib(level=1).encode(data))) == data
+    with pytest.raises(CorruptChunkError):
+        ours.decode(b"not zlib at all")
+    assert ours._numcodec is None
+    with pytest.raises(MetadataError):
+        numcodecs_codec_class("zlib")(level=12)
+
+
+@pytest.mark.parametrize("compressor", ["zstd", "zlib"])
+def test_a_v2_array_is_read_without_importing_numcodecs(tmp_path: Path, compressor: str) -> None:
     """Creating a v2 array asks numcodecs for its defaults (the metadata as zarr-python writes it);
-    reading one compressed with zstd needs nothing of numcodecs."""
+    reading one compressed with zstd or zlib needs nothing of numcodecs."""
     import zarrio
 
     written = zarrio.create_array(
-        tmp_path, shape=(40,), chunks=(16,), dtype="<i4", zarr_format=2, compressors={"id": "zstd", "level": 1}
+        tmp_path, shape=(40,), chunks=(16,), dtype="<i4", zarr_format=2, compressors={"id": compressor, "level": 1}
     )
     written[:] = np.arange(40)
     script = f"""

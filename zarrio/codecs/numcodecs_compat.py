@@ -13,6 +13,7 @@ array->array; ``pcodec`` and ``zfpy`` are array->bytes; the rest (compressors,
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ __all__ = [
     "NumcodecsArrayArrayCodec",
     "NumcodecsArrayBytesCodec",
     "NumcodecsBytesBytesCodec",
+    "NumcodecsZlib",
     "NumcodecsZstd",
     "numcodecs_codec_class",
 ]
@@ -166,6 +168,32 @@ class NumcodecsZstd(NumcodecsBytesBytesCodec):
         return self._zstd.decode_many(frames, nbytes)
 
 
+class NumcodecsZlib(NumcodecsBytesBytesCodec):
+    """``numcodecs.zlib`` without numcodecs: numcodecs calls the standard library's ``zlib``, and
+    so does this, for the same bytes without the import."""
+
+    codec_id = "zlib"
+
+    def __init__(self, **configuration: JSON) -> None:
+        configuration.pop("id", None)
+        reject_unknown_keys(PREFIX + self.codec_id, configuration, {"level"})
+        self.configuration = dict(configuration)
+        self._numcodec = None
+        level = configuration.get("level", 1)  # numcodecs' default
+        if isinstance(level, bool) or not isinstance(level, int) or not -1 <= level <= 9:
+            fail(self.name, f"level must be an integer from -1 to 9, got {level!r}")
+        self._level = level
+
+    def encode(self, data: Buffer) -> bytes:
+        return zlib.compress(data, self._level)
+
+    def decode(self, data: Buffer) -> Buffer:
+        try:
+            return zlib.decompress(data)
+        except zlib.error as e:
+            raise CorruptChunkError(f"invalid zlib data: {e}", codec=self.name) from e
+
+
 def _cast_fill(fill_value: Any, dtype: np.dtype[Any]) -> Any:
     try:
         return np.asarray(fill_value).astype(dtype)[()]
@@ -273,6 +301,7 @@ def _register(codec_id: str, base: type[Codec]) -> None:
 for _id in BYTES_BYTES_IDS + CHECKSUM_IDS:
     _register(_id, NumcodecsBytesBytesCodec)
 _CLASSES["zstd"] = register_codec(PREFIX + "zstd")(NumcodecsZstd)
+_CLASSES["zlib"] = register_codec(PREFIX + "zlib")(NumcodecsZlib)
 for _id in ARRAY_ARRAY_IDS:
     _register(_id, NumcodecsArrayArrayCodec)
 for _id in ARRAY_BYTES_IDS:

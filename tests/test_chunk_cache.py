@@ -380,3 +380,23 @@ def test_a_kept_chunk_holds_only_its_own_bytes(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert zarrio.cache_stats().entries == 1
     assert held < 64 * 1024, f"{held} bytes held by a cache of one 4 KiB chunk"
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_store_is_freed_when_its_user_lets_go(cached: bool) -> None:
+    """The cache's write stamps (kept with the cache off too) and its entries held each store
+    they were about: a MemoryStore and all its data lived on after its last user let go."""
+    import gc
+    import weakref
+
+    store = MemoryStore()
+    z = zarrio.create_array(store, shape=(40, 40), chunks=(10, 10), dtype="f8")
+    z[...] = 1.5
+    reader = zarrio.open_array(store, mode="r", cache_bytes=1 << 20 if cached else 0)
+    assert (reader[...] == 1.5).all()
+    assert zarrio.cache_stats().entries == (16 if cached else 0)
+    gone = weakref.ref(store)
+    del store, z, reader
+    gc.collect()
+    assert gone() is None, "the store outlived its arrays"
+    assert zarrio.cache_stats().entries == 0  # its entries went with it

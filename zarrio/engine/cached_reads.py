@@ -165,7 +165,7 @@ class ArrayCache:
                 chunk = _detached(chunk)
                 if chunk.flags.writeable:
                     chunk.flags.writeable = False  # readers get copies; nobody writes the kept chunk
-                CHUNK_CACHE.put(data.ek, Entry(chunk, data.version, self.store), data.stamp)
+                CHUNK_CACHE.put(data.ek, Entry(chunk, data.version), data.stamp, self.store)
                 out[proj.out_index()] = chunk[proj.chunk_index()]
             else:
                 k.place(out, data, proj, key)

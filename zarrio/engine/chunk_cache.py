@@ -22,6 +22,9 @@ When an entry is used (the staleness rules):
   are the others (memory, local files, a user's stores): there, writes by other processes, or
   through the store object directly (``store.set``), are not seen until :func:`cache_clear`.
 
+The cache holds no store: a store known by its ``id`` (every store but those that compare equal
+by value, as LocalStore does) is watched, and its entries go once it is collected.
+
 Kept shard indexes (:class:`~.drivers.AsyncDriver`) follow the first rule through
 :meth:`ChunkCache.written_since`. How an array reads through the cache: :mod:`.cached_reads`.
 """
@@ -29,6 +32,7 @@ Kept shard indexes (:class:`~.drivers.AsyncDriver`) follow the first rule throug
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -60,22 +64,26 @@ class CacheStats:
 
 
 def store_ident(store: Any) -> Any:
-    """Stores that compare equal (two LocalStores on one directory) share entries (as the write queue)."""
-    try:
-        hash(store)
-    except TypeError:
-        return ("id", id(store))
-    return store
+    """Stores that compare equal (two LocalStores on one directory) share entries (as the write
+    queue); any other store is known by its ``id``, and nothing here holds it: the cache must not
+    keep a store (a MemoryStore's data, an HttpStore's connections) alive after its user let go."""
+    if any("__eq__" in vars(cls) for cls in type(store).__mro__[:-1]):  # equality by value
+        try:
+            hash(store)
+        except TypeError:
+            pass
+        else:
+            return store
+    return ("id", id(store))
 
 
 class Entry:
-    __slots__ = ("chunk", "nbytes", "store", "version")
+    __slots__ = ("chunk", "nbytes", "version")
 
-    def __init__(self, chunk: np.ndarray[Any, Any], version: str | None, store: Any) -> None:
+    def __init__(self, chunk: np.ndarray[Any, Any], version: str | None) -> None:
         self.chunk = chunk
         self.nbytes = max(1, chunk.nbytes)
         self.version = version
-        self.store = store  # keeps an id()-keyed store alive (its id not reused) while it has entries
 
 
 EntryKey = tuple[Any, str, Any, int]  # (store ident, key, array decoding, flat inner index)
@@ -94,6 +102,9 @@ class ChunkCache:
         self._writes: OrderedDict[tuple[Any, str], int] = OrderedDict()
         self._writes_floor = 0  # the newest write forgotten from ``_writes``
         self._counts = dict.fromkeys(("hits", "misses", "revalidations", "stale", "evictions"), 0)
+        #: the id-known stores with entries, each watched until it is collected (see ``_gone``)
+        self._watched: set[Any] = set()
+        self._collected: list[Any] = []
 
     @property
     def capacity(self) -> int:
@@ -146,18 +157,26 @@ class ChunkCache:
     # ------------------------------------------------------------ entries
     def get(self, ek: EntryKey) -> Entry | None:
         with self._lock:
+            if self._collected:
+                self._forget_collected()
             entry = self._entries.get(ek)
             if entry is not None:
                 self._entries.move_to_end(ek)
             return entry
 
-    def put(self, ek: EntryKey, entry: Entry, stamp: int) -> None:
-        """Keep ``entry`` unless its object was written since ``stamp`` (the fetch began before)."""
+    def put(self, ek: EntryKey, entry: Entry, stamp: int, store: Any) -> None:
+        """Keep ``entry`` (of ``store``) unless its object was written since ``stamp`` (the fetch began before)."""
         capacity = self.capacity
         obj = (ek[0], ek[1])
         with self._lock:
+            if self._collected:
+                self._forget_collected()
             if entry.nbytes > capacity or self._written_since(obj, stamp):
                 return
+            ident = ek[0]
+            if ident not in self._watched and isinstance(ident, tuple):  # known by id: watched, not held
+                self._watched.add(ident)
+                weakref.finalize(store, self._gone, ident)
             old = self._entries.pop(ek, None)
             if old is not None:
                 self._nbytes -= old.nbytes
@@ -172,6 +191,21 @@ class ChunkCache:
                 members.discard(victim)
                 if not members:
                     del self._by_object[(victim[0], victim[1])]
+
+    def _gone(self, ident: Any) -> None:
+        """A store known by its id was collected. Noted only: the collector may run this inside
+        any locked section, of this thread too; every locked method drops the noted stores'
+        entries first (:meth:`_forget_collected`), so a store that takes the id never sees them."""
+        self._collected.append(ident)
+
+    def _forget_collected(self) -> None:
+        """(lock held) Drop the entries of the stores noted as collected."""
+        while self._collected:
+            ident = self._collected.pop()
+            self._watched.discard(ident)
+            for obj in [obj for obj in self._by_object if obj[0] == ident]:
+                for ek in self._by_object.pop(obj):
+                    self._nbytes -= self._entries.pop(ek).nbytes
 
     def drop(self, store: Any, key: str) -> None:
         """Forget the entries of one object (found changed by a revalidation)."""
@@ -189,6 +223,7 @@ class ChunkCache:
 
     def stats(self) -> CacheStats:
         with self._lock:
+            self._forget_collected()
             return CacheStats(**self._counts, entries=len(self._entries), nbytes=self._nbytes, capacity=self.capacity)
 
 

@@ -59,15 +59,25 @@ class _NumcodecsMixin:
 
     name: ClassVar[str]
     codec_id: ClassVar[str]
+    #: the configuration keys of a codec zarrio reads and writes itself (no numcodecs object is
+    #: built: :meth:`_set_up_native`); None: numcodecs does the work
+    native_keys: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, **configuration: JSON) -> None:
         configuration.pop("id", None)
         self.configuration: dict[str, JSON] = dict(configuration)
         self._numcodec: Any = None
+        if self.native_keys is not None:
+            reject_unknown_keys(PREFIX + self.codec_id, configuration, self.native_keys)
+            self._set_up_native()
+            return
         pending = FILLED_BY_EVOLVE.get(self.codec_id)
         if pending is None or self.configuration.get(pending) is not None:
             self._numcodec = self._build()
         # else: built on first use, after evolve() has filled the missing key from the data type
+
+    def _set_up_native(self) -> None:
+        raise NotImplementedError  # pragma: no cover - only codecs with native_keys
 
     def _build(self) -> Any:
         import numcodecs  # imported on first use: it costs a fifth of `import zarrio`
@@ -143,14 +153,11 @@ class NumcodecsZstd(NumcodecsBytesBytesCodec):
     about 30 ms, which the first read of a v2 array compressed with zstd paid."""
 
     codec_id = "zstd"
+    native_keys = frozenset({"level", "checksum"})
 
-    def __init__(self, **configuration: JSON) -> None:
-        configuration.pop("id", None)
-        reject_unknown_keys(PREFIX + self.codec_id, configuration, {"level", "checksum"})
-        self.configuration = dict(configuration)
-        self._numcodec = None
-        # numcodecs' defaults: level 1, no checksum
-        self._zstd = ZstdCodec(level=configuration.get("level", 1), checksum=configuration.get("checksum", False))
+    def _set_up_native(self) -> None:
+        config = self.configuration  # numcodecs' defaults: level 1, no checksum
+        self._zstd = ZstdCodec(level=config.get("level", 1), checksum=config.get("checksum", False))
 
     def encode(self, data: Buffer) -> bytes:
         return self._zstd.encode(data)
@@ -173,13 +180,10 @@ class NumcodecsZlib(NumcodecsBytesBytesCodec):
     so does this, for the same bytes without the import."""
 
     codec_id = "zlib"
+    native_keys = frozenset({"level"})
 
-    def __init__(self, **configuration: JSON) -> None:
-        configuration.pop("id", None)
-        reject_unknown_keys(PREFIX + self.codec_id, configuration, {"level"})
-        self.configuration = dict(configuration)
-        self._numcodec = None
-        level = configuration.get("level", 1)  # numcodecs' default
+    def _set_up_native(self) -> None:
+        level = self.configuration.get("level", 1)  # numcodecs' default
         if isinstance(level, bool) or not isinstance(level, int) or not -1 <= level <= 9:
             fail(self.name, f"level must be an integer from -1 to 9, got {level!r}")
         self._level = level

@@ -56,6 +56,8 @@ import threading
 from collections import deque
 from typing import Any
 
+from .chunk_cache import store_ident
+
 __all__ = ["QUEUE", "BaseFailed", "Batch", "Update", "Waker", "WriteQueue", "underlying"]
 
 PENDING, TAKEN, FINISHED = 0, 1, 2
@@ -178,16 +180,6 @@ class _Entry:
         self.slot_waiters: deque[Waker] = deque()
 
 
-def _identity(store: Any) -> Any:
-    """Stores that compare equal (two LocalStores on one directory) share entries; ``store`` is
-    already the underlying one."""
-    try:
-        hash(store)
-    except TypeError:
-        return ("id", id(store))
-    return store
-
-
 class WriteQueue:
     """The process-wide table of keys being written; see the module docstring."""
 
@@ -208,7 +200,7 @@ class WriteQueue:
     def add(self, store: Any, key: str, change: Any, *, whole: bool, loop: asyncio.AbstractEventLoop | None) -> Update:
         """Queue a change; a partial update that finds no leader leads at once (``waker.lead``)."""
         owner = underlying(store)
-        ident = (_identity(owner), key)
+        ident = (store_ident(owner), key)  # the entry holds ``owner``: its id is not reused meanwhile
         with self._lock:
             entry = self._entries.get(ident)
             if entry is None:

@@ -278,7 +278,7 @@ def test_same_store_from_two_event_loops(server: FaultServer) -> None:
 
 
 async def test_connections_are_kept_alive(server: FaultServer) -> None:
-    store = make_store(server)
+    store = make_store(server, preconnect=0)  # the one connection of sequential requests, nothing opened beside it
     for i in range(10):
         assert await store.get_partial("v", i, 1) == VALUE[i : i + 1]
     assert await store.get("nope") is None  # a 404 answer leaves the connection reusable too

@@ -1,5 +1,9 @@
 """Connection warm-up: while a sharded read waits for shard indexes, HttpStore opens the
-connections its inner-chunk reads will need, so no read waits for a handshake afterwards."""
+connections its inner-chunk reads will need, so no read waits for a handshake afterwards; and
+beside a store's first request (an array's metadata) it opens ``preconnect`` connections.
+
+Every store here that is not about ``preconnect`` is made with ``preconnect=0``, so that the
+connections counted are the warm-up's own."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from servers.faults import FaultServer
 from servers.fixtures import fault_server_fixtures
 
 import zarrio
+from zarrio.errors import StoreError
 from zarrio.stores import HttpStore, MemoryStore
 from zarrio.testing import ForwardingStore
 
@@ -36,7 +41,7 @@ async def connections_reach(server: FaultServer, n: int, within: float = 5.0) ->
 
 async def test_announced_reads_find_their_connections_open(server: FaultServer) -> None:
     server.add_fault("latency", "v", delay=LATENCY)  # the six reads overlap: six connections at once
-    store = HttpStore(server.url, multirange=False)
+    store = HttpStore(server.url, multirange=False, preconnect=0)
     store.expect_reads(6)
     assert await connections_reach(server, 6) == 6
     assert server.count() == 0  # connections only: the warm-up sends no request
@@ -50,7 +55,7 @@ async def test_announced_reads_find_their_connections_open(server: FaultServer) 
 
 async def test_the_warm_up_stays_within_max_concurrency_counting_requests_in_flight(server: FaultServer) -> None:
     server.add_fault("latency", "v", delay=LATENCY)
-    store = HttpStore(server.url, max_concurrency=5, multirange=False)
+    store = HttpStore(server.url, max_concurrency=5, multirange=False, preconnect=0)
     busy = [asyncio.ensure_future(store.get_partial("v", 0, 10)) for _ in range(2)]
     await asyncio.sleep(0.05)  # both requests hold a connection
     store.expect_reads(100)
@@ -62,7 +67,7 @@ async def test_the_warm_up_stays_within_max_concurrency_counting_requests_in_fli
 
 
 async def test_idle_connections_count_towards_the_warm_up(server: FaultServer) -> None:
-    store = HttpStore(server.url, multirange=False)
+    store = HttpStore(server.url, multirange=False, preconnect=0)
     await asyncio.gather(*(store.get_partial("v", 0, 10) for _ in range(3)))  # some connections, now idle
     opened = server.connections
     store.expect_reads(opened)
@@ -75,20 +80,58 @@ async def test_idle_connections_count_towards_the_warm_up(server: FaultServer) -
 
 async def test_no_warm_up_with_a_session_of_your_own(server: FaultServer) -> None:
     async with aiohttp.ClientSession() as session:
-        store = HttpStore(server.url, session=session, multirange=False)
+        store = HttpStore(server.url, session=session, multirange=False, preconnect=4)
         store.expect_reads(4)
         await asyncio.sleep(0.2)
         assert server.connections == 0
         assert await store.get_partial("v", 0, 4) == VALUE[:4]
+        await asyncio.sleep(0.2)
+        assert server.connections == 1  # the one request's, none opened beside it
+
+
+async def test_connections_are_opened_beside_the_first_request(server: FaultServer) -> None:
+    server.add_fault("latency", "v", delay=LATENCY)
+    store = HttpStore(server.url, preconnect=4)
+    first = asyncio.ensure_future(store.get_partial("v", 0, 10))
+    assert await connections_reach(server, 5) == 5  # opened while the first request waits
+    assert not first.done()
+    assert await first == VALUE[:10]
+    assert server.count() == 1  # connections only: no request was sent for them
+    got = await asyncio.gather(*(store.get_partial("v", 100 * i, 10) for i in range(5)))
+    assert got == [VALUE[100 * i : 100 * i + 10] for i in range(5)]
+    assert server.connections == 5  # the five concurrent reads found them open
+    assert sorted(r.connections_open_before for r in server.requests[1:]) == [5] * 5
+    await store.close()
+
+
+async def test_connections_are_opened_once_per_loop_and_within_max_concurrency(server: FaultServer) -> None:
+    store = HttpStore(server.url, preconnect=16, max_concurrency=3)
+    assert await store.get_partial("v", 0, 10) == VALUE[:10]
+    assert await connections_reach(server, 3) == 3  # the request's and two more, not sixteen
+    for _ in range(3):
+        assert await store.get_partial("v", 0, 10) == VALUE[:10]
+    await asyncio.sleep(0.2)
+    assert server.connections == 3  # later requests open none
+    await store.close()
+
+
+async def test_preconnect_zero_opens_none(server: FaultServer) -> None:
+    store = HttpStore(server.url, preconnect=0)
+    assert await store.get_partial("v", 0, 10) == VALUE[:10]
+    await asyncio.sleep(0.2)
+    assert server.connections == 1
+    with pytest.raises(StoreError, match="preconnect"):
+        HttpStore(server.url, preconnect=-1)
+    await store.close()
 
 
 def test_expect_reads_outside_an_event_loop_does_nothing(server: FaultServer) -> None:
-    HttpStore(server.url, multirange=False).expect_reads(4)
+    HttpStore(server.url, multirange=False, preconnect=0).expect_reads(4)
     assert server.connections == 0
 
 
 async def test_no_warm_up_while_multirange_requests_may_be_used(server: FaultServer) -> None:
-    store = HttpStore(server.url)  # multi-range: the reads after an index are one request
+    store = HttpStore(server.url, preconnect=0)  # multi-range: the reads after an index are one request
     store.expect_reads(4)
     await asyncio.sleep(0.2)
     assert server.connections == 0
@@ -109,7 +152,9 @@ def test_inner_chunk_reads_of_a_sharded_array_arrive_on_connections_opened_durin
 
         async def read() -> list[Any]:
             # one request per inner chunk (no multi-range): the reads the warm-up prepares for
-            a = await zarrio.aio.open(HttpStore(server.url, coalesce_max_gap=0, multirange=False), mode="r")
+            a = await zarrio.aio.open(
+                HttpStore(server.url, coalesce_max_gap=0, multirange=False, preconnect=0), mode="r"
+            )
             server.reset()
             server.files = dict(source._values)
             server.add_fault("latency", "c/*", delay=LATENCY)

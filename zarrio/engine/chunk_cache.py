@@ -63,11 +63,19 @@ class CacheStats:
     capacity: int
 
 
+#: per store class: whether a class below ``object`` defines ``__eq__`` (see :func:`store_ident`)
+_EQUAL_BY_VALUE: dict[type, bool] = {}
+
+
 def store_ident(store: Any) -> Any:
     """Stores that compare equal (two LocalStores on one directory) share entries (as the write
     queue); any other store is known by its ``id``, and nothing here holds it: the cache must not
     keep a store (a MemoryStore's data, an HttpStore's connections) alive after its user let go."""
-    if any("__eq__" in vars(cls) for cls in type(store).__mro__[:-1]):  # equality by value
+    kind = type(store)
+    by_value = _EQUAL_BY_VALUE.get(kind)
+    if by_value is None:  # asked once per class (a read asks for every shard index it shares)
+        by_value = _EQUAL_BY_VALUE[kind] = any("__eq__" in vars(cls) for cls in kind.__mro__[:-1])
+    if by_value:
         try:
             hash(store)
         except TypeError:
@@ -148,6 +156,8 @@ class ChunkCache:
                     self._nbytes -= self._entries.pop(ek).nbytes
 
     def written_since(self, store: Any, key: str, stamp: int) -> bool:
+        if self._clock <= stamp:  # nothing was written since the stamp (the clock only grows)
+            return False
         with self._lock:
             return self._written_since((store_ident(store), key), stamp)
 

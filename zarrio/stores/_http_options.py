@@ -17,6 +17,10 @@ class HttpOptions:
     #: requests in flight per event loop (hedges included), also the connection pool's size. 128: with
     #: 50 ms of latency, 8/16/32/64/128 in flight read 64 KiB ranges at 150/280/510/840/1160 requests/s
     max_concurrency: int = 128
+    #: connections opened beside a store's first request on an event loop while it waits for its
+    #: answer (an array's metadata), so that the reads after it find them open: no read of the first
+    #: batch waits for a handshake the event loop has no time for (0: none; none with your own session)
+    preconnect: int = 16
     #: the deadline of one store call, retries and hedges included: DeadlineExceededError after it
     #: (``None``: ``total_timeout``)
     timeout: float | None = None
@@ -55,6 +59,8 @@ class HttpOptions:
     def __post_init__(self) -> None:
         if self.max_concurrency < 1:
             raise StoreError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
+        if self.preconnect < 0:
+            raise StoreError(f"preconnect must be at least 0, got {self.preconnect}")
         if not 0 <= self.hedge_share <= 1:
             raise StoreError(f"hedge_share must be between 0 and 1, got {self.hedge_share}")
 

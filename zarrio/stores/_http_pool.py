@@ -35,6 +35,8 @@ class LoopState:
     #: reads announced by ``expect_reads`` since the last warm-up
     expected: int = 0
     warm_ups: set[asyncio.Task[None]] = field(default_factory=set)
+    #: whether the ``preconnect`` connections were asked for (at the store's first request on the loop)
+    preconnected: bool = False
 
 
 _Entry = tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]

@@ -20,7 +20,8 @@ business (``http.py``). It owns:
 * hedging and watching (``_hedge``), retries (``_retry``), the deadline of
   one store call (``DeadlineExceededError``) and the counts behind
   ``store.stats()``;
-* the connection warm-up behind ``expect_reads``.
+* the connection warm-up behind ``expect_reads``, and the ``preconnect``
+  connections opened beside a store's first request on a loop.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class HttpTransport:
         self._configured = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
         self._timeouts: aiohttp.ClientTimeout | None = None
         self._user_session = session
+        self.preconnect = min(options.preconnect, max_concurrency - 1)
         #: stores with the same connection settings share one session per loop (see ``_http_pool``)
         self.session_key = (max_concurrency, connect_timeout, read_timeout)
         self._lock = threading.Lock()
@@ -173,6 +175,9 @@ class HttpTransport:
         session = state.session
         if session is None or session.closed:
             session = await self.session()
+            if not state.preconnected:  # the store's first request on this loop
+                state.preconnected = True
+                self._start_warm_up(state, url, self.preconnect)
         loop = asyncio.get_running_loop()
         async with state.limiter.held(urgent=progress.urgent):
             state.in_flight += 1
@@ -296,8 +301,12 @@ class HttpTransport:
     def _warm_up(self, state: LoopState, url: str) -> None:
         wanted = min(state.expected, self.max_concurrency) - state.in_flight
         state.expected = 0
-        if wanted > 0:
-            task = asyncio.ensure_future(self._open_connections(url, wanted))
+        self._start_warm_up(state, url, wanted)
+
+    def _start_warm_up(self, state: LoopState, url: str, count: int) -> None:
+        """Have ``count`` connections to ``url``'s server in the pool, opened in the background."""
+        if count > 0 and self._user_session is None:
+            task = asyncio.ensure_future(self._open_connections(url, count))
             state.warm_ups.add(task)
             task.add_done_callback(state.warm_ups.discard)
 

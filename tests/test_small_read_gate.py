@@ -3,6 +3,8 @@ while they are quick, side by side once they are slow, and never wait for the ga
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 import time
 from typing import Any
@@ -145,3 +147,123 @@ def test_threads_reading_small_chunks_get_their_values() -> None:
         t.join(60)
     assert not errors
     assert z.aio._engine.small_reads.typical > 0  # the reads went through the gate
+
+
+def _spin(seconds: float) -> None:
+    """Pure-Python work that holds the GIL for about ``seconds``, as a quick small read does."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _reading_threads(gate: SmallReadGate, threads: int, reads: int, read: Any) -> list[list[float]]:
+    """Run ``reads`` gated calls of ``read(thread)`` from each of ``threads`` threads at once (joined
+    with a bound); each thread's list holds the times it entered its reads."""
+    entered: list[list[float]] = [[] for _ in range(threads)]
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def reader(t: int) -> None:
+        try:
+            start.wait(timeout=10)
+            for _ in range(reads):
+                gate.run(lambda: (entered[t].append(time.perf_counter()), read(t)), ())
+        except BaseException as e:
+            errors.append(e)
+
+    workers = [threading.Thread(target=reader, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert not errors and not any(w.is_alive() for w in workers)
+    return entered
+
+
+def _quick_read(t: int) -> None:
+    """A quick small read: Python work around a system call that lets the GIL go (as a file read)."""
+    _spin(25e-6)
+    os.stat(".")
+    _spin(25e-6)
+
+
+def test_the_holder_keeps_its_turn_instead_of_handing_over_every_read(monkeypatch: Any) -> None:
+    # a plain lock wakes a waiter as it is released, which takes it on the other core while the
+    # releaser still holds the GIL: a handover at nearly every read (hundreds here); the gate lets
+    # its holder go on, and hands over once the first waiter has waited a turn
+    monkeypatch.setattr(small_reads, "TURN", 0.01)
+    monkeypatch.setattr(small_reads, "SLOW_READ", 60.0)
+    gate = SmallReadGate()
+    entered = _reading_threads(gate, 2, 400, _quick_read)
+    order = sorted((at, t) for t, times in enumerate(entered) for at in times)
+    switches = sum(1 for (_, a), (_, b) in itertools.pairwise(order) if a != b)
+    assert 1 <= switches < 100
+    assert gate.open_until == 0.0  # no read waited anywhere near LONGEST_WAIT
+    assert not gate._waiters and not gate._held.locked()
+
+
+def test_threads_reading_in_loops_all_get_turns(monkeypatch: Any) -> None:
+    monkeypatch.setattr(small_reads, "TURN", 0.002)
+    monkeypatch.setattr(small_reads, "SLOW_READ", 60.0)
+    gate = SmallReadGate()
+    inside, most = [0], [0]
+
+    def read(t: int) -> None:
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        _spin(100e-6)
+        inside[0] -= 1
+
+    entered = _reading_threads(gate, 4, 300, read)  # 30 ms of reads per thread
+    assert most[0] == 1  # one at a time
+    # no thread kept the gate until it was done: every thread began before any had finished
+    assert max(times[0] for times in entered) < min(times[-1] for times in entered)
+    assert gate.open_until == 0.0
+
+
+def test_a_gate_left_for_good_goes_to_its_waiter_at_once(monkeypatch: Any) -> None:
+    monkeypatch.setattr(small_reads, "TURN", 10.0)  # a waiter that waited for the turn would wait 10 s
+    gate = SmallReadGate()
+    inside = threading.Event()
+    holder = threading.Thread(target=gate.run, args=(lambda: (inside.set(), time.sleep(0.02)), ()))
+    holder.start()
+    assert inside.wait(10)
+    started = time.monotonic()
+    gate.run(lambda: None, ())
+    waited = time.monotonic() - started
+    holder.join(10)
+    assert waited < 1.0
+    assert gate.open_until == 0.0
+
+
+def test_a_holder_that_stops_reading_in_a_loop_lets_its_waiter_in_after_a_turn(monkeypatch: Any) -> None:
+    monkeypatch.setattr(small_reads, "TURN", 0.05)
+    monkeypatch.setattr(small_reads, "SLOW_READ", 60.0)
+    gate = SmallReadGate()
+    looping = threading.Event()
+
+    def loop() -> None:
+        for i in range(200):
+            gate.run(lambda i=i: (looping.set() if i == 100 else None, _spin(20e-6)), ())
+        # then away for good, holding no gate
+
+    holder = threading.Thread(target=loop)
+    holder.start()
+    assert looping.wait(10)
+    started = time.monotonic()
+    gate.run(lambda: None, ())
+    waited = time.monotonic() - started
+    holder.join(10)
+    assert waited < 0.4  # about a turn, not LONGEST_WAIT
+    assert gate.open_until == 0.0
+
+
+def test_waits_that_run_out_leave_the_gate_consistent(monkeypatch: Any) -> None:
+    # waits far shorter than the reads: many run out, racing handovers and wake-ups
+    monkeypatch.setattr(small_reads, "LONGEST_WAIT", 0.002)
+    monkeypatch.setattr(small_reads, "TURN", 0.001)
+    monkeypatch.setattr(small_reads, "RECHECK", 0.0)  # the gate closes again at once
+    gate = SmallReadGate()
+    _reading_threads(gate, 12, 150, lambda t: time.sleep(0.0003 * (t % 3)))
+    assert not gate._waiters and not gate._held.locked()
+    assert gate.run(lambda: 5, ()) == 5

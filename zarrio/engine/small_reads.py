@@ -57,7 +57,7 @@ LONGEST_WAIT = 0.5
 TURN = 0.005
 #: a gate taken again this soon after it was left is read from in a loop: its holder comes straight
 #: back, so a waiter is not woken when it is left (only when the turn is over)
-QUICK_RETURN = 30e-6
+QUICK_RETURN = 100e-6
 
 
 class _Waiter:

@@ -64,7 +64,7 @@ class CacheStats:
 
 
 #: per store class: whether a class below ``object`` defines ``__eq__`` (see :func:`store_ident`)
-_EQUAL_BY_VALUE: dict[type, bool] = {}
+_EQUAL_BY_VALUE: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 
 def store_ident(store: Any) -> Any:

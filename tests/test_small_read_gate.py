@@ -221,17 +221,24 @@ def test_threads_reading_in_loops_all_get_turns(monkeypatch: Any) -> None:
     assert gate.open_until == 0.0
 
 
-def test_a_gate_left_for_good_goes_to_its_waiter_at_once(monkeypatch: Any) -> None:
-    monkeypatch.setattr(small_reads, "TURN", 10.0)  # a waiter that waited for the turn would wait 10 s
-    gate = SmallReadGate()
-    inside = threading.Event()
-    holder = threading.Thread(target=gate.run, args=(lambda: (inside.set(), time.sleep(0.02)), ()))
-    holder.start()
+def _wait_behind(gate: SmallReadGate, holder: Any, inside: threading.Event) -> float:
+    """Seconds a read waits for the gate once ``holder``, run in a thread, has set ``inside``."""
+    thread = threading.Thread(target=holder)
+    thread.start()
     assert inside.wait(10)
     started = time.monotonic()
     gate.run(lambda: None, ())
     waited = time.monotonic() - started
-    holder.join(10)
+    thread.join(10)
+    assert not thread.is_alive()
+    return waited
+
+
+def test_a_gate_left_for_good_goes_to_its_waiter_at_once(monkeypatch: Any) -> None:
+    monkeypatch.setattr(small_reads, "TURN", 10.0)  # a waiter that waited for the turn would wait 10 s
+    gate = SmallReadGate()
+    inside = threading.Event()
+    waited = _wait_behind(gate, lambda: gate.run(lambda: (inside.set(), time.sleep(0.02)), ()), inside)
     assert waited < 1.0
     assert gate.open_until == 0.0
 
@@ -247,13 +254,7 @@ def test_a_holder_that_stops_reading_in_a_loop_lets_its_waiter_in_after_a_turn(m
             gate.run(lambda i=i: (looping.set() if i == 100 else None, _spin(20e-6)), ())
         # then away for good, holding no gate
 
-    holder = threading.Thread(target=loop)
-    holder.start()
-    assert looping.wait(10)
-    started = time.monotonic()
-    gate.run(lambda: None, ())
-    waited = time.monotonic() - started
-    holder.join(10)
+    waited = _wait_behind(gate, loop, looping)
     assert waited < 0.4  # about a turn, not LONGEST_WAIT
     assert gate.open_until == 0.0
 

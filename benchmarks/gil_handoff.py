@@ -18,6 +18,7 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 OPERATIONS = 16_000
 
@@ -29,26 +30,36 @@ def _work(n: int) -> int:
     return total
 
 
-def per_operation(threads: int, work: int, operations: int = OPERATIONS) -> float:
-    """Microseconds per operation with ``threads`` threads taking turns through one lock."""
-    lock = threading.Lock()
-    per_thread = operations // threads
-    start = threading.Barrier(threads + 1)
+def timed_threads(bodies: list[Callable[[], None]], operations: int) -> float:
+    """Microseconds per operation of ``operations`` in all, made by one thread per body, all
+    started at once (behind a barrier) and timed until the last has finished."""
+    start = threading.Barrier(len(bodies) + 1)
 
-    def worker() -> None:
+    def run(body: Callable[[], None]) -> None:
         start.wait(timeout=60)
-        for _ in range(per_thread):
-            with lock:
-                _work(work)
+        body()
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    workers = [threading.Thread(target=run, args=(body,)) for body in bodies]
     for w in workers:
         w.start()
     start.wait(timeout=60)
     began = time.perf_counter()
     for w in workers:
         w.join()
-    return (time.perf_counter() - began) / (per_thread * threads) * 1e6
+    return (time.perf_counter() - began) / operations * 1e6
+
+
+def per_operation(threads: int, work: int, operations: int = OPERATIONS) -> float:
+    """Microseconds per operation with ``threads`` threads taking turns through one lock."""
+    lock = threading.Lock()
+    per_thread = operations // threads
+
+    def worker() -> None:
+        for _ in range(per_thread):
+            with lock:
+                _work(work)
+
+    return timed_threads([worker] * threads, per_thread * threads)
 
 
 def main(argv: list[str] | None = None) -> None:

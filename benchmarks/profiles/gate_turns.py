@@ -26,6 +26,7 @@ import numpy as np
 
 import zarrio
 from benchmarks.config import DEFAULT_DATA_DIR
+from benchmarks.gil_handoff import timed_threads
 from zarrio.engine.small_reads import LONGEST_WAIT, SmallReadGate
 from zarrio.stores import MemoryStore
 
@@ -66,21 +67,15 @@ def _arrays() -> dict[str, Any]:
 def _per_read(array: Any, threads: int, reads: int, seed: int) -> float:
     """Microseconds per read with ``threads`` threads making ``reads`` one-element reads each."""
     points = np.random.default_rng(seed).integers(0, array.shape[0], (threads, reads, 2)).tolist()
-    start = threading.Barrier(threads + 1)
 
-    def work(mine: list[list[int]]) -> None:
-        start.wait(timeout=60)
-        for y, x in mine:
-            array[y : y + 1, x : x + 1]
+    def reader(mine: list[list[int]]) -> Callable[[], None]:
+        def read_all() -> None:
+            for y, x in mine:
+                array[y : y + 1, x : x + 1]
 
-    workers = [threading.Thread(target=work, args=(points[t],)) for t in range(threads)]
-    for worker in workers:
-        worker.start()
-    start.wait(timeout=60)
-    began = time.perf_counter()
-    for worker in workers:
-        worker.join()
-    return (time.perf_counter() - began) / (threads * reads) * 1e6
+        return read_all
+
+    return timed_threads([reader(points[t]) for t in range(threads)], threads * reads)
 
 
 def main(reads: int, rounds: int) -> None:

@@ -21,6 +21,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import zarrio.aio
 from benchmarks.config import DEFAULT_DATA_DIR
@@ -39,13 +40,18 @@ def _image_files() -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-async def _round(files: dict[str, bytes]) -> float:
+async def _opened(files: dict[str, bytes], wrapper: type[ForwardingStore] = ForwardingStore) -> Any:
+    """The image over ``wrapper`` around a MemoryStore holding ``files`` (versioned, as HttpStore)."""
     inner = MemoryStore()
     for key, value in files.items():
         await inner.set(key, value)
-    store = ForwardingStore(inner)
+    store = wrapper(inner)
     store.consistency = "versioned"
-    array = await zarrio.aio.open(store, mode="r")
+    return await zarrio.aio.open(store, mode="r")
+
+
+async def _round(files: dict[str, bytes]) -> float:
+    array = await _opened(files)
     started = time.thread_time()
     await asyncio.gather(*(array.getitem(tile) for tile in TILES))
     return time.thread_time() - started
@@ -60,12 +66,7 @@ class _Unanswered(ForwardingStore):
 
 
 async def _first_steps(files: dict[str, bytes]) -> float:
-    inner = MemoryStore()
-    for key, value in files.items():
-        await inner.set(key, value)
-    store = _Unanswered(inner)
-    store.consistency = "versioned"
-    array = await zarrio.aio.open(store, mode="r")
+    array = await _opened(files, _Unanswered)
     started = time.perf_counter()
     tasks = [asyncio.ensure_future(array.getitem(tile)) for tile in TILES]
     await asyncio.sleep(0)  # one pass of the loop: every tile's first step

@@ -78,6 +78,12 @@ class _Waiter:
             self.roused = True
             self.wake.release()
 
+    def grant(self) -> None:
+        """Hand the waiter the gate, and wake it unless it was roused already (with the mutex held)."""
+        self.granted = True
+        if not self.roused:
+            self.wake.release()
+
 
 class SmallReadGate:
     """Runs small blocking reads one at a time while they are quick (see the module docstring)."""
@@ -179,10 +185,8 @@ class SmallReadGate:
             first = self._waiters[0] if self._waiters else None
             if first is not None and (first.due or time.perf_counter() - self._turn_began > TURN):
                 self._waiters.popleft()
-                first.granted = True  # the gate stays held: it is the waiter's now
+                first.grant()  # the gate stays held: it is the waiter's now
                 self._turn_began = time.perf_counter()
-                if not first.roused:
-                    first.wake.release()
                 self._rouse_first()
                 return
             self._held.release()

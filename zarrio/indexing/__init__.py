@@ -276,19 +276,13 @@ class IndexPlan:
             yield (), [(0, ChunkProjection((), (), (), True))]
             return
         dropped = None in [d.out_len for d in self.dims]
-        per_axis: list[list[tuple[int, list[tuple[Any, ...]]]]] = []
-        stride = 1  # of the axis in the block's C order, last axis first
-        for d, n in zip(reversed(self.dims), reversed(blocks), strict=True):
-            if len(d.parts) == 1:  # a tile: one chunk along the axis
-                part = d.parts[0]
-                per_axis.append([(part[0] // n, [((part[0] % n) * stride, *part)])])
-            else:
-                groups: dict[int, list[tuple[Any, ...]]] = {}
-                for part in d.parts:  # sorted by chunk, so each block's parts are a run
-                    groups.setdefault(part[0] // n, []).append(((part[0] % n) * stride, *part))
-                per_axis.append(list(groups.items()))
-            stride *= n
-        per_axis.reverse()
+        strides = [math.prod(blocks[axis + 1 :]) for axis in range(len(blocks))]
+        per_axis = []
+        for d, n, stride in zip(self.dims, blocks, strides, strict=True):
+            groups: dict[int, list[tuple[Any, ...]]] = {}
+            for part in d.parts:  # sorted by chunk, so each block's parts are a run
+                groups.setdefault(part[0] // n, []).append(((part[0] % n) * stride, *part))
+            per_axis.append(list(groups.items()))
         for combo in itertools.product(*per_axis):
             yield tuple([block for block, _ in combo]), BlockMembers([parts for _, parts in combo], dropped)
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from benchmarks.profiles.gate_turns import _arrays, _per_read
+from benchmarks.profiles.gate_turns import micros_per_read, p1_arrays
 from zarrio.engine.small_reads import SmallReadGate
 
 T = TypeVar("T")
@@ -86,12 +86,12 @@ def summary(reads: list[tuple[int, float, float]], per_read: float) -> str:
 def main(reads: int, rounds: int, pin: bool) -> None:
     if pin:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    array = _arrays()["local"]
+    array = p1_arrays()["local"]
     for round_ in range(rounds):
         for threads in (1, 16):
             gate = TimedGate()
             array.aio._engine.small_reads = gate
-            per_read = _per_read(array, threads, reads, round_)
+            per_read = micros_per_read(array, threads, reads, round_)
             pinned = " (pinned)" if pin else ""
             print(f"round {round_ + 1}, {threads:2d} threads{pinned}: {summary(gate.reads, per_read)}")
 

@@ -52,7 +52,8 @@ class LockGate(SmallReadGate):
         return result
 
 
-def _arrays() -> dict[str, Any]:
+def p1_arrays() -> dict[str, Any]:
+    """P1's array by store: ``local`` (its directory) and ``memory`` (a MemoryStore of the same bytes)."""
     found = sorted(Path(DEFAULT_DATA_DIR).glob("full-*/tiny_c20.zarr"))
     if not found:
         raise SystemExit("no benchmark data: run `python -m benchmarks --only P1` once first")
@@ -64,7 +65,7 @@ def _arrays() -> dict[str, Any]:
     return {"local": zarrio.open_array(str(root), mode="r"), "memory": zarrio.open_array(memory, mode="r")}
 
 
-def _per_read(array: Any, threads: int, reads: int, seed: int) -> float:
+def micros_per_read(array: Any, threads: int, reads: int, seed: int) -> float:
     """Microseconds per read with ``threads`` threads making ``reads`` one-element reads each."""
     points = np.random.default_rng(seed).integers(0, array.shape[0], (threads, reads, 2)).tolist()
 
@@ -79,7 +80,7 @@ def _per_read(array: Any, threads: int, reads: int, seed: int) -> float:
 
 
 def main(reads: int, rounds: int) -> None:
-    arrays = _arrays()
+    arrays = p1_arrays()
     cases = [(store, threads, gate) for store in arrays for threads in (1, 4, 16) for gate in ("gate", "lock")]
     times: dict[tuple[str, int, str], list[float]] = {case: [] for case in cases}
     for round_ in range(rounds):
@@ -88,7 +89,7 @@ def main(reads: int, rounds: int) -> None:
         for store, threads, gate in order:
             engine = arrays[store].aio._engine
             engine.small_reads = SmallReadGate() if gate == "gate" else LockGate()
-            times[(store, threads, gate)].append(_per_read(arrays[store], threads, reads, round_))
+            times[(store, threads, gate)].append(micros_per_read(arrays[store], threads, reads, round_))
     for (store, threads, gate), got in times.items():
         median, best = statistics.median(got), min(got)
         print(f"{store:6s} {threads:2d} threads, {gate}: median {median:6.1f}  best {best:6.1f} µs a read")

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from concurrent_workers import row_value, write_rows
 from dict_store import DictStore
+from thread_runs import run_threads
 
 import zarrio
 from zarrio import aio
@@ -138,24 +139,6 @@ def lost_rows(got: np.ndarray[Any, Any], writers: int, width: int) -> int:
     return int((got != expected(writers, width)).any(axis=2).sum())
 
 
-def run_threads(n: int, target: Callable[[int], None]) -> None:
-    errors: list[BaseException] = []
-
-    def guarded(i: int) -> None:
-        try:
-            target(i)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=20)
-    assert not any(t.is_alive() for t in threads), "a writer hangs"
-    assert not errors, errors
-
-
 # ---------------------------------------------------------------- within a process
 def test_16_threads_writing_rows_of_shared_chunks_lose_nothing(make_store: Callable[[], Store]) -> None:
     writers, width = 16, 100
@@ -167,7 +150,7 @@ def test_16_threads_writing_rows_of_shared_chunks_lose_nothing(make_store: Calla
             barrier.wait(timeout=10)
             z[rnd, w, :] = row_value(w, rnd)
 
-    run_threads(writers, writer)
+    run_threads(writers, writer, timeout=20)
     assert lost_rows(z[...], writers, width) == 0
 
 
@@ -201,7 +184,7 @@ def test_threads_each_running_its_own_event_loop_lose_nothing(kind: str, tmp_pat
 
         asyncio.run(rounds())
 
-    run_threads(writers, writer)
+    run_threads(writers, writer, timeout=20)
     assert lost_rows(z[...], writers, width) == 0
     assert len(QUEUE) == 0
 
@@ -218,7 +201,7 @@ def test_16_threads_writing_parts_of_shared_shards_lose_nothing(kind: str, tmp_p
             barrier.wait(timeout=10)
             z[rnd, w, :] = row_value(w, rnd)
 
-    run_threads(writers, writer)
+    run_threads(writers, writer, timeout=20)
     assert lost_rows(z[...], writers, width) == 0
 
 
@@ -239,7 +222,7 @@ def test_whole_chunk_writes_racing_read_modify_writes_are_never_lost(kind: str, 
             else:
                 z[rnd] = -1
 
-    run_threads(rows + whole_writers, writer)
+    run_threads(rows + whole_writers, writer, timeout=20)
     got = z[...]
     assert not (got == 0).any(), "a whole write was undone"
     legal = (got == -1) | (got == expected(rows, width))
@@ -333,7 +316,7 @@ def test_an_error_in_a_merged_read_modify_write_reaches_every_writer(tmp_path: P
         except CodecError as e:
             failures.append(e)
 
-    run_threads(8, writer)
+    run_threads(8, writer, timeout=20)
     assert len(failures) == 8
     assert path.read_bytes() == bytes(raw)  # a failed RMW leaves the old chunk
     assert len(QUEUE) == 0

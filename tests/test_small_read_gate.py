@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import numpy as np
+from thread_runs import run_threads
 
 import zarrio
 from zarrio.engine import small_reads
@@ -33,15 +34,11 @@ def test_quick_reads_run_one_at_a_time(monkeypatch: Any) -> None:
         with lock:
             inside[0] -= 1
 
-    def many() -> None:
+    def many(_: int) -> None:
         for _ in range(50):
             gate.run(read, ())
 
-    threads = [threading.Thread(target=many) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_threads(4, many, timeout=10)
     assert most[0] == 1
     assert gate.open_until == 0.0
 
@@ -130,22 +127,13 @@ def test_threads_reading_small_chunks_get_their_values() -> None:
     z[...] = data
     rng = np.random.default_rng(5)
     points = rng.integers(0, 200, size=(8, 300, 2))
-    errors: list[BaseException] = []
 
-    def reader(mine: Any) -> None:
-        try:
-            for y, x in mine.tolist():
-                assert z[y, x] == data[y, x]
-                assert np.array_equal(z[y : y + 3, x : x + 3], data[y : y + 3, x : x + 3])
-        except BaseException as e:
-            errors.append(e)
+    def reader(t: int) -> None:
+        for y, x in points[t].tolist():
+            assert z[y, x] == data[y, x]
+            assert np.array_equal(z[y : y + 3, x : x + 3], data[y : y + 3, x : x + 3])
 
-    threads = [threading.Thread(target=reader, args=(p,)) for p in points]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
+    run_threads(len(points), reader, timeout=60)
     assert z.aio._engine.small_reads.typical > 0  # the reads went through the gate
 
 
@@ -161,22 +149,13 @@ def _reading_threads(gate: SmallReadGate, threads: int, reads: int, read: Any) -
     with a bound); each thread's list holds the times it entered its reads."""
     entered: list[list[float]] = [[] for _ in range(threads)]
     start = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
     def reader(t: int) -> None:
-        try:
-            start.wait(timeout=10)
-            for _ in range(reads):
-                gate.run(lambda: (entered[t].append(time.perf_counter()), read(t)), ())
-        except BaseException as e:
-            errors.append(e)
+        start.wait(timeout=10)
+        for _ in range(reads):
+            gate.run(lambda: (entered[t].append(time.perf_counter()), read(t)), ())
 
-    workers = [threading.Thread(target=reader, args=(t,)) for t in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert not errors and not any(w.is_alive() for w in workers)
+    run_threads(threads, reader, timeout=60)
     return entered
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from dict_store import DictStore
+from thread_runs import run_threads
 
 import zarrio
 from zarrio import aio
@@ -31,24 +32,6 @@ from zarrio.stores import LocalStore, MemoryStore, Store
 from zarrio.testing import CountingStore, ForwardingStore, LatencyStore
 
 ROUNDS = 50
-
-
-def run_threads(n: int, target: Callable[[int], None], timeout: float = 30) -> None:
-    errors: list[BaseException] = []
-
-    def guarded(i: int) -> None:
-        try:
-            target(i)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=timeout)
-    assert not any(t.is_alive() for t in threads), "a writer hangs"
-    assert not errors, errors
 
 
 @pytest.fixture(params=["memory", "local", "blocking"])

@@ -98,7 +98,8 @@ class HttpTransport:
         self._configured = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
         self._timeouts: aiohttp.ClientTimeout | None = None
         self._user_session = session
-        self.preconnect = min(options.preconnect, max_concurrency - 1)
+        #: connections opened beside the first request on a loop: none into a user's session
+        self.preconnect = 0 if session is not None else min(options.preconnect, max_concurrency - 1)
         #: stores with the same connection settings share one session per loop (see ``_http_pool``)
         self.session_key = (max_concurrency, connect_timeout, read_timeout)
         self._lock = threading.Lock()
@@ -305,7 +306,7 @@ class HttpTransport:
 
     def _start_warm_up(self, state: LoopState, url: str, count: int) -> None:
         """Have ``count`` connections to ``url``'s server in the pool, opened in the background."""
-        if count > 0 and self._user_session is None:
+        if count > 0:
             task = asyncio.ensure_future(self._open_connections(url, count))
             state.warm_ups.add(task)
             task.add_done_callback(state.warm_ups.discard)
